@@ -1,0 +1,134 @@
+"""Read a request body within the size limit and check the few fields the proxy relies on.
+
+Only what the proxy itself needs is validated here (`model`, `messages`, `stream`); everything
+else is the upstream's to judge, and is forwarded untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from router.errors import BodyTooLarge, InvalidRequest
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(
+        f"The request body is larger than this proxy accepts ({limit} bytes). "
+        "Send a smaller request, or raise server.body_limit_bytes."
+    )
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    raw = await read_body(request, limit)
+    if not raw:
+        raise InvalidRequest("The request body is empty: send a JSON object.", code="invalid_json")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"We could not parse the JSON body of your request ({exc}). "
+            "Send a valid UTF-8 JSON object.",
+            code="invalid_json",
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequest(
+            f"The request body must be a JSON object, not {_json_type(body)}.",
+            code="invalid_json",
+        )
+    return body
+
+
+def require_model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if model is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
+        )
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest(
+            f"Invalid type for 'model': expected a non-empty string, got {_json_type(model)}.",
+            param="model",
+            code="invalid_type",
+        )
+    return model
+
+
+def require_messages(body: dict[str, Any]) -> list[Any]:
+    messages = body.get("messages")
+    if messages is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'messages'.",
+            param="messages",
+            code="missing_required_parameter",
+        )
+    if not isinstance(messages, list):
+        raise InvalidRequest(
+            f"Invalid type for 'messages': expected an array of message objects, "
+            f"got {_json_type(messages)}.",
+            param="messages",
+            code="invalid_type",
+        )
+    if not messages:
+        raise InvalidRequest(
+            "Invalid 'messages': the array is empty; send at least one message.",
+            param="messages",
+            code="invalid_value",
+        )
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise InvalidRequest(
+                f"Invalid type for 'messages[{i}]': expected an object, got {_json_type(m)}.",
+                param=f"messages[{i}]",
+                code="invalid_type",
+            )
+        if not isinstance(m.get("role"), str):
+            raise InvalidRequest(
+                f"Invalid 'messages[{i}].role': expected a string such as 'user'.",
+                param=f"messages[{i}].role",
+                code="invalid_type" if "role" in m else "missing_required_parameter",
+            )
+    return messages
+
+
+def stream_flag(body: dict[str, Any]) -> bool:
+    stream = body.get("stream", False)
+    if stream is None:
+        return False
+    if not isinstance(stream, bool):
+        raise InvalidRequest(
+            f"Invalid type for 'stream': expected a boolean, got {_json_type(stream)}.",
+            param="stream",
+            code="invalid_type",
+        )
+    return stream
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

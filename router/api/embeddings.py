@@ -1,0 +1,62 @@
+"""POST /v1/embeddings: a pass-through to the model's provider."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.api.body import read_json_object, require_model
+from router.api.chat import route_headers
+from router.errors import InvalidRequest, NotFound, ProxyError
+from router.services import services_of
+from router.upstream.failure import check_json_body, status_error
+
+ENDPOINT = "embeddings"
+
+
+async def embeddings(request: Request) -> Response:
+    started = time.perf_counter()
+    services = services_of(request)
+    services.auth.authenticate(request.headers.get("authorization"))
+    body = await read_json_object(request, services.body_limit)
+    model = require_model(body)
+    if "input" not in body:
+        raise InvalidRequest(
+            "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
+        )
+    route = services.route(model)
+    if route.virtual:
+        raise NotFound(
+            f"'{model}' routes chat requests; name an embedding model from GET /v1/models.",
+            param="model",
+            code="model_not_found",
+        )
+    target = route.target
+    upstream_body: dict[str, Any] = dict(body)
+    upstream_body["model"] = target.model.upstream_id
+    outcome = "upstream_error"
+    try:
+        resp = await services.upstream.send(
+            "POST", target.url("/embeddings"), orjson.dumps(upstream_body), target.headers
+        )
+        async with resp:
+            data = await resp.read()
+        if resp.status >= 400:
+            raise status_error(resp.status, data, resp.headers, target.provider)
+        problem = check_json_body(data, target.provider)
+        if problem is not None:
+            raise problem
+        outcome = "ok"
+        return Response(data, media_type="application/json", headers=route_headers(route))
+    except ProxyError as exc:
+        outcome = "timeout" if exc.status == 504 else "upstream_error"
+        services.metrics.upstream_error(target.provider, outcome)
+        raise
+    finally:
+        services.metrics.observe(
+            ENDPOINT, target.name, target.provider, outcome, time.perf_counter() - started
+        )

@@ -1,0 +1,130 @@
+"""Relay an upstream SSE stream to the client as events complete, and stop it when the client goes.
+
+`relay_events` passes each whole event on as soon as its last byte arrives and guarantees the
+stream ends in a defined way: `[DONE]` from the upstream, or an OpenAI-style error event (broken
+connection, idle or total timeout, malformed SSE, no `[DONE]`), never a silent cut.
+
+`EventStreamResponse` watches for the client's disconnect while the relay waits on the upstream
+(Starlette's own response only notices when a write fails), so a client that leaves cancels the
+upstream request at once and the relay's `finally` closes the upstream connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+
+from starlette.types import Receive, Scope, Send
+
+from router.errors import ProxyError, UpstreamProtocolError
+from router.upstream.client import UpstreamResponse
+from router.upstream.sse import MalformedEvent, SSESplitter, encode_event, parse_event
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+SEP = b"\n\n"
+
+
+class StreamEnd:
+    """How a relayed stream ended, for metrics and (later) metering."""
+
+    __slots__ = ("first_chunk_at", "outcome")
+
+    def __init__(self) -> None:
+        self.outcome = "cancelled"
+        self.first_chunk_at: float | None = None
+
+
+async def relay_events(
+    resp: UpstreamResponse, end: StreamEnd, clock: Callable[[], float]
+) -> AsyncIterator[bytes]:
+    splitter = SSESplitter()
+    finished = False
+    try:
+        async for data in resp.chunks():
+            out: list[bytes] = []
+            for raw in splitter.feed(data):
+                event = parse_event(raw)
+                out.append(raw + SEP)
+                if event.is_done:
+                    finished = True
+                    break
+                if isinstance(event.json, dict) and "error" in event.json:
+                    end.outcome = "upstream_error"
+            if out:
+                if end.first_chunk_at is None:
+                    end.first_chunk_at = clock()
+                yield b"".join(out)
+            if finished:
+                break
+        if not finished:
+            raise UpstreamProtocolError(
+                "The upstream provider ended the stream without finishing it (no [DONE])."
+            )
+        if end.outcome == "cancelled":
+            end.outcome = "ok"
+    except MalformedEvent as exc:
+        end.outcome = "upstream_error"
+        yield error_event(UpstreamProtocolError(f"The upstream provider sent malformed SSE: {exc}"))
+    except ProxyError as exc:
+        end.outcome = "timeout" if exc.status == 504 else "upstream_error"
+        yield error_event(exc)
+    finally:
+        resp.close()
+
+
+def error_event(exc: ProxyError) -> bytes:
+    return encode_event(exc.body())
+
+
+class EventStreamResponse:
+    """A text/event-stream response that cancels its body iterator when the client disconnects."""
+
+    def __init__(
+        self,
+        body: AsyncIterator[bytes],
+        headers: Mapping[str, str],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.body = body
+        self.on_close = on_close
+        raw = [(b"content-type", b"text/event-stream; charset=utf-8")]
+        raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SSE_HEADERS.items()]
+        raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        gone = asyncio.Event()
+        streaming = True
+
+        async def watch() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    if streaming:
+                        gone.set()
+                        task.cancel()
+                    return
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async for chunk in self.body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            streaming = False
+            watcher.cancel()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not gone.is_set():
+                raise
+            task.uncancel()
+        except OSError:
+            pass  # the client went away while we wrote
+        finally:
+            watcher.cancel()
+            aclose = getattr(self.body, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            if self.on_close is not None:
+                self.on_close()

@@ -1,0 +1,78 @@
+"""Assemble the ASGI app: `create_app(settings)`. Nothing here runs at import time.
+
+The lifespan owns everything with a life of its own: the upstream connection pool, the
+in-process simulator (embedded default), the metrics registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from router import __version__
+from router.api import chat, embeddings, errors, models, ops
+from router.auth import DEV_TEAM, Authenticator, Principal, hash_key
+from router.config.load import Settings
+from router.config.schema import SIMULATOR_URL
+from router.errors import ProxyError
+from router.observability.metrics import Metrics
+from router.services import Services, build_targets
+from router.simhost import InProcessSimulator
+from router.upstream.client import Upstream
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        simulator = InProcessSimulator() if settings.uses_simulator else None
+        base_urls = {}
+        for model in settings.models.values():
+            base_urls[model.provider.name] = model.provider.base_url
+        if simulator is not None:
+            sim_url = await simulator.start()
+            base_urls = {k: sim_url if v == SIMULATOR_URL else v for k, v in base_urls.items()}
+        upstream = Upstream(settings.config.server.timeouts)
+        await upstream.start()
+        keys = dict(settings.keys)
+        if settings.dev_key:
+            keys[hash_key(settings.dev_key)] = Principal(team=DEV_TEAM, key_id="dev")
+        app.state.services = Services(
+            settings=settings,
+            upstream=upstream,
+            auth=Authenticator(keys),
+            metrics=Metrics(),
+            targets=build_targets(settings, base_urls),
+            body_limit=settings.config.server.body_limit_bytes,
+        )
+        try:
+            yield
+        finally:
+            await upstream.close()
+            if simulator is not None:
+                await simulator.stop()
+
+    app = FastAPI(
+        title="Tokenwise",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    for route in (
+        Route("/v1/chat/completions", chat.chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings.embeddings, methods=["POST"]),
+        Route("/v1/models", models.list_models, methods=["GET"]),
+        Route("/healthz", ops.healthz, methods=["GET"]),
+        Route("/readyz", ops.readyz, methods=["GET"]),
+        Route("/metrics", ops.metrics, methods=["GET"]),
+    ):
+        app.router.routes.append(route)
+    app.add_exception_handler(ProxyError, errors.on_proxy_error)
+    app.add_exception_handler(HTTPException, errors.on_http_error)
+    app.add_exception_handler(Exception, errors.on_unexpected)
+    app.add_middleware(errors.RequestIdMiddleware)
+    return app

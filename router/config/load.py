@@ -1,0 +1,196 @@
+"""Find, read and validate the configuration; resolve it into `Settings`.
+
+Where the config comes from: `--config FILE`, else `$TOKENWISE_CONFIG`, else `./tokenwise.yaml`
+if present, else the embedded default (the simulator's catalog, see `router.config.default`).
+Every failure is a `ConfigError` whose message starts with the file and the key path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from router.auth import Principal, dev_key, hash_key
+from router.config.schema import SIMULATOR_URL, Config
+
+EMBEDDED = "<embedded default>"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    base_url: str
+    api_key: str | None
+    dialect: str
+
+    @property
+    def simulated(self) -> bool:
+        return self.base_url == SIMULATOR_URL
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    provider: ProviderSpec
+    upstream_id: str
+    context_window: int
+    efforts: tuple[str, ...]
+    can_disable: bool
+    simulated: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    config: Config
+    source: str
+    home: Path
+    models: Mapping[str, ModelSpec]
+    keys: Mapping[str, Principal]
+    default_model: str
+    dev_key: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_simulator(self) -> bool:
+        return any(m.provider.simulated for m in self.models.values())
+
+
+def config_path(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env.get("TOKENWISE_CONFIG"):
+        return Path(env["TOKENWISE_CONFIG"])
+    local = cwd / "tokenwise.yaml"
+    return local if local.is_file() else None
+
+
+def read_config(path: Path) -> Config:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_config(raw if raw is not None else {}, str(path))
+
+
+def parse_config(raw: Any, source: str) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"{source}: {where}: unknown key") from None
+        if first["type"] == "missing":
+            raise ConfigError(f"{source}: {where}: required key is missing") from None
+        raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+
+
+def load_settings(
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    env = dict(os.environ if env is None else env)
+    cwd = cwd or Path.cwd()
+    path = config_path(explicit, env, cwd)
+    if path is None:
+        from router.config.default import embedded_config
+
+        config, source = embedded_config(), EMBEDDED
+    else:
+        config, source = read_config(path), str(path)
+    home = Path(env.get("TOKENWISE_HOME") or cwd / ".tokenwise")
+    settings = resolve(config, source, env, home)
+    if not settings.keys:
+        # No key declared: one development key, fixed by $TOKENWISE_DEV_KEY or kept under home.
+        settings = replace(settings, dev_key=dev_key(home, env))
+    return settings
+
+
+def resolve(config: Config, source: str, env: Mapping[str, str], home: Path) -> Settings:
+    providers = {name: _provider(name, p, source, env) for name, p in config.providers.items()}
+    models: dict[str, ModelSpec] = {}
+    for name, m in config.models.items():
+        if m.provider not in providers:
+            known = ", ".join(sorted(providers)) or "none configured"
+            raise ConfigError(
+                f"{source}: models.{name}.provider: unknown provider {m.provider!r} "
+                f"(known: {known})"
+            )
+        provider = providers[m.provider]
+        reasoning = m.reasoning
+        models[name] = ModelSpec(
+            name=name,
+            provider=provider,
+            upstream_id=m.upstream_id or name,
+            context_window=m.context_window,
+            efforts=reasoning.efforts if reasoning else (),
+            can_disable=reasoning.can_disable if reasoning else True,
+            simulated=m.simulated or provider.simulated,
+            description=m.description,
+        )
+    if not models:
+        raise ConfigError(f"{source}: models: at least one model must be configured")
+    default_model = config.routing.default_model or next(iter(models))
+    if default_model not in models:
+        raise ConfigError(f"{source}: routing.default_model: unknown model {default_model!r}")
+    keys = _static_keys(config, source, env)
+    return Settings(
+        config=config,
+        source=source,
+        home=home,
+        models=models,
+        keys=keys,
+        default_model=default_model,
+        env=env,
+    )
+
+
+def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> ProviderSpec:
+    api_key = None
+    if p.api_key_env:
+        api_key = env.get(p.api_key_env)
+        if not api_key:
+            raise ConfigError(
+                f"{source}: providers.{name}.api_key_env: environment variable "
+                f"{p.api_key_env} is not set (it holds the provider's API key)"
+            )
+    base_url = p.base_url.rstrip("/")
+    if base_url != SIMULATOR_URL and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{source}: providers.{name}.base_url: must start with http:// or https:// "
+            f"(or be {SIMULATOR_URL})"
+        )
+    return ProviderSpec(name=name, base_url=base_url, api_key=api_key, dialect=p.dialect)
+
+
+def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[str, Principal]:
+    keys: dict[str, Principal] = {}
+    for i, k in enumerate(config.auth.keys):
+        where = f"{source}: auth.keys.{i}"
+        if (k.key_sha256 is None) == (k.key_env is None):
+            raise ConfigError(f"{where}: give exactly one of key_sha256 or key_env")
+        if k.key_env is not None:
+            secret = env.get(k.key_env)
+            if not secret:
+                raise ConfigError(f"{where}.key_env: environment variable {k.key_env} is not set")
+            digest = hash_key(secret)
+        else:
+            digest = k.key_sha256 or ""
+        keys[digest] = Principal(team=k.team, key_id=k.name or f"static-{i}")
+    return keys

@@ -1,0 +1,69 @@
+"""`tokenwise serve`: validate the config, say what will be served, run uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import uvicorn
+
+from router.config.load import ConfigError, Settings, load_settings
+
+
+def uvicorn_options() -> dict[str, str]:
+    options = {"http": "h11", "loop": "asyncio"}
+    try:
+        import httptools  # noqa: F401
+
+        options["http"] = "httptools"
+    except ImportError:
+        pass
+    try:
+        import uvloop  # noqa: F401
+
+        options["loop"] = "uvloop"
+    except ImportError:
+        pass
+    return options
+
+
+def announce(settings: Settings, host: str, port: int, workers: int) -> None:
+    out = sys.stderr
+    print(f"tokenwise: config {settings.source}", file=out)
+    if settings.uses_simulator:
+        print("tokenwise: upstream is the SIMULATOR (simulated models, no real provider)", file=out)
+    print(
+        f"tokenwise: {len(settings.models)} models, serving http://{host}:{port}/v1 "
+        f"with {workers} worker(s)",
+        file=out,
+    )
+    if settings.dev_key:
+        print(f"tokenwise: development key: {settings.dev_key}", file=out)
+
+
+def serve(config: str | None, host: str | None, port: int | None, workers: int | None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        print(f"tokenwise: configuration error: {exc}", file=sys.stderr)
+        return 2
+    server = settings.config.server
+    host = host or server.host
+    port = server.port if port is None else port
+    workers = workers or server.workers
+    announce(settings, host, port, workers)
+    options = uvicorn_options()
+    common = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if workers > 1:
+        if config:
+            os.environ["TOKENWISE_CONFIG"] = os.path.abspath(config)
+        if settings.dev_key:
+            os.environ["TOKENWISE_DEV_KEY"] = settings.dev_key
+        uvicorn.run("router.asgi:app_from_env", factory=True, workers=workers, **common, **options)  # type: ignore[arg-type]
+        return 0
+    from router.app import create_app
+
+    uvicorn.run(create_app(settings), **common, **options)  # type: ignore[arg-type]
+    return 0
