@@ -1,0 +1,234 @@
+"""Proxy overhead benchmark: direct vs the floor (FastAPI + aiohttp) vs tokenwise, side by side.
+
+For each scenario a fresh fake upstream starts on the client CPU; each proxy target starts on
+the proxy CPU (`taskset -c 1`, every process it forks included) and must pass a smoke check.
+Then, per concurrency and repeat, the proxy and the direct baseline are measured back to back
+(order alternating between repeats), each run being an unrecorded warm-up followed by the
+measured window. Raw rows go to bench/results/results.jsonl, the table to the terminal and to
+bench/results/latest.md.
+
+    python bench/run.py                      # everything: ~10 min
+    python bench/run.py --quick --targets direct,floor
+    python bench/run.py --proxy-cmd 'litellm --config cfg.yaml --port {port}' --proxy-name litellm
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import clients
+import orjson
+import procs
+import report
+import scenarios
+from loadgen import DEFAULT_MODEL, LoadResult, bench_key, request_body
+from scenarios import Plan, Scenario
+from smoke import smoke_check
+from targets import REPO_DIR, Target, TargetFailed, start_proxy, upstream_command
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+class Bench:
+    """One benchmark run: owns the processes it starts and the rows it measures."""
+
+    def __init__(self, plan: Plan, workdir: Path, sink: Path) -> None:
+        self.plan = plan
+        self.workdir = workdir
+        self.sink = sink
+        self.rows: list[report.Row] = []
+        self.failures: list[str] = []
+        self.broken: set[str] = set()
+        self.body_files: dict[bool, Path] = {}
+        for stream in (False, True):
+            path = workdir / f"body-{'stream' if stream else 'json'}.json"
+            path.write_bytes(request_body(plan.model, stream=stream))
+            self.body_files[stream] = path
+
+    def record(self, row: report.Row) -> None:
+        with self.sink.open("ab") as out:
+            out.write(orjson.dumps(row) + b"\n")
+        if row.get("type") == "run":
+            self.rows.append(row)
+
+    def run(self) -> None:
+        for scenario in self.plan.scenarios:
+            port = self.plan.upstream_port or procs.free_port()
+            upstream = procs.start(
+                "fake-upstream",
+                upstream_command(port, scenario.latency_ms, scenario.chunk_ms),
+                cpu=self.plan.client_cpu,
+                log_path=RESULTS_DIR / "logs" / f"upstream-{scenario.name}.log",
+            )
+            try:
+                problem = procs.wait_ready(upstream, port, "/healthz", 15.0)
+                problem = problem or "; ".join(smoke_check(port, self.plan.key, self.plan.model))
+                if problem:
+                    raise SystemExit(f"fake upstream is not working: {problem}")
+                self._scenario(scenario, upstream, port)
+            finally:
+                upstream.stop()
+
+    def _scenario(self, scenario: Scenario, upstream: procs.Service, upstream_port: int) -> None:
+        proxies = [t for t in self.plan.targets if t.name != "direct"]
+        with_direct = len(proxies) < len(self.plan.targets)
+        measured = len(self.rows)
+        for target in proxies:
+            if target.name not in self.broken:
+                self._proxy_block(scenario, target, upstream, upstream_port, with_direct)
+        if with_direct and not any(r["target"] == "direct" for r in self.rows[measured:]):
+            for c in self.plan.concurrency:  # no proxy to pair with: the baseline alone
+                for repeat in range(self.plan.repeats):
+                    self._measure(scenario, "direct", upstream_port, None, upstream, c, repeat)
+
+    def _proxy_block(
+        self,
+        scenario: Scenario,
+        target: Target,
+        upstream: procs.Service,
+        upstream_port: int,
+        with_direct: bool,
+    ) -> None:
+        """Start one proxy, smoke-check it, measure it (paired with direct) at every c."""
+        try:
+            proxy, port = start_proxy(
+                target,
+                upstream_base=f"http://127.0.0.1:{upstream_port}/v1",
+                workdir=self.workdir / f"{target.name}-{scenario.name}",
+                log_path=RESULTS_DIR / "logs" / f"{target.name}-{scenario.name}.log",
+                key=self.plan.key,
+                cpu=self.plan.proxy_cpu,
+            )
+        except TargetFailed as exc:
+            self._fail(target.name, str(exc))
+            return
+        pair = target.name if with_direct else None
+        try:
+            problems = smoke_check(port, self.plan.key, self.plan.model)
+            if problems:
+                found = "".join(f"\n  {problem}" for problem in problems)
+                raise TargetFailed(f"{target.name} target failed its smoke check:{found}")
+            for c in self.plan.concurrency:
+                for repeat in range(self.plan.repeats):
+                    runs: list[tuple[str, int, procs.Service | None]] = [(target.name, port, proxy)]
+                    if with_direct:
+                        direct = ("direct", upstream_port, None)
+                        runs = [direct, *runs] if repeat % 2 == 0 else [*runs, direct]
+                    for name, at, service in runs:
+                        self._measure(scenario, name, at, service, upstream, c, repeat, pair)
+        except (TargetFailed, clients.ClientFailed) as exc:
+            self._fail(target.name, str(exc))
+        finally:
+            proxy.stop()
+
+    def _fail(self, name: str, message: str) -> None:
+        print(f"\n!! {message}\n", file=sys.stderr)
+        self.failures.append(message)
+        self.broken.add(name)
+
+    def _measure(
+        self,
+        scenario: Scenario,
+        target: str,
+        port: int,
+        proxy: procs.Service | None,
+        upstream: procs.Service,
+        c: int,
+        repeat: int,
+        pair: str | None = None,
+    ) -> None:
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        plan = self.plan
+
+        def window(seconds: int) -> tuple[str, LoadResult]:
+            body = self.body_files[scenario.stream]
+            return clients.run_window(
+                url, c, seconds, stream=scenario.stream, use_wrk=plan.use_wrk,
+                body_file=body, key=plan.key, model=plan.model,
+            )  # fmt: skip
+
+        window(plan.warmup_s)
+        proxy_cpu = procs.tree_cpu_s(proxy.pid) if proxy else 0.0
+        upstream_cpu = procs.tree_cpu_s(upstream.pid)
+        client, result = window(plan.duration_s)
+        done = max(result.requests, 1)
+        row: report.Row = {
+            "type": "run",
+            "run_id": plan.run_id,
+            "scenario": scenario.name,
+            "concurrency": c,
+            "target": target,
+            "repeat": repeat,
+            "pair": pair,
+            "client": client,
+            **result.as_dict(),
+            "proxy_cpu_ms_per_req": (
+                round((procs.tree_cpu_s(proxy.pid) - proxy_cpu) * 1000 / done, 4) if proxy else None
+            ),
+            "proxy_rss_mb": round(procs.tree_rss_mb(proxy.pid), 1) if proxy else None,
+            "upstream_cpu_ms_per_req": round(
+                (procs.tree_cpu_s(upstream.pid) - upstream_cpu) * 1000 / done, 4
+            ),
+        }
+        self.record(row)
+        print(scenarios.progress_line(row), file=sys.stderr, flush=True)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    plan = scenarios.parse_plan(argv, key=bench_key(), model=DEFAULT_MODEL)
+    if plan.client_cpu is not None:
+        os.sched_setaffinity(0, {plan.client_cpu})  # inherited by upstream, wrk and loadgen
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    meta: report.Row = {
+        "type": "meta",
+        "run_id": plan.run_id,
+        "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        **scenarios.describe(plan),
+    }
+    with tempfile.TemporaryDirectory(prefix="tokenwise-bench-") as tmp:
+        bench = Bench(plan, Path(tmp), RESULTS_DIR / "results.jsonl")
+        bench.record(meta)
+        try:
+            bench.run()
+        except KeyboardInterrupt:
+            print("\ninterrupted: reporting what was measured", file=sys.stderr)
+        except clients.ClientFailed as exc:
+            bench.failures.append(f"the load generator failed against direct: {exc}")
+    order = ["direct", *(t.name for t in plan.targets if t.name != "direct")]
+    summaries = report.summarise(bench.rows, order, [s.name for s in plan.scenarios])
+    print()
+    print(report.text_table(summaries))
+    latest = RESULTS_DIR / "latest.md"
+    meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    latest.write_text(report.markdown_report(meta, summaries, bench.failures))
+    print(f"\nraw rows: {RESULTS_DIR / 'results.jsonl'}  table: {latest}")
+    for failure in bench.failures:
+        print(f"\nNOT MEASURED:\n{failure}", file=sys.stderr)
+    return 1 if bench.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
