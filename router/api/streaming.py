@@ -42,8 +42,13 @@ async def relay_events(
     try:
         async for data in resp.chunks():
             out: list[bytes] = []
+            malformed: MalformedEvent | None = None
             for raw in splitter.feed(data):
-                event = parse_event(raw)
+                try:
+                    event = parse_event(raw)
+                except MalformedEvent as exc:
+                    malformed = exc
+                    break
                 out.append(raw + SEP)
                 if event.is_done:
                     finished = True
@@ -54,6 +59,8 @@ async def relay_events(
                 if end.first_chunk_at is None:
                     end.first_chunk_at = clock()
                 yield b"".join(out)
+            if malformed is not None:
+                raise malformed
             if finished:
                 break
         if not finished:

@@ -1,0 +1,92 @@
+"""Real servers on loopback: the proxy (uvicorn) in front of the simulator (uvicorn)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import openai
+import pytest
+
+from router.app import create_app
+from router.config.load import load_settings
+from router.localserver import ServerThread, serving
+from router.sim.app import create_sim_app
+from router.sim.config import load_sim_config
+
+DEV_KEY = "tw-integration-key"
+
+
+@pytest.fixture(scope="session")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """The embedded default: no config; the proxy starts its own simulator in-process."""
+    home = tmp_path_factory.mktemp("home")
+    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
+    settings = load_settings(None, env=env, cwd=home)
+    with serving(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[ServerThread]:
+    """A simulator of its own, for proxies configured by a test."""
+    with serving(create_sim_app(load_sim_config(None))) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def strict_proxy(
+    sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerThread]:
+    """A proxy with short timeouts and a small body limit, over the shared simulator."""
+    home = tmp_path_factory.mktemp("strict")
+    config = home / "tokenwise.yaml"
+    config.write_text(
+        f"""
+server:
+  body_limit_bytes: 65536
+  timeouts: {{connect: 2, first_byte: 0.6, idle: 0.6, total: 5}}
+providers:
+  sim:
+    base_url: http://127.0.0.1:{sim.port}/v1
+  dead:
+    base_url: http://127.0.0.1:{closed_port()}/v1
+models:
+  sim-small:
+    provider: sim
+  sim-mini-reasoner:
+    provider: sim
+    reasoning: {{efforts: [low, medium, high]}}
+  ghost:
+    provider: dead
+""",
+        encoding="utf-8",
+    )
+    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
+    with serving(create_app(load_settings(str(config), env=env))) as server:
+        yield server
+
+
+def url(server: ServerThread) -> str:
+    return f"http://127.0.0.1:{server.port}/v1"
+
+
+@pytest.fixture
+def client(proxy: ServerThread) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=url(proxy), api_key=DEV_KEY, max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def aclient(proxy: ServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
+    client = openai.AsyncOpenAI(base_url=url(proxy), api_key=DEV_KEY, max_retries=0)
+    yield client
+    await client.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

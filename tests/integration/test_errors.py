@@ -1,0 +1,218 @@
+"""Every failure answers in OpenAI's error shape, with a status, type, code and useful message."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import openai
+import orjson
+import pytest
+
+from router.localserver import ServerThread
+from tests.integration.conftest import DEV_KEY, url
+
+AUTH = {"authorization": f"Bearer {DEV_KEY}"}
+ASK = [{"role": "user", "content": "What is 2 + 2?"}]
+
+
+def post(server: ServerThread, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    return httpx.post(
+        f"{url(server)}/chat/completions",
+        content=content,
+        headers={"content-type": "application/json", **AUTH, **(headers or {})},
+        timeout=30,
+    )
+
+
+def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    assert resp.headers["x-request-id"]
+    error: dict[str, Any] = resp.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == type_
+    assert error["code"] == code
+    assert "Traceback" not in error["message"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code", "words"),
+    [
+        (b'{"model": "sim-small", "messages": [', None, "invalid_json", "JSON"),
+        (b"\xff\xfe not utf-8", None, "invalid_json", "JSON"),
+        (b"", None, "invalid_json", "empty"),
+        (b"[1, 2]", None, "invalid_json", "JSON object"),
+        ({"messages": ASK}, "model", "missing_required_parameter", "'model'"),
+        ({"model": 42, "messages": ASK}, "model", "invalid_type", "'model'"),
+        ({"model": "sim-small"}, "messages", "missing_required_parameter", "'messages'"),
+        ({"model": "sim-small", "messages": "hi"}, "messages", "invalid_type", "array"),
+        ({"model": "sim-small", "messages": []}, "messages", "invalid_value", "empty"),
+        ({"model": "sim-small", "messages": [1]}, "messages[0]", "invalid_type", "object"),
+        ({"model": "sim-small", "messages": [{}]}, "messages[0].role", None, "role"),
+        ({"model": "sim-small", "messages": ASK, "stream": "yes"}, "stream", "invalid_type", ""),
+    ],
+)
+def test_bad_requests_are_400_naming_the_problem(
+    proxy: ServerThread, body: Any, param: str | None, code: str | None, words: str
+) -> None:
+    resp = post(proxy, body)
+    error = error_of(resp, 400, "invalid_request_error", code or resp.json()["error"]["code"])
+    assert error["param"] == param
+    assert words in error["message"]
+
+
+def test_unknown_model_is_404(proxy: ServerThread) -> None:
+    error = error_of(
+        post(proxy, {"model": "gpt-99", "messages": ASK}),
+        404,
+        "invalid_request_error",
+        "model_not_found",
+    )
+    assert "gpt-99" in error["message"] and error["param"] == "model"
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"authorization": "Bearer wrong-key"}, {"authorization": "Basic abc"}]
+)
+def test_missing_or_wrong_key_is_401(proxy: ServerThread, headers: dict[str, str]) -> None:
+    resp = httpx.post(
+        f"{url(proxy)}/chat/completions",
+        json={"model": "sim-small", "messages": ASK},
+        headers=headers,
+    )
+    error = error_of(resp, 401, "authentication_error", "invalid_api_key")
+    assert "key" in error["message"].lower()
+
+
+def test_sdk_sees_authentication_error(proxy: ServerThread) -> None:
+    client = openai.OpenAI(base_url=url(proxy), api_key="nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        client.chat.completions.create(model="sim-small", messages=ASK)  # type: ignore[arg-type]
+
+
+def test_body_over_limit_is_413(strict_proxy: ServerThread) -> None:
+    big = {"model": "sim-small", "messages": [{"role": "user", "content": "x" * 70_000}]}
+    error = error_of(post(strict_proxy, big), 413, "invalid_request_error", "request_too_large")
+    assert "65536" in error["message"]
+
+
+def test_upstream_slow_first_byte_is_504(strict_proxy: ServerThread) -> None:
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"slow_first_byte_ms": 2000}}}
+    started = time.monotonic()
+    error = error_of(post(strict_proxy, body), 504, "timeout_error", "upstream_timeout")
+    assert time.monotonic() - started < 1.8
+    assert "0.6 s" in error["message"]
+
+
+def test_upstream_malformed_json_is_502(strict_proxy: ServerThread) -> None:
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"malformed_json": True}}}
+    error = error_of(post(strict_proxy, body), 502, "upstream_error", "upstream_error")
+    assert "not valid JSON" in error["message"]
+
+
+def test_upstream_200_with_error_body_is_502(strict_proxy: ServerThread) -> None:
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"error_body_200": True}}}
+    error = error_of(post(strict_proxy, body), 502, "upstream_error", "upstream_error")
+    assert "answered 200 with an error" in error["message"]
+
+
+def test_upstream_error_status_passes_through(strict_proxy: ServerThread) -> None:
+    fault = {"status": 503, "message": "simulated overload, try later"}
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": fault}}
+    resp = post(strict_proxy, body)
+    assert resp.status_code == 503
+    assert resp.json()["error"]["message"] == "simulated overload, try later"
+    assert resp.headers["x-tokenwise-model"] == "sim-small"
+
+
+def test_connection_refused_is_502(strict_proxy: ServerThread) -> None:
+    error = error_of(
+        post(strict_proxy, {"model": "ghost", "messages": ASK}),
+        502,
+        "upstream_error",
+        "upstream_error",
+    )
+    assert "Could not connect" in error["message"]
+
+
+def stream_events(server: ServerThread, fault: dict[str, Any]) -> list[Any]:
+    body = {"model": "sim-small", "messages": ASK, "stream": True, "sim": {"fault": fault}}
+    with httpx.stream(
+        "POST", f"{url(server)}/chat/completions", json=body, headers=AUTH, timeout=30
+    ) as resp:
+        assert resp.status_code == 200
+        text = resp.read().decode()
+    events = [e for e in text.split("\n\n") if e.startswith("data: ")]
+    return [e[6:] if e == "data: [DONE]" else orjson.loads(e[6:]) for e in events]
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "words"),
+    [
+        ({"disconnect_after_chunks": 3}, "upstream_error", "broke the connection"),
+        ({"malformed_sse": True}, "upstream_error", "malformed SSE"),
+        ({"no_done": True}, "upstream_error", "no [DONE]"),
+        ({"idle_after_chunks": 2, "idle_ms": 3000}, "upstream_timeout", "sent nothing for 0.6 s"),
+    ],
+)
+def test_stream_failing_after_start_ends_with_error_event(
+    strict_proxy: ServerThread, fault: dict[str, Any], code: str, words: str
+) -> None:
+    events = stream_events(strict_proxy, fault)
+    assert any("choices" in e for e in events[:-1]), "content chunks arrived before the failure"
+    last = events[-1]
+    assert last["error"]["code"] == code
+    assert words in last["error"]["message"]
+
+
+def test_sdk_raises_on_a_stream_that_fails(strict_proxy: ServerThread) -> None:
+    client = openai.OpenAI(base_url=url(strict_proxy), api_key=DEV_KEY, max_retries=0)
+    stream = client.chat.completions.create(
+        model="sim-small",
+        messages=ASK,  # type: ignore[arg-type]
+        stream=True,
+        extra_body={"sim": {"fault": {"disconnect_after_chunks": 2}}},
+    )
+    with pytest.raises(openai.APIError, match="broke the connection"):
+        for _ in stream:
+            pass
+
+
+def test_unknown_path_and_method(proxy: ServerThread) -> None:
+    base = f"http://127.0.0.1:{proxy.port}"
+    error_of(httpx.get(f"{base}/v1/nothing"), 404, "invalid_request_error", "unknown_url")
+    error_of(
+        httpx.get(f"{base}/v1/chat/completions"),
+        405,
+        "invalid_request_error",
+        "method_not_allowed",
+    )
+
+
+def test_client_disconnect_leaves_no_task_or_connection(strict_proxy: ServerThread) -> None:
+    services = strict_proxy.server.config.app.state.services
+    connector = services.upstream._session.connector
+    baseline = len(strict_proxy.tasks())
+    body = {
+        "model": "sim-small",
+        "messages": ASK,
+        "stream": True,
+        "sim": {"completion_tokens": 400, "inter_chunk_ms": 100},
+    }
+    with httpx.stream(
+        "POST", f"{url(strict_proxy)}/chat/completions", json=body, headers=AUTH
+    ) as resp:
+        lines = resp.iter_lines()
+        assert next(lines).startswith("data: ")
+        assert len(connector._acquired) == 1  # the upstream stream is open
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if len(strict_proxy.tasks()) <= baseline and not connector._acquired:
+            break
+        time.sleep(0.05)
+    assert len(connector._acquired) == 0, "the upstream connection outlived the client"
+    assert len(strict_proxy.tasks()) <= baseline, "a task outlived the client"

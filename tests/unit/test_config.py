@@ -1,0 +1,147 @@
+"""Config validation: a bad config fails start-up with the file and the key named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from router.auth import hash_key
+from router.config.load import EMBEDDED, ConfigError, load_settings
+
+WriteConfig = Callable[[str], Path]
+
+GOOD = """
+providers:
+  openai:
+    base_url: https://api.openai.com/v1
+    api_key_env: OPENAI_API_KEY
+models:
+  gpt-4.1-mini:
+    provider: openai
+    context_window: 1047576
+"""
+
+
+def load(path: Path, env: dict[str, str], home: Path) -> object:
+    return load_settings(str(path), env={**env, "TOKENWISE_HOME": str(home)}, cwd=path.parent)
+
+
+def test_good_config_resolves(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD)
+    settings = load_settings(str(path), env={"OPENAI_API_KEY": "sk-x", "TOKENWISE_HOME": str(home)})
+    model = settings.models["gpt-4.1-mini"]
+    assert model.upstream_id == "gpt-4.1-mini"
+    assert model.provider.api_key == "sk-x"
+    assert settings.default_model == "gpt-4.1-mini"
+    assert settings.source == str(path)
+
+
+def test_unknown_key_names_file_and_key_path(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "    context_windw: 5\n")
+    with pytest.raises(ConfigError) as err:
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+    assert str(err.value) == f"{path}: models.gpt-4.1-mini.context_windw: unknown key"
+
+
+def test_unknown_section_is_named(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "routingg:\n  default_model: x\n")
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: routingg: unknown key"):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_missing_env_var_for_provider_key(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD)
+    with pytest.raises(ConfigError) as err:
+        load(path, {}, home)
+    message = str(err.value)
+    assert message.startswith(f"{path}: providers.openai.api_key_env:")
+    assert "OPENAI_API_KEY is not set" in message
+
+
+def test_model_pointing_at_missing_provider(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD.replace("provider: openai", "provider: openia"))
+    with pytest.raises(ConfigError) as err:
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+    assert str(err.value) == (
+        f"{path}: models.gpt-4.1-mini.provider: unknown provider 'openia' (known: openai)"
+    )
+
+
+def test_wrong_type_is_named(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "server:\n  port: eighty\n")
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: server.port: "):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_invalid_yaml_is_named(write_config: WriteConfig, home: Path) -> None:
+    path = write_config("models: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: not valid YAML"):
+        load(path, {}, home)
+
+
+def test_missing_file_is_named(tmp_path: Path, home: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope.yaml: cannot read the config file"):
+        load(tmp_path / "nope.yaml", {}, home)
+
+
+def test_unknown_default_model(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "routing:\n  default_model: gpt-9\n")
+    with pytest.raises(ConfigError, match=r"routing.default_model: unknown model 'gpt-9'"):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_bad_base_url(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD.replace("https://api.openai.com/v1", "api.openai.com"))
+    with pytest.raises(ConfigError, match=r"providers.openai.base_url: must start with http"):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_static_keys_are_hashed(write_config: WriteConfig, home: Path) -> None:
+    digest = hash_key("sk-team-a")
+    path = write_config(
+        GOOD
+        + f"auth:\n  keys:\n    - team: a\n      key_sha256: '{digest}'\n"
+        + "    - team: b\n      key_env: TEAM_B_KEY\n"
+    )
+    settings = load_settings(
+        str(path),
+        env={"OPENAI_API_KEY": "sk-x", "TEAM_B_KEY": "sk-team-b", "TOKENWISE_HOME": str(home)},
+    )
+    assert settings.keys[digest].team == "a"
+    assert settings.keys[hash_key("sk-team-b")].team == "b"
+    assert "sk-team-b" not in repr(settings.keys)
+    assert settings.dev_key is None
+
+
+def test_key_needs_exactly_one_source(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "auth:\n  keys:\n    - team: a\n")
+    with pytest.raises(
+        ConfigError, match=r"auth.keys.0: give exactly one of key_sha256 or key_env"
+    ):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_embedded_default_without_config(tmp_path: Path, home: Path) -> None:
+    settings = load_settings(None, env={"TOKENWISE_HOME": str(home)}, cwd=tmp_path)
+    assert settings.source == EMBEDDED
+    assert settings.uses_simulator
+    assert all(name.startswith("sim-") for name in settings.models)
+    assert all(m.simulated for m in settings.models.values())
+    # a development key is made once and kept under TOKENWISE_HOME
+    assert settings.dev_key
+    again = load_settings(None, env={"TOKENWISE_HOME": str(home)}, cwd=tmp_path)
+    assert again.dev_key == settings.dev_key
+    assert (home / "dev-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_dev_key_fixed_by_environment(tmp_path: Path, home: Path) -> None:
+    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": "tw-fixed"}
+    assert load_settings(None, env=env, cwd=tmp_path).dev_key == "tw-fixed"
+
+
+def test_config_found_through_environment(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD)
+    env = {"TOKENWISE_CONFIG": str(path), "OPENAI_API_KEY": "k", "TOKENWISE_HOME": str(home)}
+    assert load_settings(None, env=env, cwd=home).source == str(path)
