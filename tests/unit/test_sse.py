@@ -11,7 +11,7 @@ from router.upstream.sse import MalformedEvent, SSESplitter, encode_event, parse
 EVENTS = [
     encode_event({"id": "c1", "choices": [{"delta": {"content": "héllo\n"}}]}),
     b": keep-alive comment\n\n",
-    b"event: message\ndata: {\"a\": 1}\n\n",
+    b'event: message\ndata: {"a": 1}\n\n',
     encode_event({"usage": {"prompt_tokens": 3}}),
     b"data: [DONE]\n\n",
 ]
