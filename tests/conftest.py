@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.redis_server"]
+
 DEV_KEY = "tw-test-dev-key"
 
 

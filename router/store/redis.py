@@ -1,0 +1,272 @@
+"""`RedisStore`: the store for several replicas sharing one Redis (or Sentinel / Cluster).
+
+Atomicity: `reserve` is one Lua script (`redis_lua.RESERVE`) and `settle` another, so concurrent
+replicas can neither overspend nor double-settle. Team, key and budget changes are WATCH/MULTI
+transactions; a ledger batch is one script (HSETNX makes a replay write nothing).
+
+Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
+
+    {tw:meta}:teams|keys|keyhash|budgets           hashes of JSON records
+    {tw:team:<name>}:c:<len>:<scope>:<period>:a|b  settled | in-flight micro-dollars
+    {tw:team:<name>}:r:<len>:<scope>:<minute>:a|b  requests | tokens in one minute
+    {tw:team:<name>}:res:<request id>              a reservation (its counters and amount)
+    {tw:team:<name>}:leases                        reservations by lease end
+    {tw:ledger}:rec, {tw:ledger}:ts, {tw:ledger}:team:<name>
+    tw:tags (tags with reservations), tw:rid:<request id> (the tag a reservation lives under)
+
+Counters expire some time after their period (`windows.retain_until`); rate counters after two
+minutes. A reservation made by this process is settled with one script call; one made by
+another process is found through `tw:rid:` first.
+
+A scope's tag is its team: `team:<name>` is tagged by the team, and `key:<id>` by the key's team,
+so a request's team and key scopes share one slot. Any other scope is tagged by itself. Limit
+with Cluster: one `reserve` may only combine scopes of one team (plus rate rules of that team);
+a deployment-wide scope next to a team scope raises CROSSSLOT there. One Redis or a Sentinel
+master has no such limit. Pass a ready client (e.g. from `redis.asyncio.Sentinel.master_for`)
+as `client=` to use Sentinel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from router.store.accounting import BudgetPlan, budget_refusal, plan_budget, spend_view
+from router.store.base import (
+    BudgetRefusal,
+    RateRefusal,
+    RateRule,
+    ReserveResult,
+    SpendView,
+    StoreUnavailable,
+)
+from router.store.redis_ledger import RedisLedger
+from router.store.redis_lua import APPEND_LEDGER, RESERVE, SETTLE
+from router.store.redis_principals import UNAVAILABLE, guarded, text, texts
+from router.store.rules import (
+    RATE_WINDOW,
+    check_reserve,
+    micros_up,
+    minute_of,
+    rate_limits,
+    scope_owner,
+    settle_micros,
+    unique,
+    usd,
+)
+
+RID_GRACE = 86_400.0  # how long past its lease a reservation stays findable by request id
+Planned = list[tuple[BudgetPlan, str]]
+
+
+def counter_keys(tag: str, kind: str, scope: str, period: str) -> tuple[str, str]:
+    """The two counters of a scope in one period (or minute); the scope's length keeps names
+    unambiguous whatever characters a scope holds."""
+    base = f"{tag}:{kind}:{len(scope)}:{scope}:{period}"
+    return base + ":a", base + ":b"
+
+
+class RedisStore(RedisLedger):
+    _reserve: AsyncScript
+    _settle: AsyncScript
+
+    def __init__(
+        self, url: str | None = None, *, client: aioredis.Redis | None = None, prefix: str = "tw"
+    ) -> None:
+        if (url is None) == (client is None):
+            raise ValueError("RedisStore needs a url or a client")
+        super().__init__(prefix)
+        self.url = url
+        self._given = client
+        self._opened: aioredis.Redis | None = None
+        self._held: dict[str, list[str]] = {}  # request id -> its settle KEYS (this process)
+
+    async def open(self) -> RedisStore:
+        if self._given is not None:
+            self.client = self._given
+        else:
+            assert self.url is not None
+            self.client = self._opened = aioredis.Redis.from_url(self.url, decode_responses=True)
+        try:
+            await self.client.ping()
+        except UNAVAILABLE as exc:
+            await self.close()
+            raise StoreUnavailable(f"Redis store {self.url or ''}: {exc}") from exc
+        self._reserve = self.client.register_script(RESERVE)
+        self._settle = self.client.register_script(SETTLE)
+        self._append = self.client.register_script(APPEND_LEDGER)
+        return self
+
+    async def close(self) -> None:
+        if self._opened is not None:
+            await self._opened.aclose()
+            self._opened = None
+
+    def _tagged(self, tag: str) -> str:
+        return "{" + f"{self.prefix}:{tag}" + "}"
+
+    async def _tag(self, scope: str) -> str:
+        owner = scope_owner(scope)
+        if owner is None:
+            return self._tagged(scope)
+        kind, name = owner
+        team = name if kind == "team" else await self._team_of_key(name)
+        return self._tagged(scope if team is None else f"team:{team}")
+
+    async def _plans(self, scopes: Sequence[str], now: float) -> Planned:
+        found = await self.get_budgets(unique(scopes))
+        wanted = [s for s in unique(scopes) if s in found]
+        return [(plan_budget(found[s], now), await self._tag(s)) for s in wanted]
+
+    async def _counts(self, planned: Planned) -> list[tuple[int, int]]:
+        pipe = self.client.pipeline(transaction=False)
+        for plan, tag in planned:
+            for period in plan.periods:
+                for key in counter_keys(tag, "c", plan.scope, period):
+                    pipe.get(key)
+        values = [int(v or 0) for v in await pipe.execute()]
+        counts, at = [], 0
+        for plan, _ in planned:
+            chunk = values[at : at + 2 * len(plan.periods)]
+            counts.append((sum(chunk[0::2]), sum(chunk[1::2])))
+            at += len(chunk)
+        return counts
+
+    @guarded
+    async def reserve(
+        self,
+        request_id: str,
+        scopes: Sequence[str],
+        amount: Decimal,
+        lease_seconds: float,
+        now: float,
+        *,
+        minimum: Decimal | None = None,
+        rate: Sequence[RateRule] = (),
+        tokens: int = 0,
+    ) -> ReserveResult:
+        check_reserve(amount, minimum, lease_seconds, tokens)
+        planned = await self._plans(scopes, now)
+        rate_tags = [await self._tag(rule.scope) for rule in rate]
+        tags = [tag for _, tag in planned] + rate_tags
+        want = micros_up(amount)
+        need = want if minimum is None else micros_up(minimum)
+        if not tags:
+            return ReserveResult(True, reserved=usd(want))
+        home, minute = tags[0], minute_of(now)
+        keys = [f"{home}:res:{request_id}", f"{home}:leases"]
+        for rule, tag in zip(rate, rate_tags, strict=True):
+            keys.extend(counter_keys(tag, "r", rule.scope, str(minute)))
+        for plan, tag in planned:
+            for period in plan.periods:
+                keys.extend(counter_keys(tag, "c", plan.scope, period))
+        plan_args = {
+            "now": now,
+            "amount": want,
+            "need": need,
+            "tokens": tokens,
+            "rates": [[rpm, tpm, 2 * RATE_WINDOW] for rpm, tpm in rate_limits(rate)],
+            "budgets": [
+                [int(p.hard), p.limit, len(p.periods), -1 if p.end is None else round(p.retain)]
+                for p, _ in planned
+            ],
+        }
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(f"{self.prefix}:rid:{request_id}", home, ex=round(lease_seconds + RID_GRACE))
+        await self._reserve(
+            keys, [json.dumps(plan_args), repr(now + lease_seconds), request_id], client=pipe
+        )
+        pipe.sadd(f"{self.prefix}:tags", home)
+        answer = (await pipe.execute())[1]
+        answer[0] = text(answer[0])
+        if answer[0] == "dup":
+            raise ValueError(f"reservation {request_id!r} is already in flight")
+        if answer[0] == "ok":
+            if planned:
+                held = [k for p, t in planned for k in counter_keys(t, "c", p.scope, p.current)]
+                self._held[request_id] = keys[:2] + held
+            return ReserveResult(True, reserved=usd(int(answer[1])))
+        return ReserveResult(False, refusal=_refusal(answer, planned, rate, need, tokens, minute))
+
+    @guarded
+    async def settle(self, request_id: str, actual: Decimal, now: float) -> bool:
+        micros = str(settle_micros(actual))
+        keys = self._held.pop(request_id, None) or await self._find(request_id)
+        return keys is not None and await self._settle_keys(keys, micros, request_id, now)
+
+    async def _settle_keys(self, keys: list[str], actual: str, request_id: str, now: float) -> bool:
+        pipe = self.client.pipeline(transaction=False)
+        await self._settle(keys, [actual, request_id, repr(now)], client=pipe)
+        pipe.delete(f"{self.prefix}:rid:{request_id}")
+        settled, _ = await pipe.execute()
+        return bool(settled)
+
+    async def _find(self, request_id: str, home: str | None = None) -> list[str] | None:
+        """The settle KEYS of a reservation made elsewhere (another process, or a lost one)."""
+        if home is None:
+            found = await self.client.get(f"{self.prefix}:rid:{request_id}")
+            if found is None:
+                return None
+            home = text(found)
+        keys = [f"{home}:res:{request_id}", f"{home}:leases"]
+        raw = await self.client.hget(keys[0], "entries")
+        if raw is None:
+            return None
+        return keys + [key for entry in json.loads(text(raw)) for key in entry[:2]]
+
+    @guarded
+    async def expire(self, now: float) -> int:
+        expired = 0
+        homes = texts(await self.client.smembers(f"{self.prefix}:tags"))
+        pipe = self.client.pipeline(transaction=False)
+        for home in homes:
+            pipe.zrangebyscore(f"{home}:leases", "-inf", now)
+        for home, ended in zip(homes, await pipe.execute(), strict=True):
+            for request_id in texts(ended):
+                self._held.pop(request_id, None)
+                keys = await self._find(request_id, home)
+                if keys is None:
+                    await self.client.zrem(f"{home}:leases", request_id)
+                    continue
+                expired += await self._settle_keys(keys, "", request_id, now)
+        return expired
+
+    @guarded
+    async def spend(self, scope: str, now: float) -> SpendView | None:
+        planned = await self._plans([scope], now)
+        if not planned:
+            return None
+        return spend_view(planned[0][0], *(await self._counts(planned))[0])
+
+    @guarded
+    async def max_affordable(self, scopes: Sequence[str], now: float) -> Decimal | None:
+        planned = [(p, tag) for p, tag in await self._plans(scopes, now) if p.hard]
+        if not planned:
+            return None
+        counts = await self._counts(planned)
+        rooms = [p.limit - s - f for (p, _), (s, f) in zip(planned, counts, strict=True)]
+        return usd(max(0, min(rooms)))
+
+
+def _refusal(
+    answer: list[Any],
+    planned: Planned,
+    rate: Sequence[RateRule],
+    need: int,
+    tokens: int,
+    minute: int,
+) -> BudgetRefusal | RateRefusal:
+    """The refusal the reserve script answered, as the other backends describe it."""
+    if answer[0] == "budget":
+        plan = planned[int(answer[1]) - 1][0]
+        return budget_refusal(plan, int(answer[2]), int(answer[3]), need)
+    rule = rate[int(answer[1]) - 1]
+    resets = float(minute + RATE_WINDOW)
+    if answer[0] == "rpm":
+        return RateRefusal(rule.scope, "rpm", rule.rpm or 0, int(answer[2]), 1, resets)
+    return RateRefusal(rule.scope, "tpm", rule.tpm or 0, int(answer[2]), tokens, resets)

@@ -1,0 +1,147 @@
+"""The SQLite schema, and the `accounting.Repo` over one connection (synchronous).
+
+Records are JSON (see `codec.py`) next to the columns that are looked up or ordered by. Budget
+counters are integer micro-dollars. The caller wraps each use in a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from router.store import codec
+from router.store.accounting import Held, Reservation
+from router.store.base import BudgetRecord
+from router.store.rules import RATE_WINDOW
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS teams (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY,
+    team TEXT NOT NULL,
+    key_sha256 TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_team ON keys (team);
+CREATE TABLE IF NOT EXISTS budgets (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (
+    scope TEXT NOT NULL,
+    period TEXT NOT NULL,
+    settled INTEGER NOT NULL,
+    in_flight INTEGER NOT NULL,
+    retain_until REAL NOT NULL,
+    PRIMARY KEY (scope, period)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rates (
+    scope TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    PRIMARY KEY (scope, minute)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reservations (
+    request_id TEXT PRIMARY KEY,
+    lease_end REAL NOT NULL,
+    entries TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_lease ON reservations (lease_end);
+CREATE TABLE IF NOT EXISTS ledger (
+    request_id TEXT PRIMARY KEY,
+    ts REAL NOT NULL,
+    team TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_ts ON ledger (ts, request_id);
+CREATE INDEX IF NOT EXISTS ledger_team_ts ON ledger (team, ts, request_id);
+"""
+
+
+def create_schema(conn: sqlite3.Connection, path: str) -> None:
+    """Create the tables (inside the caller's write transaction) or check their version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{path} was written by a newer Tokenwise (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade Tokenwise or point store.url elsewhere"
+        )
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _reservation(request_id: str, lease_end: float, entries: str) -> Reservation:
+    held = tuple(Held(s, p, m, r) for s, p, m, r in json.loads(entries))
+    return Reservation(request_id, lease_end, held)
+
+
+class SQLiteCounters:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def budgets(self, scopes: Sequence[str]) -> dict[str, BudgetRecord]:
+        marks = ",".join("?" * len(scopes))
+        rows = self.conn.execute(
+            f"SELECT scope, data FROM budgets WHERE scope IN ({marks})", list(scopes)
+        )
+        return {scope: codec.loads(BudgetRecord, data) for scope, data in rows}
+
+    def counters(self, scope: str, periods: Sequence[str]) -> tuple[int, int]:
+        marks = ",".join("?" * len(periods))
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(settled), 0), COALESCE(SUM(in_flight), 0) FROM counters"
+            f" WHERE scope = ? AND period IN ({marks})",
+            [scope, *periods],
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def add_counter(
+        self, scope: str, period: str, settled: int, in_flight: int, retain: float
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO counters VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, period) DO UPDATE"
+            " SET settled = settled + excluded.settled, in_flight = in_flight + excluded.in_flight",
+            (scope, period, settled, in_flight, retain),
+        )
+
+    def rate(self, scope: str, minute: int) -> tuple[int, int]:
+        row = self.conn.execute(
+            "SELECT requests, tokens FROM rates WHERE scope = ? AND minute = ?", (scope, minute)
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def add_rate(self, scope: str, minute: int, tokens: int) -> None:
+        self.conn.execute(
+            "INSERT INTO rates VALUES (?, ?, 1, ?) ON CONFLICT (scope, minute) DO UPDATE"
+            " SET requests = requests + 1, tokens = tokens + excluded.tokens",
+            (scope, minute, tokens),
+        )
+
+    def reservation(self, request_id: str) -> Reservation | None:
+        row = self.conn.execute(
+            "SELECT lease_end, entries FROM reservations WHERE request_id = ?", (request_id,)
+        ).fetchone()
+        return None if row is None else _reservation(request_id, row[0], row[1])
+
+    def put_reservation(self, reservation: Reservation) -> None:
+        entries = [[h.scope, h.period, h.micros, h.retain] for h in reservation.entries]
+        self.conn.execute(
+            "INSERT INTO reservations VALUES (?, ?, ?)",
+            (reservation.request_id, reservation.lease_end, json.dumps(entries)),
+        )
+
+    def drop_reservation(self, request_id: str) -> None:
+        self.conn.execute("DELETE FROM reservations WHERE request_id = ?", (request_id,))
+
+    def ended_leases(self, now: float) -> list[Reservation]:
+        rows = self.conn.execute(
+            "SELECT request_id, lease_end, entries FROM reservations WHERE lease_end <= ?", (now,)
+        )
+        return [_reservation(*row) for row in rows]
+
+    def prune(self, now: float) -> None:
+        self.conn.execute("DELETE FROM counters WHERE retain_until < ?", (now,))
+        self.conn.execute("DELETE FROM rates WHERE minute < ?", (now - 2 * RATE_WINDOW,))
