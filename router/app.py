@@ -6,6 +6,7 @@ in-process simulator (embedded default), the metrics registry.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,9 +20,12 @@ from router.auth import DEV_TEAM, Authenticator, Principal, hash_key
 from router.config.load import Settings
 from router.config.schema import SIMULATOR_URL
 from router.errors import ProxyError
+from router.ledger.writer import LedgerWriter
+from router.metering.tokens import default_counter
 from router.observability.metrics import Metrics
 from router.services import Services, build_targets
 from router.simhost import InProcessSimulator
+from router.store.open import open_store
 from router.upstream.client import Upstream
 
 
@@ -35,6 +39,12 @@ def create_app(settings: Settings) -> FastAPI:
         if simulator is not None:
             sim_url = await simulator.start()
             base_urls = {k: sim_url if v == SIMULATOR_URL else v for k, v in base_urls.items()}
+        store = await open_store(settings.config.store.url, settings.home)
+        ledger = LedgerWriter(store, settings.home / "spool")
+        await ledger.start()
+        counter = default_counter()
+        # Load the usual encoding off the event loop now, not on the first unmetered stream.
+        warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
         upstream = Upstream(settings.config.server.timeouts)
         await upstream.start()
         keys = dict(settings.keys)
@@ -47,11 +57,17 @@ def create_app(settings: Settings) -> FastAPI:
             metrics=Metrics(),
             targets=build_targets(settings, base_urls),
             body_limit=settings.config.server.body_limit_bytes,
+            store=store,
+            ledger=ledger,
+            counter=counter,
         )
         try:
             yield
         finally:
             await upstream.close()
+            await ledger.close()
+            await store.close()
+            await warming
             if simulator is not None:
                 await simulator.stop()
 

@@ -14,7 +14,10 @@ from starlette.requests import Request
 from router.auth import Authenticator
 from router.config.load import ModelSpec, Settings
 from router.errors import NotFound
+from router.ledger.writer import LedgerWriter
+from router.metering.tokens import TokenCounter
 from router.observability.metrics import Metrics
+from router.store.base import Store
 from router.upstream.client import Upstream
 
 VIRTUAL_MODELS = {
@@ -63,6 +66,9 @@ class Services:
     metrics: Metrics
     targets: Mapping[str, Target]
     body_limit: int
+    store: Store
+    ledger: LedgerWriter
+    counter: TokenCounter
 
     def route(self, requested: str) -> Route:
         target = self.targets.get(requested)

@@ -47,9 +47,9 @@ async def embeddings(request: Request) -> Response:
             data = await resp.read()
         if resp.status >= 400:
             raise status_error(resp.status, data, resp.headers, target.provider)
-        problem = check_json_body(data, target.provider)
-        if problem is not None:
-            raise problem
+        parsed = check_json_body(data, target.provider)
+        if isinstance(parsed, ProxyError):
+            raise parsed
         outcome = "ok"
         return Response(data, media_type="application/json", headers=route_headers(route))
     except ProxyError as exc:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
 from router.errors import ProxyError, UpstreamProtocolError
 from router.upstream.client import UpstreamResponse
-from router.upstream.sse import MalformedEvent, SSESplitter, encode_event, parse_event
+from router.upstream.sse import Event, MalformedEvent, SSESplitter, encode_event, parse_event
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 SEP = b"\n\n"
@@ -34,8 +35,18 @@ class StreamEnd:
         self.first_chunk_at: float | None = None
 
 
+class StreamHooks(Protocol):
+    def on_event(self, event: Event) -> bytes | None:
+        """The bytes to relay for one event (its raw bytes, a rewrite, or None to drop it)."""
+        ...
+
+    def before_done(self) -> bytes:
+        """Bytes to send just before `data: [DONE]`."""
+        ...
+
+
 async def relay_events(
-    resp: UpstreamResponse, end: StreamEnd, clock: Callable[[], float]
+    resp: UpstreamResponse, end: StreamEnd, clock: Callable[[], float], hooks: StreamHooks
 ) -> AsyncIterator[bytes]:
     splitter = SSESplitter()
     finished = False
@@ -49,12 +60,16 @@ async def relay_events(
                 except MalformedEvent as exc:
                     malformed = exc
                     break
-                out.append(raw + SEP)
                 if event.is_done:
+                    out.append(hooks.before_done())
+                    out.append(raw + SEP)
                     finished = True
                     break
                 if isinstance(event.json, dict) and "error" in event.json:
                     end.outcome = "upstream_error"
+                relayed = hooks.on_event(event)
+                if relayed is not None:
+                    out.append(relayed)
             if out:
                 if end.first_chunk_at is None:
                     end.first_chunk_at = clock()

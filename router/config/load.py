@@ -18,6 +18,13 @@ from pydantic import ValidationError
 
 from router.auth import Principal, dev_key, hash_key
 from router.config.schema import SIMULATOR_URL, Config
+from router.metering.pricing import (
+    ModelPrice,
+    PriceNotFound,
+    PriceTable,
+    PricingError,
+    load_pricing,
+)
 
 EMBEDDED = "<embedded default>"
 
@@ -32,6 +39,7 @@ class ProviderSpec:
     base_url: str
     api_key: str | None
     dialect: str
+    usage: str = "openai_chat"
 
     @property
     def simulated(self) -> bool:
@@ -48,6 +56,7 @@ class ModelSpec:
     can_disable: bool
     simulated: bool
     description: str
+    price: ModelPrice
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Settings:
     models: Mapping[str, ModelSpec]
     keys: Mapping[str, Principal]
     default_model: str
+    prices: PriceTable
     dev_key: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -115,14 +125,26 @@ def load_settings(
     else:
         config, source = read_config(path), str(path)
     home = Path(env.get("TOKENWISE_HOME") or cwd / ".tokenwise")
-    settings = resolve(config, source, env, home)
+    prices = load_prices(config, source, env)
+    settings = resolve(config, source, env, home, prices)
     if not settings.keys:
         # No key declared: one development key, fixed by $TOKENWISE_DEV_KEY or kept under home.
         settings = replace(settings, dev_key=dev_key(home, env))
     return settings
 
 
-def resolve(config: Config, source: str, env: Mapping[str, str], home: Path) -> Settings:
+def load_prices(config: Config, source: str, env: Mapping[str, str]) -> PriceTable:
+    path = config.metering.pricing_file or env.get("TOKENWISE_PRICING") or None
+    try:
+        return load_pricing(path)
+    except PricingError as exc:
+        where = "metering.pricing_file" if config.metering.pricing_file else "pricing"
+        raise ConfigError(f"{source}: {where}: {exc}") from None
+
+
+def resolve(
+    config: Config, source: str, env: Mapping[str, str], home: Path, prices: PriceTable
+) -> Settings:
     providers = {name: _provider(name, p, source, env) for name, p in config.providers.items()}
     models: dict[str, ModelSpec] = {}
     for name, m in config.models.items():
@@ -134,6 +156,14 @@ def resolve(config: Config, source: str, env: Mapping[str, str], home: Path) -> 
             )
         provider = providers[m.provider]
         reasoning = m.reasoning
+        price_key = m.price or name
+        try:
+            price = prices.lookup(price_key, provider.name)
+        except PriceNotFound as exc:
+            raise ConfigError(
+                f"{source}: models.{name}.price: {exc} (add it to the price file, or point "
+                "`price` at an entry that has one)"
+            ) from None
         models[name] = ModelSpec(
             name=name,
             provider=provider,
@@ -143,6 +173,7 @@ def resolve(config: Config, source: str, env: Mapping[str, str], home: Path) -> 
             can_disable=reasoning.can_disable if reasoning else True,
             simulated=m.simulated or provider.simulated,
             description=m.description,
+            price=price,
         )
     if not models:
         raise ConfigError(f"{source}: models: at least one model must be configured")
@@ -157,6 +188,7 @@ def resolve(config: Config, source: str, env: Mapping[str, str], home: Path) -> 
         models=models,
         keys=keys,
         default_model=default_model,
+        prices=prices,
         env=env,
     )
 
@@ -176,7 +208,9 @@ def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> Provide
             f"{source}: providers.{name}.base_url: must start with http:// or https:// "
             f"(or be {SIMULATOR_URL})"
         )
-    return ProviderSpec(name=name, base_url=base_url, api_key=api_key, dialect=p.dialect)
+    return ProviderSpec(
+        name=name, base_url=base_url, api_key=api_key, dialect=p.dialect, usage=p.usage
+    )
 
 
 def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[str, Principal]:

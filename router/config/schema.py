@@ -40,10 +40,14 @@ class Store(Strict):
     url: str | None = None  # None: sqlite under $TOKENWISE_HOME
 
 
+UsageConvention = Literal["openai_chat", "deepseek", "openrouter", "gemini_openai", "ollama", "xai"]
+
+
 class Provider(Strict):
     base_url: str
     api_key_env: str | None = None
     dialect: Dialect = "openai"
+    usage: UsageConvention = "openai_chat"  # how its `usage` object counts tokens
 
 
 class Reasoning(Strict):
@@ -58,6 +62,7 @@ class Model(Strict):
     description: str = ""
     reasoning: Reasoning | None = None
     simulated: bool = False
+    price: str | None = None  # key into the price table; defaults to the catalog name
 
 
 class StaticKey(Strict):
@@ -71,6 +76,10 @@ class Auth(Strict):
     keys: tuple[StaticKey, ...] = ()
 
 
+class Metering(Strict):
+    pricing_file: str | None = None  # default: $TOKENWISE_PRICING, else the shipped pricing.json
+
+
 class Routing(Strict):
     default_model: str | None = None  # where virtual models go until a policy decides
 
@@ -82,3 +91,4 @@ class Config(Strict):
     models: dict[str, Model] = {}
     auth: Auth = Auth()
     routing: Routing = Routing()
+    metering: Metering = Metering()

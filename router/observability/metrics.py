@@ -7,6 +7,8 @@ cached, so the request path does one dict lookup per metric.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -47,12 +49,40 @@ class Metrics:
             ("provider", "kind"),
             registry=r,
         )
+        self.tokens = Counter(
+            "tokenwise_tokens",
+            "Tokens metered, by team, routed model and kind "
+            "(input, cached_input, cache_write, reasoning, output).",
+            ("team", "model", "kind"),
+            registry=r,
+        )
+        self.cost = Counter(
+            "tokenwise_cost_usd",
+            "USD spent, by team, routed model and part (input, cached_input, cache_write, "
+            "reasoning, output, fees).",
+            ("team", "model", "part"),
+            registry=r,
+        )
+        self.savings = Counter(
+            "tokenwise_savings_usd",
+            "Estimated USD saved against the model asked for (or the policy's reference), "
+            "by team and routed model.",
+            ("team", "model"),
+            registry=r,
+        )
+        self.estimated = Counter(
+            "tokenwise_estimated_usage",
+            "Requests metered by local counting because the upstream sent no usage.",
+            ("model",),
+            registry=r,
+        )
         self.in_flight = Gauge(
             "tokenwise_requests_in_flight", "Requests being served now.", registry=r
         )
         self._requests: dict[tuple[str, str, str, str], Counter] = {}
         self._latency: dict[tuple[str, str], Histogram] = {}
         self._ttft: dict[str, Histogram] = {}
+        self._children: dict[tuple[str, ...], Counter] = {}
 
     def observe(
         self, endpoint: str, model: str, provider: str, outcome: str, seconds: float
@@ -73,6 +103,33 @@ class Metrics:
         if hist is None:
             hist = self._ttft[model] = self.ttft.labels(model)
         hist.observe(seconds)
+
+    def spend(
+        self,
+        team: str,
+        model: str,
+        tokens: dict[str, int],
+        parts: dict[str, Decimal],
+        savings: Decimal,
+        estimated: bool,
+    ) -> None:
+        for kind, n in tokens.items():
+            if n:
+                self._child(self.tokens, (team, model, kind)).inc(n)
+        for part, usd in parts.items():
+            if usd:
+                self._child(self.cost, (team, model, part)).inc(float(usd))
+        if savings:
+            self._child(self.savings, (team, model)).inc(float(savings))
+        if estimated:
+            self._child(self.estimated, (model,)).inc()
+
+    def _child(self, metric: Counter, labels: tuple[str, ...]) -> Counter:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def upstream_error(self, provider: str, kind: str) -> None:
         self.upstream_errors.labels(provider, kind).inc()

@@ -47,8 +47,8 @@ def status_error(
     )
 
 
-def check_json_body(data: bytes, provider: str) -> ProxyError | None:
-    """None when `data` is a JSON object without an `error`; else the error to answer with."""
+def check_json_body(data: bytes, provider: str) -> dict[str, Any] | ProxyError:
+    """The JSON object in `data` when it is one without an `error`; else the error to answer."""
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -65,4 +65,4 @@ def check_json_body(data: bytes, provider: str) -> ProxyError | None:
         return UpstreamProtocolError(
             f"The upstream provider '{provider}' answered 200 with an error: {message}"
         )
-    return None
+    return parsed

@@ -59,6 +59,7 @@ models:
     reasoning: {{efforts: [low, medium, high]}}
   ghost:
     provider: dead
+    price: sim-small
 """,
         encoding="utf-8",
     )
