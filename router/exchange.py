@@ -3,6 +3,7 @@
 An `Exchange` is created once the request is routed. Whatever way it ends (an answer, an upstream
 error, a broken or abandoned stream), `close()` runs once: the usage (reported, or counted from
 what was generated) is priced, the metrics are counted, and one ledger record is written.
+`close()` is async so that settling a budget reservation in the store can happen there.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Exchange:
         requested = self.services.targets.get(self.route.requested)
         return requested.model.price if requested is not None else None
 
-    def close(self, outcome: str, *, upstream_answered: bool = True) -> Bill | None:
+    async def close(self, outcome: str, *, upstream_answered: bool = True) -> Bill | None:
         """Meter, count and record the request once; None when nothing reached the upstream."""
         if self.closed:
             return self._bill

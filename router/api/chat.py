@@ -83,18 +83,18 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
             return await _stream(exchange, resp, headers, wants_usage(body))
         parsed = await _answer(resp, target.provider)
         exchange.tally.add_response(parsed.json)
-        bill = exchange.close("ok")
+        bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
         return Response(parsed.raw, media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
-        exchange.close(outcome, upstream_answered=False)
+        await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
         raise
     except BaseException:
-        exchange.close("cancelled", upstream_answered=False)
+        await exchange.close("cancelled", upstream_answered=False)
         raise
 
 
@@ -131,11 +131,11 @@ async def _stream(
     end = StreamEnd()
     hooks = MeteredEvents(exchange, client_usage)
 
-    def finished() -> None:
+    async def finished() -> None:
         exchange.first_chunk_at = end.first_chunk_at
         if end.outcome not in ("ok", "cancelled"):
             exchange.services.metrics.upstream_error(provider, end.outcome)
-        exchange.close(end.outcome)
+        await exchange.close(end.outcome)
 
     return EventStreamResponse(
         relay_events(resp, end, time.perf_counter, hooks), headers=headers, on_close=finished

@@ -12,7 +12,7 @@ upstream request at once and the relay's `finally` closes the upstream connectio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
@@ -105,7 +105,7 @@ class EventStreamResponse:
         self,
         body: AsyncIterator[bytes],
         headers: Mapping[str, str],
-        on_close: Callable[[], None] | None = None,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.body = body
         self.on_close = on_close
@@ -149,4 +149,4 @@ class EventStreamResponse:
             if aclose is not None:
                 await aclose()
             if self.on_close is not None:
-                self.on_close()
+                await self.on_close()
