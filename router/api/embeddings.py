@@ -1,4 +1,4 @@
-"""POST /v1/embeddings: a pass-through to the model's provider."""
+"""POST /v1/embeddings: a pass-through to the model's provider, metered like chat."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ from starlette.responses import Response
 from router.api.body import read_json_object, require_model
 from router.api.chat import route_headers
 from router.errors import InvalidRequest, NotFound, ProxyError
+from router.exchange import Exchange
 from router.services import services_of
 from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "embeddings"
 
 
+def input_as_messages(value: Any) -> list[dict[str, Any]]:
+    """The embedding input as pseudo-messages, for counting when the upstream reports no usage."""
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [{"role": "user", "content": t} for t in texts if isinstance(t, str)]
+
+
 async def embeddings(request: Request) -> Response:
     started = time.perf_counter()
     services = services_of(request)
-    services.auth.authenticate(request.headers.get("authorization"))
+    principal = services.auth.authenticate(request.headers.get("authorization"))
     body = await read_json_object(request, services.body_limit)
     model = require_model(body)
     if "input" not in body:
@@ -36,9 +43,18 @@ async def embeddings(request: Request) -> Response:
             code="model_not_found",
         )
     target = route.target
+    exchange = Exchange(
+        services,
+        principal,
+        route,
+        request.scope.get("tokenwise.request_id", ""),
+        ENDPOINT,
+        input_as_messages(body["input"]),
+        started,
+    )
     upstream_body: dict[str, Any] = dict(body)
     upstream_body["model"] = target.model.upstream_id
-    outcome = "upstream_error"
+    headers = route_headers(route)
     try:
         resp = await services.upstream.send(
             "POST", target.url("/embeddings"), orjson.dumps(upstream_body), target.headers
@@ -50,13 +66,17 @@ async def embeddings(request: Request) -> Response:
         parsed = check_json_body(data, target.provider)
         if isinstance(parsed, ProxyError):
             raise parsed
-        outcome = "ok"
-        return Response(data, media_type="application/json", headers=route_headers(route))
+        exchange.tally.add_response(parsed)
+        bill = await exchange.close("ok")
+        if bill is not None:
+            headers.update(bill.headers())
+        return Response(data, media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
+        await exchange.close(outcome, upstream_answered=False)
+        exc.headers.update(headers)
         raise
-    finally:
-        services.metrics.observe(
-            ENDPOINT, target.name, target.provider, outcome, time.perf_counter() - started
-        )
+    except BaseException:
+        await exchange.close("cancelled", upstream_answered=False)
+        raise
