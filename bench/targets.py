@@ -62,6 +62,7 @@ models:
     provider: fake
     upstream_id: bench-model
     context_window: 128000
+    price: gpt-4.1-mini
 auth:
   keys:
     - team: bench

@@ -6,9 +6,10 @@ a sane one, else a new one).
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -63,6 +64,9 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Unique across processes and restarts (random prefix), cheap per request (a counter).
+        self._prefix = "req_" + os.urandom(6).hex()
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +80,7 @@ class RequestIdMiddleware:
                     request_id = candidate
                 break
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = self._prefix + format(next(self._counter), "x")
         scope["tokenwise.request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
 

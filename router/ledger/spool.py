@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from router.store.base import LedgerRecord
-from router.store.codec import dumps, loads
+from router.store.codec import dumps_bytes, loads
 
 
 class Spool:
@@ -30,7 +30,7 @@ class Spool:
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def append(self, record: LedgerRecord) -> None:
-        os.write(self._fd, dumps(record).encode("utf-8") + b"\n")
+        os.write(self._fd, dumps_bytes(record) + b"\n")
 
     def truncate(self) -> None:
         """Everything spooled so far is in the store."""

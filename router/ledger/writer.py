@@ -22,6 +22,7 @@ log = logging.getLogger("tokenwise.ledger")
 
 BATCH = 256
 MAX_BACKOFF = 5.0
+LINGER = 0.05  # seconds a woken writer waits so that one store write carries many records
 
 
 class LedgerWriter:
@@ -71,6 +72,8 @@ class LedgerWriter:
         backoff = 0.1
         while True:
             await self._wake.wait()
+            if not self._closing:
+                await asyncio.sleep(LINGER)
             self._wake.clear()
             while self._pending:
                 batch = self._pending[:BATCH]

@@ -7,11 +7,12 @@ written by a newer or older version still reads.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from decimal import Decimal
 from typing import Any, TypeVar
+
+import orjson
 
 from router.store.base import BudgetRecord, KeyRecord, LedgerRecord, TeamRecord
 
@@ -30,8 +31,19 @@ def to_dict(record: object) -> dict[str, object]:
     return {f.name: _plain(getattr(record, f.name)) for f in dataclasses.fields(record)}  # type: ignore[arg-type]
 
 
+def _default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps_bytes(record: object) -> bytes:
+    """Compact JSON with sorted keys (orjson encodes the dataclass itself, tuples as lists)."""
+    return orjson.dumps(record, default=_default, option=orjson.OPT_SORT_KEYS)
+
+
 def dumps(record: object) -> str:
-    return json.dumps(to_dict(record), separators=(",", ":"), sort_keys=True)
+    return dumps_bytes(record).decode("utf-8")
 
 
 _HINTS: dict[str, dict[str, Any]] = {}
@@ -70,4 +82,4 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 
 
 def loads(cls: type[T], text: str | bytes) -> T:
-    return from_dict(cls, json.loads(text))
+    return from_dict(cls, orjson.loads(text))
