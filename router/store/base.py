@@ -21,7 +21,7 @@ leases on its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -202,6 +202,11 @@ class Store(Protocol):
     """Every method is atomic on its own; `reserve` is atomic over all its scopes and rules."""
 
     async def close(self) -> None: ...
+
+    # Small named state (e.g. the router's learned token figures): string values under a
+    # namespace; `put_state` upserts the given keys and leaves the others.
+    async def get_state(self, namespace: str) -> dict[str, str]: ...
+    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None: ...
 
     # Teams and keys. `put_key` needs the team to exist, refuses a digest held by another key
     # and refuses to move a key to another team (ValueError). `delete_team` also deletes the

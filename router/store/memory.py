@@ -6,7 +6,7 @@ loop each call is atomic without a lock. It is not shared between processes or t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -87,12 +87,19 @@ class MemoryStore:
         self._by_hash: dict[str, str] = {}
         self._counters = MemoryCounters()
         self._ledger: dict[str, LedgerRecord] = {}
+        self._state: dict[str, dict[str, str]] = {}
 
     async def open(self) -> MemoryStore:
         return self
 
     async def close(self) -> None:
         return None
+
+    async def get_state(self, namespace: str) -> dict[str, str]:
+        return dict(self._state.get(namespace, {}))
+
+    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
+        self._state.setdefault(namespace, {}).update(values)
 
     async def put_team(self, team: TeamRecord) -> None:
         self._teams[team.name] = team

@@ -29,7 +29,7 @@ as `client=` to use Sentinel.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -106,6 +106,22 @@ class RedisStore(RedisLedger):
         if self._opened is not None:
             await self._opened.aclose()
             self._opened = None
+
+    async def get_state(self, namespace: str) -> dict[str, str]:
+        try:
+            raw = await self.client.hgetall(self._tagged("state") + namespace)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"Redis store: {exc}") from exc
+        return {str(k): str(v) for k, v in raw.items()}
+
+    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
+        if not values:
+            return
+        try:
+            mapping = {str(k): str(v) for k, v in values.items()}
+            await self.client.hset(self._tagged("state") + namespace, mapping=mapping)  # type: ignore[arg-type]
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(f"Redis store: {exc}") from exc
 
     def _tagged(self, tag: str) -> str:
         return "{" + f"{self.prefix}:{tag}" + "}"

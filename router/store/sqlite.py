@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from decimal import Decimal
@@ -107,6 +107,20 @@ class SQLiteStore:
 
     async def _reading(self, work: Work[R]) -> R:
         return await self._call(lambda: self._tx("BEGIN", work))
+
+    async def get_state(self, namespace: str) -> dict[str, str]:
+        rows = await self._reading(
+            lambda c: c.execute(
+                "SELECT key, value FROM state WHERE namespace = ?", (namespace,)
+            ).fetchall()
+        )
+        return dict(rows)
+
+    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
+        rows = [(namespace, k, v) for k, v in values.items()]
+        await self._writing(
+            lambda c: c.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", rows)
+        )
 
     # Teams and keys
 

@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_ts ON ledger (ts, request_id);
 CREATE INDEX IF NOT EXISTS ledger_team_ts ON ledger (team, ts, request_id);
+CREATE TABLE IF NOT EXISTS state (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
 """
 
 
