@@ -1,0 +1,1 @@
+"""One adapter per upstream dialect: request translation, response translation (pure)."""

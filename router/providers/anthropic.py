@@ -1,0 +1,187 @@
+"""Anthropic through its native Messages API (`POST /messages`), never its OpenAI-compatible
+endpoint (which silently ignores `reasoning_effort` and returns no thinking).
+
+Effort, per model entry:
+
+* manual thinking (`adaptive_only: false`): `thinking: {type: enabled, budget_tokens}` with the
+  level's budget (or the client's own), at least 1024 tokens and below `max_tokens`, keeping
+  `min_visible_tokens` of answer room: `max_tokens` is raised within `max_output_tokens`, or the
+  budget lowered, and reported. Effort `none` sends no thinking at all;
+* adaptive (`adaptive_only: true`, Claude 4.7 and later): `thinking: {type: adaptive, display:
+  summarized}` (newer models omit thinking text unless asked) with `output_config: {effort}`,
+  levels low..max; `none` is `{type: disabled}` where the entry says `can_disable`.
+
+With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
+reported. `max_tokens` is required: without one from the client, the model's
+`max_output_tokens` (else 8192) is sent. Unknown fields are dropped and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from router.providers.anthropic_reply import AnthropicStream, completion
+from router.providers.anthropic_request import (
+    to_anthropic,
+    to_anthropic_tool_choice,
+    to_anthropic_tools,
+)
+from router.providers.base import (
+    NO_OVERRIDES,
+    ParamReport,
+    Rule,
+    StreamTranslator,
+    UpstreamCall,
+    dropped,
+    mapped,
+    refused,
+    table,
+)
+from router.providers.effort_plan import EffortPlan, budget_on_wire, plan_effort, wanted_budget
+from router.providers.params import DROP_UNKNOWN, apply_rules
+from router.reasoning.effort import Effort
+from router.reasoning.intent import strip_reasoning_controls
+
+if TYPE_CHECKING:
+    from router.config.load import ModelSpec
+    from router.reasoning.intent import ReasoningIntent
+
+API_VERSION: Final = "2023-06-01"
+MIN_BUDGET: Final = 1024
+DEFAULT_MAX_TOKENS: Final = 8192
+ADAPTIVE_EFFORTS: Final[frozenset[Effort]] = frozenset({"low", "medium", "high", "xhigh", "max"})
+
+_NO_API = "the Messages API has no such parameter"
+_THINKING = "the Messages API takes no sampling changes while thinking"
+_CONSUMED: Final = ("messages", "tools", "tool_choice", "parallel_tool_calls", "stream_options")
+
+
+def _stop(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class AnthropicAdapter:
+    name: ClassVar[str] = "anthropic"
+    path: ClassVar[str] = "/messages"
+    params: ClassVar[Mapping[str, Rule]] = table(
+        max_completion_tokens=mapped("max_tokens"),
+        stop=mapped("stop_sequences", _stop),
+        user=mapped("metadata", lambda user: {"user_id": user}),
+        n=refused("the Messages API returns one choice", default=1),
+        presence_penalty=dropped(_NO_API, default=0),
+        frequency_penalty=dropped(_NO_API, default=0),
+        logit_bias=dropped(_NO_API, default={}),
+        logprobs=dropped(_NO_API, default=False),
+        top_logprobs=dropped(_NO_API, default=0),
+        seed=dropped(_NO_API),
+        safety_identifier=dropped(_NO_API),
+        functions=refused("send `tools` instead"),
+        function_call=refused("send `tool_choice` instead"),
+        response_format=refused(
+            "structured output is not translated to Anthropic", default={"type": "text"}
+        ),
+        service_tier=dropped("OpenAI's service tiers do not exist there"),
+        store=dropped(_NO_API, default=False),
+        metadata=dropped("OpenAI's metadata has no Anthropic counterpart", default={}),
+        modalities=refused("text output only", default=["text"]),
+        audio=refused("no audio output"),
+        prediction=dropped(_NO_API),
+        web_search_options=refused("web search is not translated to Anthropic"),
+        verbosity=dropped(_NO_API),
+        moderation=dropped(_NO_API),
+        prompt_cache_key=dropped("caching is set per block with cache_control"),
+        prompt_cache_retention=dropped("caching is set per block with cache_control"),
+        prompt_cache_options=dropped("caching is set per block with cache_control"),
+        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+    )
+    thinking_params: ClassVar[Mapping[str, Rule]] = table(
+        NO_OVERRIDES,
+        temperature=dropped(_THINKING, default=1),
+        top_p=dropped(_THINKING, default=1),
+    )
+
+    def build(
+        self, body: Mapping[str, Any], model: ModelSpec, intent: ReasoningIntent, strict: bool
+    ) -> UpstreamCall:
+        report = ParamReport(provider=model.provider.name)
+        spec = model.reasoning
+        adaptive = spec is not None and spec.adaptive_only
+        wire = ADAPTIVE_EFFORTS if adaptive else None
+        plan = plan_effort(intent, model, report, strict, wire_efforts=wire)
+        thinking = plan.on is True or (adaptive and plan.on is not False)
+        rules = {**self.params, **self.thinking_params} if thinking else self.params
+        mapped_body = apply_rules(
+            strip_reasoning_controls(body), rules, report, strict=strict, unknown=DROP_UNKNOWN
+        )
+        system, messages = to_anthropic(mapped_body.get("messages") or [])
+        out: dict[str, Any] = {"model": model.upstream_id, "messages": messages}
+        if system is not None:
+            out["system"] = system
+        out.update({k: v for k, v in mapped_body.items() if k not in (*_CONSUMED, "model")})
+        if mapped_body.get("tools"):
+            out["tools"] = to_anthropic_tools(mapped_body["tools"])
+        choice = to_anthropic_tool_choice(
+            mapped_body.get("tool_choice"), mapped_body.get("parallel_tool_calls")
+        )
+        if choice is not None:
+            out["tool_choice"] = choice
+        self._thinking(out, plan, model, report, adaptive)
+        if "max_tokens" not in out:
+            limit = spec.max_output_tokens if spec is not None else None
+            out["max_tokens"] = limit or DEFAULT_MAX_TOKENS
+        return UpstreamCall(self.path, out, self.headers(model), report)
+
+    def _thinking(
+        self,
+        out: dict[str, Any],
+        plan: EffortPlan,
+        model: ModelSpec,
+        report: ParamReport,
+        adaptive: bool,
+    ) -> None:
+        spec = model.reasoning
+        if spec is None or plan.quiet:
+            return
+        if adaptive:
+            if plan.on is False:
+                out["thinking"] = {"type": "disabled"}
+                return
+            out["thinking"] = {"type": "adaptive", "display": "summarized"}
+            if plan.wire is not None:
+                out["output_config"] = {"effort": plan.wire}
+            return
+        if not plan.on:
+            return
+        budget = budget_on_wire(
+            out,
+            wanted_budget(plan, spec),
+            spec,
+            report,
+            minimum=MIN_BUDGET,
+            explicit=plan.budget is not None,
+            cap_keys=("max_tokens",),
+            default_cap=spec.max_output_tokens or DEFAULT_MAX_TOKENS,
+        )
+        out["thinking"] = {"type": "enabled", "budget_tokens": budget}
+
+    def headers(self, model: ModelSpec) -> dict[str, str]:
+        headers = {"content-type": "application/json", "anthropic-version": API_VERSION}
+        if model.provider.api_key:
+            headers["x-api-key"] = model.provider.api_key
+        return headers
+
+    def parse_response(
+        self,
+        payload: dict[str, Any],
+        model: ModelSpec,
+        show_reasoning: bool,
+        *,
+        created: int = 0,
+    ) -> dict[str, Any]:
+        return completion(payload, created, show_reasoning)
+
+    def stream(
+        self, model: ModelSpec, show_reasoning: bool, *, created: int = 0
+    ) -> StreamTranslator:
+        return AnthropicStream(show_reasoning, created)

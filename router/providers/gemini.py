@@ -1,0 +1,46 @@
+"""Gemini's OpenAI-compatible endpoint: `reasoning_effort`, or `thinking_config`, never both.
+
+An effort goes out as `reasoning_effort` (Google maps it to a budget on 2.5 and a level on 3).
+A budget the client gave explicitly goes out as
+`extra_body.google.thinking_config: {thinking_budget, include_thoughts: true}` instead; Google's
+compat layer reads the literal `extra_body` key. Thought summaries then come back inline in
+`content` as `<thought>...</thought>`, which is moved to the reasoning fields. Only with
+`include_thoughts` does Gemini return thought text at all; with an effort alone, reasoning is
+counted in usage but not returned.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from router.providers.base import ParamReport, dropped, table
+from router.providers.effort_plan import EffortPlan, budget_on_wire
+from router.providers.openai_compat import OpenAICompatAdapter
+
+if TYPE_CHECKING:
+    from router.config.load import ModelSpec
+
+MIN_BUDGET = 128  # the lowest budget any Gemini 2.5 model accepts (Pro)
+
+
+class GeminiAdapter(OpenAICompatAdapter):
+    name = "gemini"
+    params = table(
+        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+        logit_bias=dropped("not supported by Gemini's OpenAI-compatible endpoint"),
+    )
+    wire_efforts = frozenset({"minimal", "low", "medium", "high"})
+    output_field = "think_tags"
+
+    def write_effort(
+        self, out: dict[str, Any], plan: EffortPlan, model: ModelSpec, report: ParamReport
+    ) -> None:
+        spec = model.reasoning
+        if plan.budget is not None and plan.on and spec is not None:
+            budget = budget_on_wire(
+                out, plan.budget, spec, report, minimum=MIN_BUDGET, explicit=True
+            )
+            config = {"thinking_budget": budget, "include_thoughts": True}
+            out["extra_body"] = {"google": {"thinking_config": config}}
+        elif plan.wire is not None:
+            out["reasoning_effort"] = plan.wire

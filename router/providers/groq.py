@@ -1,0 +1,45 @@
+"""Groq: `reasoning_effort` (gpt-oss low/medium/high; Qwen3 `none` or `default`) and
+`reasoning_format: parsed`, which returns reasoning in `message.reasoning` instead of inline
+`<think>` (`raw`, the default for some models). `include_reasoning` is never sent with it (the
+two are mutually exclusive; the proxy hides reasoning itself when asked). Groq rejects
+log-probabilities, `logit_bias` and `n` other than 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from router.providers.base import ParamReport, dropped, refused, table
+from router.providers.effort_plan import EffortPlan, levels_of
+from router.providers.openai_compat import OpenAICompatAdapter
+
+if TYPE_CHECKING:
+    from router.config.load import ModelSpec
+
+_UNSUPPORTED = "not supported by Groq"
+
+
+class GroqAdapter(OpenAICompatAdapter):
+    name = "groq"
+    params = table(
+        logprobs=dropped(_UNSUPPORTED, default=False),
+        top_logprobs=dropped(_UNSUPPORTED, default=0),
+        logit_bias=dropped(_UNSUPPORTED, default={}),
+        n=refused("Groq returns one choice per request", default=1),
+        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+    )
+    output_field = "reasoning"
+    switch_on = "default"
+    """The `reasoning_effort` value that switches thinking on for a model without levels."""
+
+    def write_effort(
+        self, out: dict[str, Any], plan: EffortPlan, model: ModelSpec, report: ParamReport
+    ) -> None:
+        spec = model.reasoning
+        if spec is None:
+            return
+        out["reasoning_format"] = "parsed"
+        if not levels_of(spec, self.wire_efforts) and plan.on:
+            out["reasoning_effort"] = self.switch_on
+        elif plan.wire is not None:
+            out["reasoning_effort"] = plan.wire

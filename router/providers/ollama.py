@@ -1,0 +1,19 @@
+"""Ollama's `/v1` endpoint: `reasoning_effort` takes only high, medium, low and none (anything
+else is a 400), so declared levels outside those four are never sent; the output cap must be
+`max_tokens` (`max_completion_tokens` is silently ignored). Reasoning comes back in
+`message.reasoning`; usage has no details object."""
+
+from __future__ import annotations
+
+from router.providers.base import dropped, mapped, table
+from router.providers.openai_compat import OpenAICompatAdapter
+
+
+class OllamaAdapter(OpenAICompatAdapter):
+    name = "ollama"
+    params = table(
+        max_completion_tokens=mapped("max_tokens"),
+        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+    )
+    wire_efforts = frozenset({"low", "medium", "high"})
+    output_field = "reasoning"

@@ -1,0 +1,83 @@
+"""Thinking-budget invariants (property-based) and how a budget is put on the wire."""
+
+from __future__ import annotations
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from router.providers.base import ParamReport
+from router.providers.effort_plan import budget_on_wire, fit_budget
+from router.reasoning.effort import EffortChoice
+from tests.unit.providers.catalog import catalog
+
+tokens = st.integers(min_value=1, max_value=300_000)
+
+
+@given(
+    budget=tokens,
+    cap=st.none() | tokens,
+    minimum=st.sampled_from([128, 512, 1024]),
+    min_visible=st.integers(min_value=1, max_value=8192),
+    limit=st.none() | tokens,
+)
+def test_invariants(
+    budget: int, cap: int | None, minimum: int, min_visible: int, limit: int | None
+) -> None:
+    assume(limit is None or limit >= minimum + min_visible)  # a model that can think at all
+    fit = fit_budget(budget, cap, minimum=minimum, min_visible=min_visible, limit=limit)
+    assert fit.budget >= minimum
+    assert fit.budget < fit.cap
+    assert fit.cap - fit.budget >= min_visible
+    assert fit.budget <= max(budget, minimum)
+    assert cap is None or fit.cap >= min(cap, fit.budget + min_visible)
+    if limit is not None and (cap is None or cap <= limit):
+        assert fit.cap <= limit
+    fits_already = minimum <= budget and budget + min_visible <= (cap or 0)
+    if fits_already and (limit is None or budget + min_visible <= limit):
+        assert (fit.budget, fit.cap) == (budget, cap)
+
+
+def test_cap_raised_within_the_limit() -> None:
+    fit = fit_budget(24576, 4096, minimum=1024, min_visible=1024, limit=64000)
+    assert (fit.budget, fit.cap) == (24576, 25600)
+
+
+def test_budget_lowered_to_fit_the_limit() -> None:
+    fit = fit_budget(64000, None, minimum=1024, min_visible=2000, limit=32000)
+    assert (fit.budget, fit.cap) == (30000, 32000)
+
+
+def test_budget_lowered_when_the_limit_is_unknown() -> None:
+    fit = fit_budget(8000, 5000, minimum=1024, min_visible=1024, limit=None)
+    assert (fit.budget, fit.cap) == (3976, 5000)
+
+
+def test_cap_raised_when_even_the_minimum_does_not_fit() -> None:
+    fit = fit_budget(8000, 1500, minimum=1024, min_visible=1024, limit=None)
+    assert (fit.budget, fit.cap) == (1024, 2048)
+
+
+def test_budget_on_wire_reports_only_what_changed() -> None:
+    spec = catalog()["claude-sonnet-4-5"].reasoning
+    assert spec is not None
+    report = ParamReport("anthropic", effort=EffortChoice("high", "high"))
+    out = {"max_tokens": 30000}
+    budget = budget_on_wire(out, 24576, spec, report, minimum=1024, explicit=False)
+    assert (budget, out["max_tokens"], report.clamped) == (24576, 30000, [])
+    assert report.effort_header() == "requested=high; sent=high; budget=24576"
+    out = {"max_tokens": 2000}
+    budget = budget_on_wire(out, 500, spec, report, minimum=1024, explicit=True)
+    assert (budget, out["max_tokens"]) == (1024, 2048)
+    assert report.clamped == [("max_tokens", 2048), ("thinking_budget", 1024)]
+    assert report.params_header() == "clamped=max_tokens:2048,thinking_budget:1024"
+
+
+def test_no_cap_is_added_unless_required() -> None:
+    spec = catalog()["deepseek-r1@openrouter"].reasoning
+    assert spec is not None
+    out: dict[str, int] = {}
+    budget_on_wire(out, 4000, spec, ParamReport("or"), minimum=1024, explicit=True)
+    assert out == {}
+    report = ParamReport("an")
+    budget_on_wire(out, 4000, spec, report, minimum=1024, explicit=True, default_cap=8192)
+    assert out == {"max_tokens": 8192}

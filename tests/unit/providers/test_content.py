@@ -1,0 +1,73 @@
+"""Which text the content splitter holds back, and what it moves out of `content`."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from router.providers.content import ContentSplitter
+from router.reasoning.pieces import Piece, assemble
+
+
+def split_all(field: str | None, parts: list[str]) -> tuple[list[list[Piece]], list[Piece]]:
+    splitter = ContentSplitter(field)
+    fed = [splitter.feed(part) for part in parts]
+    return fed, splitter.finish()
+
+
+def test_plain_text_passes_through_untouched_after_the_first_characters() -> None:
+    fed, rest = split_all(None, ["The", " answer", " <think>is</think>", " 4."])
+    assert fed == [
+        [Piece("content", "The")],
+        [Piece("content", " answer")],
+        [Piece("content", " <think>is</think>")],
+        [Piece("content", " 4.")],
+    ]
+    assert rest == []
+
+
+@pytest.mark.parametrize("start", ["<", "<th", "<|chan", "ana", "  \n"])
+def test_a_possible_marker_is_held_until_it_is_decided(start: str) -> None:
+    fed, rest = split_all(None, [start])
+    assert fed == [[]]
+    assert rest == [Piece("content", start)]
+
+
+def test_sniffed_think_tags_and_harmony() -> None:
+    fed, rest = split_all(None, ["<thi", "nk>why</think>", "Four."])
+    assert assemble([p for part in fed for p in part] + rest).reasoning == "why"
+    fed, rest = split_all(None, ["<|channel|>analysis<|message|>why<|end|>", "<|start|>assistant"])
+    fed2 = [*fed, []]
+    pieces = [p for part in fed2 for p in part] + rest
+    assert assemble(pieces).reasoning == "why"
+
+
+def test_declared_harmony_recovers_stripped_analysis_cut_off() -> None:
+    fed, rest = split_all("harmony", ["analysisThe user wants"])
+    pieces = [p for part in fed for p in part] + rest
+    assert assemble(pieces).reasoning == "The user wants"
+
+
+texts = st.sampled_from(
+    [
+        "<think>a\nb</think>\n\nAnswer.",
+        "<thought>**Plan**</thought>Answer.",
+        "<|channel|>analysis<|message|>r<|end|><|start|>assistant<|channel|>final<|message|>A",
+        "analysisTHINKINGassistantfinalANSWER",
+        "Plain answer <think> mentions tags.",
+        "  leading spaces",
+    ]
+)
+
+
+@given(text=texts, cuts=st.lists(st.integers(min_value=0, max_value=80), max_size=6))
+def test_any_split_equals_the_whole(text: str, cuts: list[int]) -> None:
+    edges = sorted({0, len(text), *(c for c in cuts if c <= len(text))})
+    parts = [text[a:b] for a, b in pairwise(edges)]
+    fed, rest = split_all(None, parts)
+    whole, whole_rest = split_all(None, [text])
+    streamed = assemble([p for part in fed for p in part] + rest)
+    assert streamed == assemble([p for part in whole for p in part] + whole_rest)
