@@ -1,37 +1,110 @@
 """Every Prometheus metric, defined once, in a registry the app owns (no global state).
 
-Labels are few and bounded: the routed model and provider come from the catalog, the outcome
-from a fixed set. Prompts, user ids and free text never become labels. Labelled children are
-cached, so the request path does one dict lookup per metric.
+Labels are few and bounded: team (from the key store), the model the client named (a catalog or
+virtual model: anything else is refused before it is counted), the routed model and provider
+(the catalog), category, tier and effort (fixed vocabularies) and the outcome (a fixed set).
+Prompts, user ids and free text never become labels; a label fed from request data that has no
+fixed vocabulary (a dropped parameter's name) is capped at `MAX_FREE_VALUES` distinct values,
+the rest counted as `other`. Labelled children are cached, so the request path does one dict
+lookup per metric.
+
+Several worker processes: with `multiprocess_dir` (`PROMETHEUS_MULTIPROC_DIR`, which
+`tokenwise serve --workers N` sets), every worker writes its samples to files there and
+`/metrics` on any worker reports the sum over all of them (prometheus_client's multiprocess
+mode); without it, the app-owned registry is exposed as is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from router.observability.multiproc import check_multiprocess_values, collect_dir
+
 OUTCOMES = ("ok", "client_error", "upstream_error", "timeout", "cancelled", "internal_error")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+UNKNOWN = "unknown"  # category or tier when no classifier looked at the request
+DEFAULT_EFFORT = "default"  # no effort sent: the model's own default
+OTHER = "other"
+MAX_FREE_VALUES = 64
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+COST_BUCKETS = (1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
+REQUEST_LABELS = (
+    "endpoint",
+    "team",
+    "requested_model",
+    "model",
+    "provider",
+    "category",
+    "tier",
+    "effort",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLabels:
+    """What a finished request is counted under (every value bounded, see the module doc)."""
+
+    endpoint: str
+    team: str
+    requested_model: str  # what the client named: a catalog model or a virtual one (auto...)
+    model: str  # the catalog model that served it
+    provider: str
+    category: str = UNKNOWN
+    tier: str = UNKNOWN
+    effort: str = DEFAULT_EFFORT
+
+    def values(self) -> tuple[str, ...]:
+        return (
+            self.endpoint,
+            self.team,
+            self.requested_model,
+            self.model,
+            self.provider,
+            self.category,
+            self.tier,
+            bounded_effort(self.effort),
+        )
+
+
+def bounded_effort(effort: str | None) -> str:
+    if effort is None:
+        return DEFAULT_EFFORT
+    return effort if effort in EFFORTS or effort == DEFAULT_EFFORT else OTHER
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
+        if multiprocess_dir is not None:
+            check_multiprocess_values(multiprocess_dir)
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        self._children: dict[tuple[str, ...], Any] = {}
+        self._free_values: dict[str, set[str]] = {}
+        self._define(self.registry)
+
+    def _define(self, r: CollectorRegistry) -> None:
         self.requests = Counter(
             "tokenwise_requests",
-            "Requests answered, by endpoint, routed model, provider and outcome.",
-            ("endpoint", "model", "provider", "outcome"),
+            "Requests finished, by endpoint, team, model asked for, routed model, provider, "
+            "category, tier, effort and outcome.",
+            (*REQUEST_LABELS, "outcome"),
             registry=r,
         )
         self.latency = Histogram(
             "tokenwise_request_duration_seconds",
-            "Time from request received to last byte sent, by routed model.",
+            "Time from request received to last byte sent, by endpoint and routed model.",
             ("endpoint", "model"),
             buckets=LATENCY_BUCKETS,
             registry=r,
@@ -43,96 +116,181 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.overhead = Histogram(
+            "tokenwise_proxy_overhead_seconds",
+            "Time spent in the proxy itself (before the upstream call, processing stream "
+            "chunks, metering), excluding the upstream's and the client's pace, by endpoint.",
+            ("endpoint",),
+            buckets=OVERHEAD_BUCKETS,
+            registry=r,
+        )
         self.upstream_errors = Counter(
             "tokenwise_upstream_errors",
-            "Upstream failures by provider and kind (status, timeout, protocol).",
+            "Upstream failures by provider and kind (upstream_error, timeout).",
             ("provider", "kind"),
             registry=r,
         )
+        spend_labels = ("team", "requested_model", "model", "provider")
         self.tokens = Counter(
             "tokenwise_tokens",
-            "Tokens metered, by team, routed model and kind "
-            "(input, cached_input, cache_write, reasoning, output).",
-            ("team", "model", "kind"),
+            "Tokens metered, by kind (input, cached_input, cache_write, reasoning, output).",
+            (*spend_labels, "kind"),
             registry=r,
         )
         self.cost = Counter(
             "tokenwise_cost_usd",
-            "USD spent, by team, routed model and part (input, cached_input, cache_write, "
-            "reasoning, output, fees).",
-            ("team", "model", "part"),
+            "USD spent, by part (input, cached_input, cache_write, reasoning, output, fees).",
+            (*spend_labels, "part"),
             registry=r,
         )
-        self.savings = Counter(
-            "tokenwise_savings_usd",
-            "Estimated USD saved against the model asked for (or the policy's reference), "
-            "by team and routed model.",
-            ("team", "model"),
+        self.counterfactual = Counter(
+            "tokenwise_counterfactual_cost_usd",
+            "Estimated USD the model asked for (or the policy's reference model) would have "
+            "cost for the same requests; savings = this - tokenwise_cost_usd_total.",
+            spend_labels,
+            registry=r,
+        )
+        self.request_cost = Histogram(
+            "tokenwise_request_cost_usd",
+            "USD per metered request, by routed model.",
+            ("model",),
+            buckets=COST_BUCKETS,
             registry=r,
         )
         self.estimated = Counter(
             "tokenwise_estimated_usage",
-            "Requests metered by local counting because the upstream sent no usage.",
+            "Requests metered by local counting (no usage from the upstream, or a stream the "
+            "client left), by routed model.",
             ("model",),
             registry=r,
         )
-        self.in_flight = Gauge(
-            "tokenwise_requests_in_flight", "Requests being served now.", registry=r
+        self.decisions = Counter(
+            "tokenwise_routing_decisions",
+            "Routing decisions by policy, category, tier, chosen model and effort.",
+            ("policy", "category", "tier", "model", "effort"),
+            registry=r,
         )
-        self._requests: dict[tuple[str, str, str, str], Counter] = {}
-        self._latency: dict[tuple[str, str], Histogram] = {}
-        self._ttft: dict[str, Histogram] = {}
-        self._children: dict[tuple[str, ...], Counter] = {}
+        self.efforts = Counter(
+            "tokenwise_effort",
+            "Reasoning effort asked for by the client against the effort sent upstream.",
+            ("provider", "requested", "sent"),
+            registry=r,
+        )
+        self.dropped_params = Counter(
+            "tokenwise_dropped_params",
+            "Request parameters dropped because the upstream does not support them.",
+            ("provider", "param"),
+            registry=r,
+        )
+        self.budget_remaining = Gauge(
+            "tokenwise_budget_remaining_usd",
+            "USD left in a budget's current window (limit - settled - in flight), by scope.",
+            ("scope",),
+            multiprocess_mode="mostrecent",
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "tokenwise_requests_in_flight",
+            "Requests being served now.",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        self.ledger_backlog = Gauge(
+            "tokenwise_ledger_backlog_records",
+            "Ledger records spooled on disk and not yet in the store (grows in a store outage).",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
 
-    def observe(
-        self, endpoint: str, model: str, provider: str, outcome: str, seconds: float
+    # The request path
+
+    def request(
+        self,
+        labels: RequestLabels,
+        outcome: str,
+        seconds: float,
+        *,
+        ttft: float | None = None,
+        overhead: float | None = None,
     ) -> None:
-        key = (endpoint, model, provider, outcome)
-        counter = self._requests.get(key)
-        if counter is None:
-            counter = self._requests[key] = self.requests.labels(*key)
-        counter.inc()
-        lkey = (endpoint, model)
-        hist = self._latency.get(lkey)
-        if hist is None:
-            hist = self._latency[lkey] = self.latency.labels(*lkey)
-        hist.observe(seconds)
-
-    def first_token(self, model: str, seconds: float) -> None:
-        hist = self._ttft.get(model)
-        if hist is None:
-            hist = self._ttft[model] = self.ttft.labels(model)
-        hist.observe(seconds)
+        outcome = outcome if outcome in OUTCOMES else OTHER
+        self._child(self.requests, (*labels.values(), outcome)).inc()
+        self._child(self.latency, (labels.endpoint, labels.model)).observe(seconds)
+        if ttft is not None:
+            self._child(self.ttft, (labels.model,)).observe(ttft)
+        if overhead is not None:
+            self._child(self.overhead, (labels.endpoint,)).observe(max(0.0, overhead))
 
     def spend(
         self,
-        team: str,
-        model: str,
-        tokens: dict[str, int],
-        parts: dict[str, Decimal],
-        savings: Decimal,
+        labels: RequestLabels,
+        tokens: Mapping[str, int],
+        parts: Mapping[str, Decimal],
+        total: Decimal,
+        counterfactual: Decimal,
         estimated: bool,
     ) -> None:
+        """One metered request: tokens and USD by kind, and what the alternative would cost."""
+        who = (labels.team, labels.requested_model, labels.model, labels.provider)
         for kind, n in tokens.items():
-            if n:
-                self._child(self.tokens, (team, model, kind)).inc(n)
+            if n > 0:
+                self._child(self.tokens, (*who, kind)).inc(n)
         for part, usd in parts.items():
-            if usd:
-                self._child(self.cost, (team, model, part)).inc(float(usd))
-        if savings:
-            self._child(self.savings, (team, model)).inc(float(savings))
+            if usd > 0:
+                self._child(self.cost, (*who, part)).inc(float(usd))
+        if counterfactual > 0:
+            self._child(self.counterfactual, who).inc(float(counterfactual))
+        self._child(self.request_cost, (labels.model,)).observe(float(total))
         if estimated:
-            self._child(self.estimated, (model,)).inc()
+            self._child(self.estimated, (labels.model,)).inc()
 
-    def _child(self, metric: Counter, labels: tuple[str, ...]) -> Counter:
+    def upstream_error(self, provider: str, kind: str) -> None:
+        self._child(self.upstream_errors, (provider, kind)).inc()
+
+    def started(self) -> None:
+        self.in_flight.inc()
+
+    def finished(self) -> None:
+        self.in_flight.dec()
+
+    # Called by routing, reasoning and budgets
+
+    def decision(self, policy: str, category: str, tier: str, model: str, effort: str) -> None:
+        labels = (policy, category, tier, model, bounded_effort(effort))
+        self._child(self.decisions, labels).inc()
+
+    def effort(self, provider: str, requested: str | None, sent: str | None) -> None:
+        labels = (provider, bounded_effort(requested), bounded_effort(sent))
+        self._child(self.efforts, labels).inc()
+
+    def dropped(self, provider: str, param: str) -> None:
+        self._child(self.dropped_params, (provider, self._free("param", param))).inc()
+
+    def budget(self, scope: str, usd: Decimal) -> None:
+        self._child(self.budget_remaining, (scope,)).set(float(usd))
+
+    def backlog(self, records: int) -> None:
+        self.ledger_backlog.set(records)
+
+    # Exposition
+
+    def exposition(self) -> bytes:
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        return generate_latest(collect_dir(self.multiprocess_dir))
+
+    def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
         key = (metric._name, *labels)
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = metric.labels(*labels)
         return child
 
-    def upstream_error(self, provider: str, kind: str) -> None:
-        self.upstream_errors.labels(provider, kind).inc()
-
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    def _free(self, label: str, value: str) -> str:
+        seen = self._free_values.setdefault(label, set())
+        if value in seen:
+            return value
+        if len(seen) >= MAX_FREE_VALUES:
+            return OTHER
+        seen.add(value)
+        return value

@@ -1,0 +1,42 @@
+"""Gauges read from the store when Prometheus scrapes, not kept up to date on the request path.
+
+Budget remaining is the store's figure (limit - settled - in flight in the current window), so
+every replica reports the same number whatever requests it served. The ledger backlog is this
+process's count of records spooled but not yet stored. A slow or unreachable store never holds
+a scrape for long: the budget gauges keep their last values and the exposition goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from router.observability.metrics import Metrics
+from router.store.base import Store
+
+log = logging.getLogger("tokenwise.metrics")
+
+STORE_TIMEOUT = 1.0  # seconds a scrape waits for the store
+MAX_BUDGETS = 1000  # budgets refreshed per scrape
+
+
+async def refresh_gauges(metrics: Metrics, store: Store, backlog: int) -> None:
+    metrics.backlog(backlog)
+    try:
+        async with asyncio.timeout(STORE_TIMEOUT):
+            await _budgets(metrics, store, time.time())
+    except TimeoutError:
+        log.warning(
+            "metrics: the store took over %.1fs; budget gauges not refreshed", STORE_TIMEOUT
+        )
+    except Exception as exc:  # the store is down: the rest of the exposition still goes out
+        log.warning("metrics: budget gauges not refreshed: %s", exc)
+
+
+async def _budgets(metrics: Metrics, store: Store, now: float) -> None:
+    budgets = await store.list_budgets()
+    for budget in budgets[:MAX_BUDGETS]:
+        view = await store.spend(budget.scope, now)
+        if view is not None:
+            metrics.budget(budget.scope, view.remaining)
