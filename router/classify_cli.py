@@ -1,0 +1,114 @@
+"""`tokenwise classify`: what the router decides for a prompt, and why.
+
+    tokenwise classify "What is the capital of Australia?"     # the decision and its features
+    tokenwise classify --jsonl prompts.jsonl [--policy economy] # one JSON line per input line
+
+Each input line of `--jsonl` (`-` for stdin) is an object with `id` and `prompt` (a string) or
+`messages` (an OpenAI message array). Each output line is
+`{"id", "category", "tier", "difficulty", "effort", "model"}` under the policy, with the model
+resolved against the configured catalog (the embedded default without a config). A bad line
+yields `{"line": N, "error": "..."}` in its place, and the exit code is then 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
+
+import orjson
+
+from router.classify.model import load_classifier
+from router.config.load import ConfigError, load_settings
+from router.policy.decide import Decision, decide
+from router.policy.router import Router, prompt_estimate
+
+
+def make_router(config: str | None) -> Router:
+    settings = load_settings(config, serving=False)
+    router = Router.from_settings(settings, load_classifier())
+    router.sessions = None  # each line is its own conversation
+    return router
+
+
+def decide_body(router: Router, policy_name: str, body: Mapping[str, Any]) -> Decision:
+    messages = body["messages"]
+    c = router.classifier.classify(body)
+    return decide(
+        router.policies[policy_name], c, prompt_estimate(messages), router.models, router.priors
+    )
+
+
+def request_of(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object with 'id' and 'prompt' or 'messages'")
+    if isinstance(item.get("messages"), list) and item["messages"]:
+        if not all(isinstance(m, dict) for m in item["messages"]):
+            raise ValueError("'messages' must be an array of message objects")
+        return {"messages": item["messages"]}
+    if isinstance(item.get("prompt"), str):
+        return {"messages": [{"role": "user", "content": item["prompt"]}]}
+    raise ValueError("missing 'prompt' (a string) or 'messages' (a non-empty array)")
+
+
+def classify_lines(router: Router, policy: str, lines: Iterable[bytes | str], out: TextIO) -> int:
+    bad = 0
+    for n, line in enumerate(lines, start=1):
+        try:
+            item = orjson.loads(line)
+            body = request_of(item)
+            d = decide_body(router, policy, body)
+            row: dict[str, Any] = {
+                "id": item.get("id", n),
+                "category": d.category,
+                "tier": d.tier,
+                "difficulty": round(d.difficulty, 4),
+                "effort": d.effort,
+                "model": d.model,
+            }
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            bad += 1
+            row = {"line": n, "error": str(exc) or type(exc).__name__}
+        out.write(orjson.dumps(row).decode() + "\n")
+    return 2 if bad else 0
+
+
+def describe(router: Router, policy: str, text: str, out: TextIO) -> None:
+    body = {"messages": [{"role": "user", "content": text}]}
+    c = router.classifier.classify(body)
+    d = decide_body(router, policy, body)
+    print(f"category    {c.category}  (confidence {c.confidence:.2f})", file=out)
+    print(f"tier        {d.tier}  (difficulty {d.difficulty:.3f})", file=out)
+    print(f"decision    {d.model} at effort {d.effort}  [{policy} policy]", file=out)
+    print(
+        f"expected    {d.expected_tokens:.0f} completion tokens, ${d.expected_cost:.6f}", file=out
+    )
+    print(f"reason      {d.reason}", file=out)
+    print("features", file=out)
+    for name, value in sorted(c.features.items(), key=lambda kv: -abs(kv[1]))[:12]:
+        print(f"  {name:<28} {value:+.3f}", file=out)
+
+
+def run_classify(
+    text: str | None, jsonl: str | None, policy: str | None, config: str | None
+) -> int:
+    try:
+        router = make_router(config)
+    except ConfigError as exc:
+        print(f"tokenwise: configuration error: {exc}", file=sys.stderr)
+        return 2
+    name = policy or router.default_policy
+    if name not in router.policies:
+        known = ", ".join(sorted(router.policies))
+        print(f"tokenwise classify: unknown policy {name!r} (known: {known})", file=sys.stderr)
+        return 2
+    if jsonl is not None:
+        if jsonl == "-":
+            return classify_lines(router, name, sys.stdin.buffer, sys.stdout)
+        with open(jsonl, "rb") as f:
+            return classify_lines(router, name, f, sys.stdout)
+    if text is None:
+        print("tokenwise classify: give a text or --jsonl FILE", file=sys.stderr)
+        return 2
+    describe(router, name, text, sys.stdout)
+    return 0

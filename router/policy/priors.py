@@ -1,0 +1,104 @@
+"""Expected completion tokens per model x category x effort: priors, then learned from traffic.
+
+A prior comes from the catalog (`models.*.token_priors`: visible answer and reasoning tokens
+per category at medium effort; figures in the embedded default are the LRM Token Economy
+study's category means). Effort scales the reasoning part (EFFORT_SCALE). Every metered answer
+then moves the estimate for its (model, category, effort): an exponentially weighted mean in
+log space whose step is clipped to a factor of e, so one runaway answer moves it by at most
+ALPHA (robust to outliers). Estimates are kept in the store (`put_state("token_priors", ...)`)
+and read back at start-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+EFFORT_SCALE: Mapping[str, float] = {
+    "none": 0.0,
+    "minimal": 0.2,
+    "low": 0.35,
+    "medium": 1.0,
+    "high": 2.2,
+    "xhigh": 3.0,
+    "max": 4.0,
+}
+ALPHA = 0.1
+DEFAULT = "default"
+FALLBACK_ANSWER = 300
+FALLBACK_REASONING = 1500
+NAMESPACE = "token_priors"
+
+
+@dataclass(frozen=True)
+class ModelPriors:
+    """Catalog figures for one model: tokens per category at medium effort."""
+
+    answer: Mapping[str, int]
+    reasoning: Mapping[str, int]
+    reasons: bool
+
+    def expected(self, category: str, effort: str) -> float:
+        answer = self.answer.get(category, self.answer.get(DEFAULT, FALLBACK_ANSWER))
+        if not self.reasons:
+            return float(answer)
+        fallback = self.reasoning.get(DEFAULT, FALLBACK_REASONING)
+        reasoning = self.reasoning.get(category, fallback)
+        return answer + reasoning * EFFORT_SCALE.get(effort, 1.0)
+
+
+class TokenPriors:
+    def __init__(self, catalog: Mapping[str, ModelPriors]) -> None:
+        self.catalog = catalog
+        self._learned: dict[tuple[str, str, str], tuple[float, int]] = {}
+        self.dirty = False
+
+    def expected(self, model: str, category: str, effort: str) -> float:
+        learned = self._learned.get((model, category, effort))
+        if learned is not None:
+            return math.exp(learned[0])
+        priors = self.catalog.get(model)
+        if priors is None:
+            return float(FALLBACK_ANSWER)
+        return priors.expected(category, effort)
+
+    def observe(self, model: str, category: str, effort: str, completion_tokens: int) -> None:
+        """Move the estimate for this key toward one metered answer."""
+        x = math.log(max(completion_tokens, 1))
+        key = (model, category, effort)
+        current = self._learned.get(key)
+        if current is None:
+            start = math.log(max(self.expected(model, category, effort), 1.0))
+            current = (start, 0)
+        mean, n = current
+        step = max(-1.0, min(1.0, x - mean))
+        self._learned[key] = (mean + ALPHA * step, n + 1)
+        self.dirty = True
+
+    def observations(self, model: str, category: str, effort: str) -> int:
+        learned = self._learned.get((model, category, effort))
+        return learned[1] if learned else 0
+
+    def learned(self) -> dict[tuple[str, str, str], float]:
+        return {k: math.exp(v[0]) for k, v in self._learned.items()}
+
+    def dump(self) -> dict[str, str]:
+        self.dirty = False
+        return {"|".join(k): f"{m:.6f} {n}" for k, (m, n) in sorted(self._learned.items())}
+
+    def load(self, state: Mapping[str, str]) -> int:
+        """Read estimates kept by `dump` (unreadable entries are skipped); how many were read."""
+        read = 0
+        for key, value in state.items():
+            parts = key.split("|")
+            fields = value.split()
+            if len(parts) != 3 or len(fields) != 2:
+                continue
+            try:
+                mean, n = float(fields[0]), int(fields[1])
+            except ValueError:
+                continue
+            self._learned[(parts[0], parts[1], parts[2])] = (mean, n)
+            read += 1
+        return read

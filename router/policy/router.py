@@ -1,0 +1,167 @@
+"""The router: classifier + policies + learned token figures + sessions, for one process.
+
+`route_virtual` turns a request for a virtual model (`auto`, `auto-economy`, `auto-quality`,
+or any policy's virtual model) into a `Decision`. A request header `x-tokenwise-route` may
+force a tier (`tier=hard`) or a policy (`policy=economy`); anything else in it is a 400.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from router.classify.labels import Classification
+from router.classify.model import Classifier
+from router.config.load import ModelSpec, Settings
+from router.errors import InvalidRequest
+from router.policy.decide import Decision, decide
+from router.policy.load import Policy, load_policies
+from router.policy.priors import TokenPriors
+from router.policy.schema import TIERS, Tier
+from router.policy.session import Sessions, continues, conversation_key
+
+ROUTE_HEADER = "x-tokenwise-route"
+ROLES = frozenset({"small", "reasoner", "large"})
+log = logging.getLogger("tokenwise")
+
+
+class Router:
+    def __init__(
+        self,
+        classifier: Classifier,
+        policies: Mapping[str, Policy],
+        default_policy: str,
+        models: Mapping[str, ModelSpec],
+        sessions: Sessions | None,
+    ) -> None:
+        self.classifier = classifier
+        self.policies = dict(policies)
+        self.by_virtual = {p.virtual_model: p for p in policies.values()}
+        self.default_policy = default_policy
+        self.models = models
+        self.priors = TokenPriors({name: m.priors for name, m in models.items()})
+        self.sessions = sessions
+
+    @classmethod
+    def from_settings(cls, settings: Settings, classifier: Classifier) -> Router:
+        from router.config.load import ConfigError
+
+        routing = settings.config.routing
+        directory = routing.policies_dir or settings.env.get("TOKENWISE_POLICIES") or None
+        sessions = (
+            Sessions(routing.session_capacity, routing.session_ttl_s)
+            if routing.session_pinning
+            else None
+        )
+        if directory is None and not routing.roles and not ROLES.intersection(settings.models):
+            # A plain catalog with no roles mapped: the proxy serves catalog models only.
+            log.warning(
+                "virtual models are off: the shipped policies name roles (%s); map them to "
+                "catalog models with routing.roles to route `auto`",
+                ", ".join(sorted(ROLES)),
+            )
+            return cls(classifier, {}, routing.default_policy, settings.models, sessions)
+        policies = load_policies(
+            Path(directory) if directory else None, settings.models, routing.roles
+        )
+        if routing.default_policy not in policies:
+            raise ConfigError(
+                f"{settings.source}: routing.default_policy: no policy named "
+                f"{routing.default_policy!r} (found: {', '.join(sorted(policies))})"
+            )
+        return cls(classifier, policies, routing.default_policy, settings.models, sessions)
+
+    def virtual_models(self) -> dict[str, str]:
+        return {p.virtual_model: p.name for p in self.policies.values()}
+
+    def route_virtual(
+        self,
+        requested: str,
+        body: Mapping[str, Any],
+        messages: Sequence[Mapping[str, Any]],
+        headers: Mapping[str, str],
+        team: str = "",
+        *,
+        policy_override: str | None = None,
+        max_effort: str | None = None,
+    ) -> tuple[Decision, Classification]:
+        """Decide for a virtual model; a soft budget may swap the policy and cap the effort."""
+        policy = self.by_virtual[requested]
+        if policy_override is not None and policy_override in self.policies:
+            policy = self.policies[policy_override]
+        forced_tier, forced_policy = parse_route_header(headers.get(ROUTE_HEADER))
+        if forced_policy is not None:
+            policy = (
+                self.policies[forced_policy]
+                if forced_policy in self.policies
+                else _no_policy(forced_policy, self.policies)
+            )
+        c = self.classifier.classify(body)
+        key = None
+        pin = None
+        if self.sessions is not None:
+            header = headers.get("x-tokenwise-session")
+            key = conversation_key(header, messages, body.get("user"), team)
+            if key is not None and continues(header, messages):
+                pin = self.sessions.get(key)
+        decision = decide(
+            policy,
+            c,
+            prompt_estimate(messages),
+            self.models,
+            self.priors,
+            forced_tier=forced_tier,
+            pin=pin,
+            max_effort=max_effort,
+        )
+        if key is not None and self.sessions is not None:
+            self.sessions.put(key, decision.pin())
+        return decision, c
+
+
+def prompt_estimate(messages: Sequence[Mapping[str, Any]]) -> int:
+    """Prompt tokens for the cost comparison: characters / 4 (cheap; the same for every model)."""
+    chars = 0
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                    chars += len(part["text"])
+    return chars // 4 + 4 * len(messages)
+
+
+def parse_route_header(value: str | None) -> tuple[Tier | None, str | None]:
+    if not value:
+        return None, None
+    tier: Tier | None = None
+    policy: str | None = None
+    for item in value.split(";"):
+        name, sep, val = (p.strip() for p in item.partition("="))
+        if not name:
+            continue
+        if name == "tier" and val in TIERS:
+            tier = val
+        elif name == "policy" and sep and val:
+            policy = val
+        else:
+            raise InvalidRequest(
+                f"Invalid {ROUTE_HEADER} header item {item.strip()!r}: use "
+                f"'tier=<{'|'.join(TIERS)}>' and/or 'policy=<name>'.",
+                param=ROUTE_HEADER,
+                code="invalid_route",
+            )
+    return tier, policy
+
+
+def _no_policy(name: str, policies: Mapping[str, Policy]) -> Policy:
+    raise InvalidRequest(
+        f"Unknown policy {name!r} in {ROUTE_HEADER}: known policies are "
+        f"{', '.join(sorted(policies))}.",
+        param=ROUTE_HEADER,
+        code="invalid_route",
+    )

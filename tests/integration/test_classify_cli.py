@@ -1,0 +1,85 @@
+"""`tokenwise classify`: the decision for one prompt, and the --jsonl contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CATEGORIES = {"knowledge", "chat", "writing", "transform", "code", "math", "logic"}
+TIERS = {"trivial", "simple", "moderate", "hard"}
+EFFORTS = {"none", "minimal", "low", "medium", "high", "xhigh", "max"}
+
+
+def tokenwise(
+    args: list[str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWISE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "router", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_jsonl_one_line_per_input_in_order(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "a", "prompt": "What is the capital of Australia?"}),
+        "this is not json",
+        json.dumps(
+            {
+                "id": "b",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": "Prove that sqrt(2) is "
+                        "irrational, then generalise to sqrt(p) for every prime p.",
+                    }
+                ],
+            }
+        ),
+        json.dumps({"id": "c"}),
+        json.dumps({"prompt": "hi there!"}),
+    ]
+    result = tokenwise(["classify", "--jsonl", "-"], tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 2, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 5
+    assert rows[1] == {"line": 2, "error": rows[1]["error"]} and rows[1]["error"]
+    assert rows[3]["line"] == 4 and "prompt" in rows[3]["error"]
+    good = [rows[0], rows[2], rows[4]]
+    assert [r["id"] for r in good] == ["a", "b", 5]
+    for r in good:
+        assert set(r) == {"id", "category", "tier", "difficulty", "effort", "model"}
+        assert r["category"] in CATEGORIES and r["tier"] in TIERS and r["effort"] in EFFORTS
+        assert 0 <= r["difficulty"] <= 1
+        assert r["model"].startswith("sim-")
+    assert rows[0]["model"] == "sim-small" and rows[0]["effort"] == "none"
+    assert rows[2]["category"] == "math" and rows[2]["effort"] != "none"
+    assert not (tmp_path / ".tokenwise").exists(), "classify must not create state"
+
+
+def test_jsonl_clean_input_exits_zero(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": 1, "prompt": "Translate 'good morning' to French."}) + "\n")
+    result = tokenwise(["classify", "--jsonl", str(path), "--policy", "economy"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == 1
+
+
+def test_single_prompt_prints_the_decision_and_features(tmp_path: Path) -> None:
+    result = tokenwise(["classify", "Write a haiku about autumn."], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "decision" in result.stdout and "features" in result.stdout
+
+
+def test_unknown_policy_is_an_error(tmp_path: Path) -> None:
+    result = tokenwise(["classify", "hi", "--policy", "lavish"], tmp_path)
+    assert result.returncode == 2 and "unknown policy 'lavish'" in result.stderr

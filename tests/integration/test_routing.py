@@ -1,0 +1,108 @@
+"""`model="auto"` end to end: the classifier and the default policy pick model and effort."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+
+from router.localserver import ServerThread
+
+TRIVIAL = "What is the capital of Australia?"
+HARD_MATH = (
+    "Prove that for every integer n >= 1 the number 7^n - 1 is divisible by 6, and find all "
+    "primes p such that p^2 + 2 is also prime. Show each step of the argument rigorously."
+)
+
+
+def sim_log(proxy: ServerThread) -> list[dict[str, object]]:
+    services = proxy.server.config.app.state.services
+    base = str(services.targets["sim-small"].base_url).removesuffix("/v1")
+    entries: list[dict[str, object]] = httpx.get(f"{base}/sim/log").json()["data"]
+    return entries
+
+
+def test_trivial_question_goes_to_the_small_model_without_reasoning(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": TRIVIAL}]
+    )
+    route = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; "))
+    assert route["model"] == "sim-small" and route["effort"] == "none"
+    assert route["tier"] in ("trivial", "simple") and route["category"] == "knowledge"
+    assert raw.headers["x-tokenwise-model"] == "sim-small"
+    completion = raw.parse()
+    assert completion.usage is not None
+    details = completion.usage.completion_tokens_details
+    assert details is None or not details.reasoning_tokens
+
+
+def test_hard_math_goes_to_a_reasoning_model_at_high_effort(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": HARD_MATH}],
+        extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
+    )
+    route = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; "))
+    assert route["category"] == "math" and route["tier"] == "hard"
+    assert route["effort"] == "high"
+    assert route["model"] in ("sim-mini-reasoner", "sim-large-reasoner")
+    request_id = raw.headers["x-request-id"]
+    assert request_id
+    # The simulator saw the effort the router chose.
+    last = [e for e in sim_log(proxy) if e.get("model") == route["model"]][-1]
+    assert last["effort"] == "high"
+
+
+def test_learned_token_figures_move_after_traffic(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    router = proxy.server.config.app.state.services.router
+    key = ("sim-small", "knowledge", "none")
+    before = router.priors.observations(*key)
+    for _ in range(3):
+        client.chat.completions.create(
+            model="auto",
+            messages=[{"role": "user", "content": TRIVIAL}],
+            extra_body={"sim": {"completion_tokens": 5000}},
+        )
+    assert router.priors.observations(*key) == before + 3
+    assert router.priors.expected(*key) > router.priors.catalog["sim-small"].expected(
+        "knowledge", "none"
+    )
+
+
+def test_route_header_forces_a_tier(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": TRIVIAL}],
+        extra_headers={"x-tokenwise-route": "tier=hard"},
+        extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
+    )
+    assert "tier=hard" in raw.headers["x-tokenwise-route"]
+    assert raw.headers["x-tokenwise-model"] != "sim-small"
+
+
+def test_bad_route_header_is_a_400(client: openai.OpenAI) -> None:
+    try:
+        client.chat.completions.create(
+            model="auto",
+            messages=[{"role": "user", "content": TRIVIAL}],
+            extra_headers={"x-tokenwise-route": "tier=extreme"},
+        )
+    except openai.BadRequestError as exc:
+        assert exc.code == "invalid_route" and "x-tokenwise-route" in exc.message
+    else:
+        raise AssertionError("a bad x-tokenwise-route header was accepted")
+
+
+def test_explicit_model_bypasses_routing(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="sim-large-reasoner",
+        messages=[{"role": "user", "content": TRIVIAL}],
+        extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
+    )
+    assert raw.headers["x-tokenwise-model"] == "sim-large-reasoner"
+    assert "x-tokenwise-route" not in raw.headers
