@@ -1,0 +1,191 @@
+"""Labelled training examples: the team's hand-written prompts and labelled public items.
+
+The label rules for public data (documented in training/README.md):
+
+- category: from the benchmark or its subject (`_MMLU_CATEGORY`, `_GROUP_CATEGORY`); None where
+  no category fits, and such rows train only the difficulty head.
+- difficulty: from how models did. Strong/weak pairs use a table over the four outcomes;
+  RouterBench uses the share of its 11 models that failed, inside a band per task; MT-Bench
+  uses the mean judge score; token-economy the median completion tokens the models spent.
+- weight: every hand-written example weighs 1; each public benchmark shares a fixed total
+  weight (`SHARES`) spread evenly over its items, so no benchmark drowns the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from router.classify.labels import CATEGORIES, TIER_TARGETS, TIERS, Category
+from router.classify.public_data import STRONG, WEAK, Item
+
+SHARES: Final[dict[str, float]] = {
+    "routellm-mmlu": 250.0,
+    "routellm-gsm8k": 120.0,
+    "routellm-mtbench": 40.0,
+    "routerbench": 200.0,
+    "token-economy": 19.0,
+}
+# (strong correct, weak correct) -> difficulty, per strong/weak benchmark.
+_PAIR_DIFFICULTY: Final[dict[str, dict[tuple[bool, bool], float]]] = {
+    "routellm-mmlu": {
+        (True, True): 0.35,
+        (False, True): 0.45,
+        (True, False): 0.65,
+        (False, False): 0.75,
+    },
+    "routellm-gsm8k": {
+        (True, True): 0.45,
+        (False, True): 0.5,
+        (True, False): 0.7,
+        (False, False): 0.8,
+    },
+}
+# RouterBench: difficulty = low + span * (share of models that failed).
+_ROUTERBENCH_BAND: Final[dict[str, tuple[float, float]]] = {
+    "arc-challenge": (0.15, 0.6),
+    "winogrande": (0.25, 0.55),
+    "mbpp": (0.25, 0.4),
+}
+_MATH_SUBJECTS: Final = frozenset(
+    {
+        "abstract_algebra",
+        "college_mathematics",
+        "elementary_mathematics",
+        "high_school_mathematics",
+        "high_school_statistics",
+    }
+)
+_NO_CATEGORY_SUBJECTS: Final = frozenset(
+    {"college_computer_science", "high_school_computer_science"}
+)
+_GROUP_CATEGORY: Final[dict[str, Category]] = {
+    "gsm8k": "math",
+    "arc-challenge": "knowledge",
+    "winogrande": "logic",
+    "mbpp": "code",
+    "writing": "writing",
+    "roleplay": "chat",
+    "reasoning": "logic",
+    "math": "math",
+    "coding": "code",
+    "extraction": "transform",
+    "stem": "knowledge",
+    "humanities": "knowledge",
+    "knowledge": "knowledge",
+    "logic_puzzle": "logic",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    source: str  # "handwritten" or a benchmark name
+    body: dict[str, Any]  # the chat request the classifier sees
+    category: Category | None
+    difficulty: float
+    weight: float
+    offset_group: str | None = None  # rows sharing a fitted, discarded difficulty offset
+
+
+def _body(row: dict[str, Any], where: str) -> dict[str, Any]:
+    if isinstance(row.get("prompt"), str):
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": row["prompt"]}]}
+    elif isinstance(row.get("messages"), list) and row["messages"]:
+        body = {"messages": row["messages"]}
+    else:
+        raise ValueError(f"{where}: needs a 'prompt' string or a non-empty 'messages' list")
+    for key in ("tools", "response_format"):
+        if key in row:
+            body[key] = row[key]
+    return body
+
+
+def load_handwritten(path: Path) -> list[Example]:
+    """training/prompts.jsonl: one labelled request per line (format in training/README.md)."""
+    examples: list[Example] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            row = json.loads(line)
+            example_id, category, tier = row.get("id"), row.get("category"), row.get("tier")
+            if not isinstance(example_id, str) or example_id in seen:
+                raise ValueError(f"{where}: missing or duplicate id {example_id!r}")
+            if category not in CATEGORIES or tier not in TIERS:
+                raise ValueError(f"{where}: bad category {category!r} or tier {tier!r}")
+            seen.add(example_id)
+            examples.append(
+                Example(
+                    example_id, "handwritten", _body(row, where), category, TIER_TARGETS[tier], 1.0
+                )
+            )
+    return sorted(examples, key=lambda example: example.id)
+
+
+def _category(item: Item) -> Category | None:
+    if item.benchmark == "routellm-mmlu":
+        if item.group in _MATH_SUBJECTS:
+            return "math"
+        if item.group == "formal_logic":
+            return "logic"
+        return None if item.group in _NO_CATEGORY_SUBJECTS else "knowledge"
+    return _GROUP_CATEGORY.get(item.group)
+
+
+def _difficulty(item: Item) -> float | None:
+    outcomes = item.outcomes
+    if item.benchmark in _PAIR_DIFFICULTY:
+        strong, weak = outcomes[STRONG].correct, outcomes[WEAK].correct
+        return _PAIR_DIFFICULTY[item.benchmark][(bool(strong), bool(weak))]
+    if item.benchmark == "routerbench":
+        known = [o.correct for o in outcomes.values() if o.correct is not None]
+        if not known:
+            return None
+        low, span = _ROUTERBENCH_BAND[item.group]
+        return low + span * (1.0 - sum(known) / len(known))
+    if item.benchmark == "routellm-mtbench":
+        scores = [o.score for o in outcomes.values() if o.score is not None]
+        if not scores:
+            return None
+        return min(0.85, max(0.3, 0.4 + 0.08 * (9.5 - sum(scores) / len(scores))))
+    tokens = [o.completion_tokens for o in outcomes.values() if o.completion_tokens]
+    if not tokens:
+        return None
+    spend = math.log(statistics.median(tokens) / 150.0) / math.log(8000.0 / 150.0)
+    return min(0.95, max(0.05, spend))
+
+
+def _offset_group(item: Item) -> str | None:
+    if item.benchmark == "token-economy":
+        return None
+    if item.benchmark == "routerbench":
+        return f"routerbench/{item.group}"
+    return item.benchmark
+
+
+def label_public(items: list[Item]) -> list[Example]:
+    """Examples from one benchmark's items, sharing that benchmark's total weight."""
+    labelled = [(item, _difficulty(item)) for item in items]
+    kept = [(item, d) for item, d in labelled if d is not None]
+    if not kept:
+        return []
+    weight = SHARES[kept[0][0].benchmark] / len(kept)
+    return [
+        Example(
+            item.id,
+            item.benchmark,
+            {"messages": [{"role": "user", "content": item.question}]},
+            _category(item),
+            difficulty,
+            weight,
+            _offset_group(item),
+        )
+        for item, difficulty in kept
+    ]
