@@ -5,6 +5,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY router ./router
 COPY policies ./policies
+COPY pricing.json ./
 RUN python -m venv /opt/tokenwise \
  && /opt/tokenwise/bin/python -m pip install --no-cache-dir --upgrade pip \
  && /opt/tokenwise/bin/python -m pip install --no-cache-dir .

@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from router import __version__
-from router.api import chat, embeddings, errors, models, ops
-from router.auth import DEV_TEAM, Authenticator, Principal, hash_key
+from router.api import admin, admin_spend, chat, embeddings, errors, models, ops
+from router.auth import DEV_TEAM, Authenticator, Principal, ResolvePrincipal, hash_key
+from router.budget.seed import seed
+from router.budget.service import BudgetService
+from router.classify.model import load_classifier
 from router.config.load import Settings
 from router.config.schema import SIMULATOR_URL
 from router.errors import ProxyError
 from router.ledger.writer import LedgerWriter
+from router.metering.reload import install_reload_signal
 from router.metering.tokens import default_counter
 from router.observability.metrics import Metrics
+from router.observability.multiproc import forget_process, multiprocess_dir
+from router.policy.priors import NAMESPACE as PRIORS
+from router.policy.router import Router
 from router.services import Services, build_targets
 from router.simhost import InProcessSimulator
 from router.store.open import open_store
@@ -43,8 +50,14 @@ class TokenwiseAPI(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers)
+        app = ResolvePrincipal(app, authenticator_of)  # store lookups of /v1/ keys
         app = errors.RequestIdMiddleware(app)
         return ServerErrorMiddleware(app, handler=self.exception_handlers.get(Exception))
+
+
+def authenticator_of(scope: Scope) -> Authenticator | None:
+    services = getattr(scope["app"].state, "services", None)
+    return None if services is None else services.auth
 
 
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
@@ -53,44 +66,55 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_sp
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        simulator = InProcessSimulator() if settings.uses_simulator else None
-        base_urls = {}
-        for model in settings.models.values():
-            base_urls[model.provider.name] = model.provider.base_url
-        if simulator is not None:
-            sim_url = await simulator.start()
-            base_urls = {k: sim_url if v == SIMULATOR_URL else v for k, v in base_urls.items()}
-        store = await open_store(settings.config.store.url, settings.home)
-        ledger = LedgerWriter(store, settings.home / "spool")
-        await ledger.start()
-        counter = default_counter()
-        # Load the usual encoding off the event loop now, not on the first unmetered stream.
-        warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
-        upstream = Upstream(settings.config.server.timeouts)
-        await upstream.start()
-        keys = dict(settings.keys)
-        if settings.dev_key:
-            keys[hash_key(settings.dev_key)] = Principal(team=DEV_TEAM, key_id="dev")
-        app.state.services = Services(
-            settings=settings,
-            upstream=upstream,
-            auth=Authenticator(keys),
-            metrics=Metrics(),
-            targets=build_targets(settings, base_urls),
-            body_limit=settings.config.server.body_limit_bytes,
-            store=store,
-            ledger=ledger,
-            counter=counter,
-        )
-        try:
+        # Everything opened is closed again in reverse order, also when start-up fails midway.
+        async with AsyncExitStack() as stack:
+            router = Router.from_settings(settings, load_classifier())
+            base_urls = {m.provider.name: m.provider.base_url for m in settings.models.values()}
+            if settings.uses_simulator:
+                simulator = InProcessSimulator()
+                sim_url = await simulator.start()
+                stack.push_async_callback(simulator.stop)
+                base_urls = {k: sim_url if v == SIMULATOR_URL else v for k, v in base_urls.items()}
+            store = await open_store(settings.config.store.url, settings.home)
+            stack.push_async_callback(store.close)
+            ledger = LedgerWriter(store, settings.home / "spool")
+            await ledger.start()
+            stack.push_async_callback(ledger.close)
+            router.priors.load(await store.get_state(PRIORS))
+            stack.push_async_callback(lambda: store.put_state(PRIORS, router.priors.dump()))
+            counter = default_counter()
+            # Load the usual encoding off the event loop now, not on the first unmetered stream.
+            warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
+            stack.push_async_callback(lambda: warming)
+            upstream = Upstream(settings.config.server.timeouts)
+            await upstream.start()
+            stack.push_async_callback(upstream.close)
+            metrics_dir = multiprocess_dir(settings.env)
+            if metrics_dir is not None:
+                stack.callback(forget_process, metrics_dir)
+            keys = dict(settings.keys)
+            if settings.dev_key:
+                keys[hash_key(settings.dev_key)] = Principal(team=DEV_TEAM, key_id="dev")
+            metrics = Metrics(metrics_dir)
+            await seed(store, settings)  # teams, keys and budgets declared in the config
+            budget = BudgetService(store, settings, counter, ledger, metrics.registry)
+            await budget.start()
+            stack.push_async_callback(budget.close)
+            app.state.services = Services(
+                settings=settings,
+                upstream=upstream,
+                auth=Authenticator(keys, budget.directory),
+                metrics=metrics,
+                targets=build_targets(settings, base_urls),
+                body_limit=settings.config.server.body_limit_bytes,
+                store=store,
+                ledger=ledger,
+                counter=counter,
+                router=router,
+                budget=budget,
+            )
+            stack.callback(install_reload_signal(app.state.services))  # SIGHUP: reload prices
             yield
-        finally:
-            await upstream.close()
-            await ledger.close()
-            await store.close()
-            await warming
-            if simulator is not None:
-                await simulator.stop()
 
     app = TokenwiseAPI(
         title="Tokenwise",
@@ -107,6 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
         Route("/healthz", ops.healthz, methods=["GET"]),
         Route("/readyz", ops.readyz, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),
+        Route("/admin/spend", admin_spend.admin_spend, methods=["GET"]),
+        Route("/admin/pricing/reload", ops.reload_prices, methods=["POST"]),
+        *admin.routes(),
     ):
         app.router.routes.append(route)
     app.add_exception_handler(ProxyError, errors.on_proxy_error)

@@ -1,8 +1,16 @@
-"""API keys: a bearer token becomes a `Principal` (team, key id).
+"""API keys: a bearer token becomes a `Principal` (team, key id, the key's own limits).
 
 Keys are never kept in clear: the config holds their SHA-256 (or names an environment variable
-that is hashed at start-up), and lookup is by digest. Looking a digest up in a dict reveals
-nothing useful about the key itself, which is what a constant-time compare protects.
+that is hashed at start-up), the store holds the SHA-256 of keys made by the admin API, and
+lookup is by digest. Looking a digest up in a dict or a store reveals nothing useful about the
+key itself, which is what a constant-time compare protects.
+
+With a key directory (`KeyLookup`, the store behind a short cache), the store decides: a key it
+knows is accepted only while active (a revoked or expired key gets a 401), and the in-memory
+keys (the development key, and config keys while the store is unreachable) are the fallback.
+Store lookups are async, so `ResolvePrincipal` (ASGI middleware) resolves the key of every
+`/v1/` request before the handler runs; the handler's synchronous `authenticate()` then finds
+the answer in a context variable of the request's task.
 """
 
 from __future__ import annotations
@@ -10,11 +18,17 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from router.errors import AuthenticationFailed
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from router.errors import AuthenticationFailed, Overloaded, ProxyError
+from router.store.base import StoreUnavailable
 
 DEV_KEY_FILE = "dev-key"
 DEV_TEAM = "dev"
@@ -24,6 +38,25 @@ DEV_TEAM = "dev"
 class Principal:
     team: str
     key_id: str
+    models: tuple[str, ...] = ()  # allow-list; empty allows every model
+    rpm: int | None = None
+    tpm: int | None = None
+    expires_at: float | None = None
+
+    def allows(self, model: str) -> bool:
+        return not self.models or model in self.models
+
+
+class KeyLookup(Protocol):
+    async def lookup(self, key_sha256: str) -> Principal | None:
+        """The active key with this digest, None when unknown; raises AuthenticationFailed for
+        a revoked or expired key and StoreUnavailable when the store cannot answer."""
+        ...
+
+
+_RESOLVED: ContextVar[tuple[str, Principal | ProxyError] | None] = ContextVar(
+    "tokenwise_principal", default=None
+)
 
 
 def hash_key(key: str) -> str:
@@ -44,19 +77,104 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+def _unknown_key() -> AuthenticationFailed:
+    return AuthenticationFailed(
+        "Incorrect API key provided. Use a key issued by this Tokenwise deployment.",
+        code="invalid_api_key",
+    )
+
+
+def _check_expiry(principal: Principal) -> Principal:
+    if principal.expires_at is not None and time.time() >= principal.expires_at:
+        raise AuthenticationFailed(
+            f"The API key {principal.key_id} has expired; ask for a new one.",
+            code="invalid_api_key",
+        )
+    return principal
+
+
 class Authenticator:
-    def __init__(self, keys: Mapping[str, Principal]) -> None:
+    def __init__(self, keys: Mapping[str, Principal], lookup: KeyLookup | None = None) -> None:
         self._keys = dict(keys)
+        self._lookup = lookup
 
     def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of a request (resolved by `ResolvePrincipal` when a directory is set)."""
         token = bearer_token(authorization)
-        principal = self._keys.get(hash_key(token))
+        digest = hash_key(token)
+        resolved = _RESOLVED.get()
+        if resolved is not None and resolved[0] == digest:
+            if isinstance(resolved[1], ProxyError):
+                raise resolved[1]
+            return resolved[1]
+        principal = self._keys.get(digest)
         if principal is None:
-            raise AuthenticationFailed(
-                "Incorrect API key provided. Use a key issued by this Tokenwise deployment.",
-                code="invalid_api_key",
-            )
-        return principal
+            raise _unknown_key()
+        return _check_expiry(principal)
+
+    async def resolve(self, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        digest = hash_key(token)
+        fallback = self._keys.get(digest)
+        if self._lookup is None:
+            if fallback is None:
+                raise _unknown_key()
+            return _check_expiry(fallback)
+        try:
+            found = await self._lookup.lookup(digest)
+        except StoreUnavailable:
+            if fallback is None:
+                raise Overloaded(
+                    "The key store cannot be reached to check this API key. Retry shortly.",
+                    headers={"retry-after": "1"},
+                ) from None
+            found = fallback
+        principal = found or fallback
+        if principal is None:
+            raise _unknown_key()
+        return _check_expiry(principal)
+
+
+class ResolvePrincipal:
+    """Resolve the API key of `/v1/` requests before the handler runs (see the module doc).
+
+    `auth_of` finds the app's authenticator for a request (None while the app is starting).
+    """
+
+    def __init__(self, app: ASGIApp, auth_of: Callable[[Scope], Authenticator | None]) -> None:
+        self.app = app
+        self.auth_of = auth_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        auth = None
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            auth = self.auth_of(scope)
+        if auth is not None:
+            header = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    header = value.decode("latin-1")
+                    break
+            if header is not None:
+                outcome: Principal | ProxyError
+                try:
+                    outcome = await auth.resolve(header)
+                except ProxyError as exc:
+                    outcome = exc
+                token = _RESOLVED.set((hash_key(bearer_token_or_empty(header)), outcome))
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    _RESOLVED.reset(token)
+                return
+        await self.app(scope, receive, send)
+
+
+def bearer_token_or_empty(authorization: str) -> str:
+    try:
+        return bearer_token(authorization)
+    except AuthenticationFailed:
+        return ""
 
 
 def dev_key(home: Path, env: Mapping[str, str]) -> str:

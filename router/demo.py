@@ -50,6 +50,11 @@ def send(client: Any, model: str, prompt: str) -> tuple[str, Any, float, str]:
     elapsed = (time.perf_counter() - started) * 1000
     completion = raw.parse()
     served = raw.headers.get("x-tokenwise-model", completion.model)
+    route = dict(
+        item.split("=", 1) for item in raw.headers.get("x-tokenwise-route", "").split("; ") if item
+    )
+    if route:
+        served += f" ({route.get('tier')}, effort {route.get('effort')})"
     cost = raw.headers.get("x-tokenwise-cost-usd", "")
     return served, completion.usage, elapsed, cost
 
@@ -86,7 +91,7 @@ def print_table(rows: dict[str, Row], out: TextIO) -> None:
     lines = [header]
     for row in rows.values():
         served = ",".join(sorted(set(row.models)))
-        cost = row.cost[-1] if row.cost else "not metered"
+        cost = f"{statistics.median(float(c) for c in row.cost):.6f}" if row.cost else "-"
         lines.append(
             (
                 row.label,
@@ -142,8 +147,10 @@ def run_demo(config: str | None, repeat: int, out: TextIO = sys.stdout) -> int:
         rows = run_workload(client, demo_models(settings), repeat)
     print_table(rows, out)
     print(
-        f"\n'auto' is routed to the default model ({settings.default_model}): "
-        "difficulty-based routing is not built yet, so every class goes there.",
+        "\n'auto' is decided per request by the classifier and the default policy (served by: "
+        "model, tier, effort); explicit models go where they say. Costs are the proxy's own "
+        "metering of each answer at the prices in pricing.json (simulated models carry the "
+        "prices of the real models they imitate).",
         file=out,
     )
     return 0

@@ -3,7 +3,14 @@
 An `Exchange` is created once the request is routed. Whatever way it ends (an answer, an upstream
 error, a broken or abandoned stream), `close()` runs once: the usage (reported, or counted from
 what was generated) is priced, the metrics are counted, and one ledger record is written.
-`close()` is async so that settling a budget reservation in the store can happen there.
+`close()` is async so that settling a budget reservation in the store can happen there: the
+hold's cost is journalled before the ledger record and settled after it, at the ledger's cost
+(zero when nothing reached the upstream), so the budget counters and the ledger agree.
+
+Whoever classifies and routes the request sets `category`, `tier` and `effort` (the effort sent
+upstream); they label the metrics and the ledger record. `proxy_seconds` collects the time the
+proxy itself spends once the upstream is answering (stream hooks add to it): with the time
+before the upstream call and the time `close()` takes, it is the proxy overhead metric.
 """
 
 from __future__ import annotations
@@ -11,13 +18,18 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from router.auth import Principal
+from router.budget.holds import Hold
 from router.metering.bill import Bill, Tally, make_bill, measure
 from router.metering.pricing import ModelPrice
+from router.observability.metrics import UNKNOWN, RequestLabels
 from router.services import Route, Services
 from router.store.base import LedgerRecord
+
+ZERO = Decimal(0)
 
 
 @dataclass
@@ -31,12 +43,33 @@ class Exchange:
     started: float
     tally: Tally = field(default_factory=Tally)
     first_chunk_at: float | None = None
+    category: str | None = None
+    tier: str | None = None
+    effort: str | None = None
+    proxy_seconds: float = 0.0
+    created: float = field(default_factory=time.perf_counter)
+    user: str | None = None  # the request's `user` field (an end user), kept in the ledger
+    policy_override: str | None = None  # a soft budget's cheaper policy, for the router
+    hold: Hold | None = None  # the budget reservation, settled in close()
     _bill: Bill | None = None
+    _billed: tuple[object, int, int] | None = None
     closed: bool = False
 
+    def __post_init__(self) -> None:
+        self.services.metrics.started()
+        decision = self.route.decision
+        if decision is not None:
+            self.category = decision.category
+            self.tier = decision.tier
+            self.effort = decision.effort
+
     def bill(self) -> Bill:
-        """Price what the tally holds now (memoised: later calls return the same bill)."""
-        if self._bill is None:
+        """Price what the tally holds now; the same bill again until the tally changes (a
+        stream may send usage more than once, each time the running total)."""
+        tally = self.tally
+        state = (tally.usage, len(tally.content), len(tally.reasoning))
+        if self._bill is None or (not self.closed and not _same(state, self._billed)):
+            self._billed = state
             model = self.route.target.model
             usage = measure(
                 self.tally,
@@ -49,24 +82,36 @@ class Exchange:
         return self._bill
 
     def reference_price(self) -> ModelPrice | None:
-        """The counterfactual: the model the client named, when it differs from what served."""
+        """The counterfactual: the model the client named, or the policy's reference model."""
+        decision = self.route.decision
+        if decision is not None:
+            policy = self.services.router.policies[decision.policy]
+            return self.services.targets[policy.reference].model.price
         requested = self.services.targets.get(self.route.requested)
         return requested.model.price if requested is not None else None
+
+    def labels(self) -> RequestLabels:
+        target = self.route.target
+        return RequestLabels(
+            endpoint=self.endpoint,
+            team=self.principal.team,
+            requested_model=self.route.requested,
+            model=target.name,
+            provider=target.provider,
+            category=self.category or UNKNOWN,
+            tier=self.tier or UNKNOWN,
+            effort=self.effort or "default",
+        )
 
     async def close(self, outcome: str, *, upstream_answered: bool = True) -> Bill | None:
         """Meter, count and record the request once; None when nothing reached the upstream."""
         if self.closed:
             return self._bill
-        self.closed = True
         now = time.perf_counter()
-        target = self.route.target
         services = self.services
-        services.metrics.observe(
-            self.endpoint, target.name, target.provider, outcome, now - self.started
-        )
-        if self.first_chunk_at is not None:
-            services.metrics.first_token(target.name, self.first_chunk_at - self.started)
+        labels = self.labels()
         bill = self.bill() if upstream_answered else None
+        self.closed = True
         if bill is not None:
             u, c = bill.usage, bill.cost
             tokens = {
@@ -76,10 +121,23 @@ class Exchange:
                 "reasoning": u.reasoning_output,
                 "output": u.visible_output,
             }
-            services.metrics.spend(
-                self.principal.team, target.name, tokens, c.parts(), bill.savings, u.estimated
+            counterfactual = c.total + bill.savings
+            services.metrics.spend(labels, tokens, c.parts(), c.total, counterfactual, u.estimated)
+        decision = self.route.decision
+        if bill is not None and decision is not None and outcome == "ok":
+            services.router.priors.observe(
+                decision.model, decision.category, decision.effort, bill.usage.output_total
             )
+        if self.hold is not None:
+            self.hold.closing(bill.cost.total if bill is not None else ZERO)
         services.ledger.record(self._record(outcome, now, bill))
+        if self.hold is not None:
+            await self.hold.settle(bill.cost.total if bill is not None else ZERO)
+        ttft = None if self.first_chunk_at is None else self.first_chunk_at - self.started
+        overhead = (self.created - self.started) + self.proxy_seconds
+        overhead += time.perf_counter() - now
+        services.metrics.request(labels, outcome, now - self.started, ttft=ttft, overhead=overhead)
+        services.metrics.finished()
         return bill
 
     def _record(self, outcome: str, now: float, bill: Bill | None) -> LedgerRecord:
@@ -92,10 +150,14 @@ class Exchange:
             request_id=self.request_id,
             team=self.principal.team,
             key_id=self.principal.key_id,
+            user=self.user,
             endpoint=self.endpoint,
             requested_model=self.route.requested,
             routed_model=target.name,
             provider=target.provider,
+            category=self.category,
+            tier=self.tier,
+            effort=self.effort,
             status=outcome,
             latency_ms=(now - self.started) * 1000,
             ttft_ms=ttft,
@@ -120,3 +182,7 @@ class Exchange:
             savings=bill.savings,
             estimated=u.estimated,
         )
+
+
+def _same(state: tuple[object, int, int], billed: tuple[object, int, int] | None) -> bool:
+    return billed is not None and state[0] is billed[0] and state[1:] == billed[1:]

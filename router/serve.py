@@ -61,6 +61,9 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             os.environ["TOKENWISE_CONFIG"] = os.path.abspath(config)
         if settings.dev_key:
             os.environ["TOKENWISE_DEV_KEY"] = settings.dev_key
+        from router.observability.multiproc import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.home, os.environ)  # metrics summed over the workers
         uvicorn.run("router.asgi:app_from_env", factory=True, workers=workers, **common, **options)  # type: ignore[arg-type]
         return 0
     from router.app import create_app

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
 from router.auth import Authenticator
+from router.budget.service import BudgetService
 from router.config.load import ModelSpec, Settings
 from router.errors import NotFound
 from router.ledger.writer import LedgerWriter
 from router.metering.tokens import TokenCounter
 from router.observability.metrics import Metrics
+from router.policy.decide import Decision
+from router.policy.router import Router
 from router.store.base import Store
 from router.upstream.client import Upstream
-
-VIRTUAL_MODELS = {
-    "auto": "default",
-    "auto-economy": "economy",
-    "auto-quality": "quality",
-}
 
 
 @dataclass(frozen=True)
@@ -52,10 +50,11 @@ class Route:
     target: Target
     requested: str
     reason: str
+    decision: Decision | None = None
 
     @property
     def virtual(self) -> bool:
-        return self.requested in VIRTUAL_MODELS
+        return self.decision is not None
 
 
 @dataclass
@@ -69,15 +68,45 @@ class Services:
     store: Store
     ledger: LedgerWriter
     counter: TokenCounter
+    router: Router
+    budget: BudgetService | None = None  # reservations and rate limits (router.budget)
 
-    def route(self, requested: str) -> Route:
+    def route(
+        self,
+        requested: str,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        team: str = "",
+        *,
+        policy_override: str | None = None,
+        max_effort: str | None = None,
+    ) -> Route:
+        """An explicit catalog model goes where it says; a virtual model is decided by policy."""
         target = self.targets.get(requested)
         if target is not None:
             return Route(target, requested, "explicit")
-        policy = VIRTUAL_MODELS.get(requested)
-        if policy is not None:
-            default = self.targets[self.settings.default_model]
-            return Route(default, requested, f"policy={policy} default-model (no classifier)")
+        if requested in self.router.by_virtual and body is not None:
+            messages = body.get("messages")
+            decision, _ = self.router.route_virtual(
+                requested,
+                body,
+                messages if isinstance(messages, list) else [],
+                headers or {},
+                team,
+                policy_override=policy_override,
+                max_effort=max_effort,
+            )
+            self.metrics.decision(
+                decision.policy, decision.category, decision.tier, decision.model, decision.effort
+            )
+            return Route(self.targets[decision.model], requested, decision.reason, decision)
+        if requested in ("auto", "auto-economy", "auto-quality") and not self.router.policies:
+            raise NotFound(
+                f"The virtual model '{requested}' is off in this configuration: map the roles "
+                "its policy names (small, reasoner, large) to catalog models in routing.roles.",
+                param="model",
+                code="model_not_found",
+            )
         raise NotFound(
             f"The model '{requested}' does not exist here. GET /v1/models lists the models "
             f"this proxy serves.",

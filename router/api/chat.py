@@ -1,15 +1,20 @@
-"""POST /v1/chat/completions: authenticate, route, forward, relay, meter.
+"""POST /v1/chat/completions: authenticate, route, reserve budget, forward, relay, meter.
 
-The request reaches the upstream unchanged except for the model id, `stream_options.include_usage`
-on streams (usage is always asked for, and stripped again if the client did not want it) and,
-later, what a routing decision changes; unknown fields are forwarded. A JSON answer comes back
-byte for byte with its cost in headers; a stream is relayed event by event as it arrives.
+The client's reasoning controls are read into one intent (a malformed one is a 400 before
+routing) and the target's provider adapter (router/providers/) builds the upstream request:
+model id, effort in the upstream's own terms, parameters mapped, dropped (reported in
+`x-tokenwise-params`) or refused, `stream_options.include_usage` on streams (stripped again if
+the client did not want it). A JSON answer the adapter leaves unchanged comes back byte for
+byte; otherwise its translation (reasoning moved to `reasoning_content`/`reasoning`, leaked
+markup repaired). A stream is relayed event by event, translated before metering sees it and
+with reasoning hidden only after (the tally always counts it).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
@@ -18,33 +23,85 @@ from starlette.responses import Response
 from router.api.body import read_json_object, require_messages, require_model, stream_flag
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
-from router.errors import ProxyError, UpstreamProtocolError
+from router.auth import Principal
+from router.budget.service import NO_PRESSURE
+from router.errors import PermissionDenied, ProxyError, UpstreamProtocolError
 from router.exchange import Exchange
+from router.observability.metrics import Metrics
+from router.providers.base import Adapter, ParamReport
+from router.providers.openai_reply import hide_reasoning
+from router.providers.registry import adapter_for
+from router.reasoning.effort import Effort, is_effort
+from router.reasoning.intent import ReasoningIntent, normalize_reasoning
 from router.services import Route, services_of
 from router.upstream.client import UpstreamResponse
 from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "chat"
+MAX_USER = 256
 
 
 def route_headers(route: Route) -> dict[str, str]:
     target = route.target
     headers = {"x-tokenwise-model": target.name, "x-tokenwise-provider": target.provider}
-    if route.virtual:
-        headers["x-tokenwise-route"] = f"model={target.name}; reason={route.reason}"
+    if route.decision is not None:
+        headers["x-tokenwise-route"] = route.decision.header()
     return headers
 
 
-def upstream_body(body: dict[str, Any], route: Route, stream: bool) -> bytes:
-    out = dict(body)
-    out["model"] = route.target.model.upstream_id
-    if stream:
-        options = body.get("stream_options")
-        out["stream_options"] = {
-            **(options if isinstance(options, dict) else {}),
-            "include_usage": True,
-        }
-    return orjson.dumps(out)
+REASONING_CONTROLS = ("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs")
+
+
+def routed_effort(route: Route, body: dict[str, Any]) -> str | None:
+    """The effort a routing decision chose, unless the client said how to reason itself."""
+    decision = route.decision
+    if decision is None or decision.effort == "none":
+        return None
+    if any(k in body for k in REASONING_CONTROLS):
+        return None
+    return decision.effort
+
+
+def reasoning_intent(
+    body: dict[str, Any], route: Route, known: ReasoningIntent | None = None
+) -> ReasoningIntent:
+    """The client's reasoning intent (``known``: already read from this very body); the routing
+    decision's effort when the client gave none."""
+    intent = known if known is not None else normalize_reasoning(body)
+    effort = routed_effort(route, body)
+    silent = intent.effort is None and intent.budget_tokens is None and intent.enabled is None
+    reasons = route.target.model.reasoning is not None
+    if effort is None or not silent or not reasons or not is_effort(effort):
+        return intent
+    routed = cast(Effort, effort)
+    return replace(intent, effort=routed, enabled=True, sources=("reasoning_effort",))
+
+
+def count_params(metrics: Metrics, report: ParamReport) -> None:
+    if report.requested is not None:
+        sent = report.effort.sent if report.effort is not None else None
+        metrics.effort(report.provider, report.requested, sent)
+    for param in report.dropped:
+        metrics.dropped(report.provider, param)
+
+
+def check_allowed(principal: Principal, route: Route) -> None:
+    """A key with an allow-list may use the models it lists (a listed virtual model: any model
+    its policy routes to)."""
+    if principal.allows(route.requested) or principal.allows(route.target.name):
+        return
+    raise PermissionDenied(
+        f"This API key may not use '{route.target.name}' (its models: "
+        f"{', '.join(principal.models)}).",
+        param="model",
+        code="model_not_allowed",
+    )
+
+
+def end_user(body: dict[str, Any]) -> str | None:
+    """The `user` field: who the request is for, kept in the ledger (never a metric label)."""
+    user = body.get("user")
+    return user[:MAX_USER] if isinstance(user, str) and user else None
 
 
 def wants_usage(body: dict[str, Any]) -> bool:
@@ -60,33 +117,72 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     model = require_model(body)
     messages = require_messages(body)
     stream = stream_flag(body)
-    route = services.route(model)
-    target = route.target
-    exchange = Exchange(
-        services,
-        principal,
-        route,
-        request.scope.get("tokenwise.request_id", ""),
-        ENDPOINT,
-        messages,
-        started,
+    asked = normalize_reasoning(body)  # a malformed reasoning control is a 400 before routing
+    received = body
+    budget = services.budget
+    pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
+    request.state.policy_override = pressure.policy_override  # a soft budget's cheaper policy
+    route = services.route(
+        model,
+        body,
+        request.headers,
+        principal.team,
+        policy_override=pressure.policy_override,
+        max_effort=pressure.effort_cap,
     )
+    target = route.target
+    check_allowed(principal, route)
+    request_id = request.scope.get("tokenwise.request_id", "")
+    user = end_user(body)
+    admission = None
+    if budget is not None:  # after routing, before the upstream call: reserve or refuse
+        admission = await budget.admit(
+            principal,
+            target.model,
+            request_id,
+            body,
+            messages,
+            pressure=pressure,
+            requested=model,
+            user=user,
+            default_effort=routed_effort(route, body),
+        )
+        body = admission.body
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, messages, started)
+    exchange.user = user
+    exchange.policy_override = pressure.policy_override
     headers = route_headers(route)
+    if admission is not None:
+        exchange.hold = admission.hold
+        exchange.effort = admission.effort or exchange.effort
+        headers.update(admission.headers)
+    adapter = adapter_for(target.model.provider.dialect)
+    try:
+        intent = reasoning_intent(body, route, asked if body is received else None)
+        call = adapter.build(body, target.model, intent, target.model.provider.strict)
+    except ProxyError:
+        await exchange.close("client_error", upstream_answered=False)
+        raise
+    headers.update(call.report.headers())
+    count_params(services.metrics, call.report)
+    if call.report.effort is not None:
+        exchange.effort = call.report.effort.sent
     try:
         resp = await services.upstream.send(
-            "POST",
-            target.url("/chat/completions"),
-            upstream_body(body, route, stream),
-            target.headers,
+            "POST", target.url(call.path), orjson.dumps(call.body), call.headers
         )
         if stream:
-            return await _stream(exchange, resp, headers, wants_usage(body))
+            translator = adapter.stream(target.model, True, created=int(time.time()))
+            hooks = MeteredEvents(
+                exchange, wants_usage(body), translator=translator, show_reasoning=intent.show
+            )
+            return await _stream(exchange, resp, headers, hooks)
         parsed = await _answer(resp, target.provider)
-        exchange.tally.add_response(parsed.json)
+        raw = _reply(exchange, adapter, parsed, intent.show)
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
-        return Response(parsed.raw, media_type="application/json", headers=headers)
+        return Response(raw, media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
@@ -117,8 +213,19 @@ async def _answer(resp: UpstreamResponse, provider: str) -> Answer:
     return Answer(data, parsed)
 
 
+def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> bytes:
+    """The answer's bytes: the upstream's own when the adapter changed nothing; the tally
+    counts the translated answer, reasoning included, before any hiding."""
+    model = exchange.route.target.model
+    reply = adapter.parse_response(parsed.json, model, True, created=int(time.time()))
+    exchange.tally.add_response(reply)
+    if not show:
+        reply = hide_reasoning(reply)
+    return parsed.raw if reply is parsed.json else orjson.dumps(reply)
+
+
 async def _stream(
-    exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], client_usage: bool
+    exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
 ) -> EventStreamResponse:
     provider = exchange.route.target.provider
     if resp.status >= 400 or "event-stream" not in resp.content_type:
@@ -129,7 +236,6 @@ async def _stream(
             "JSON body instead of an event stream."
         )
     end = StreamEnd()
-    hooks = MeteredEvents(exchange, client_usage)
 
     async def finished() -> None:
         exchange.first_chunk_at = end.first_chunk_at

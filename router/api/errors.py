@@ -1,7 +1,6 @@
 """Every failure leaves as an OpenAI-shaped error body; no traceback ever reaches a client.
 
-Also the request-id middleware: each response carries `x-request-id` (the client's, when it sent
-a sane one, else a new one).
+Also the request-id middleware: each response carries `x-request-id`, the proxy's own id.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,7 +19,6 @@ from router.errors import InternalError, ProxyError, error_body
 
 log = logging.getLogger("tokenwise")
 
-_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def proxy_error_response(exc: ProxyError) -> Response:
@@ -72,15 +69,9 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _SANE_ID.match(candidate):
-                    request_id = candidate
-                break
-        if not request_id:
-            request_id = self._prefix + format(next(self._counter), "x")
+        # Always the proxy's own id: it keys the ledger, so a client cannot make two requests
+        # share one record by sending the same id.
+        request_id = self._prefix + format(next(self._counter), "x")
         scope["tokenwise.request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.json import json_response
-from router.services import VIRTUAL_MODELS, services_of
+from router.services import services_of
 
 CREATED = 1_700_000_000
 
@@ -22,7 +22,7 @@ async def list_models(request: Request) -> Response:
             "owned_by": "tokenwise",
             "description": f"Virtual model: routed by the {policy} policy.",
         }
-        for name, policy in VIRTUAL_MODELS.items()
+        for name, policy in services.router.virtual_models().items()
     ]
     for target in services.targets.values():
         model = target.model

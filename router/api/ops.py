@@ -1,12 +1,16 @@
-"""Operations endpoints: liveness, readiness and Prometheus exposition."""
+"""Operations endpoints: liveness, readiness, Prometheus exposition, price reload."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from router.api.admin import require_master
 from router.api.json import json_response
+from router.errors import InvalidRequest
+from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
+from router.observability.scrape import refresh_gauges
 from router.services import services_of
 
 
@@ -29,4 +33,21 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(services_of(request).metrics.exposition(), media_type=CONTENT_TYPE)
+    services = services_of(request)
+    await refresh_gauges(services.metrics, services.store, services.ledger.backlog)
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+async def reload_prices(request: Request) -> Response:
+    """POST /admin/pricing/reload (master key): read the price file again, or keep the old."""
+    services = require_master(request)
+    try:
+        done = reload_pricing(services)
+    except ReloadError as exc:
+        raise InvalidRequest(
+            f"The price file was not loaded; the previous prices stay in force. {exc}",
+            code="invalid_pricing_file",
+        ) from None
+    return json_response(
+        {"status": "reloaded", "path": done.path, "models": done.models, "changed": done.changed}
+    )

@@ -23,6 +23,7 @@ from router.upstream.sse import Event, MalformedEvent, SSESplitter, encode_event
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 SEP = b"\n\n"
+DONE_EVENT = b"data: [DONE]" + SEP
 
 
 class StreamEnd:
@@ -42,6 +43,12 @@ class StreamHooks(Protocol):
 
     def before_done(self) -> bytes:
         """Bytes to send just before `data: [DONE]`."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """True once the last event arrived on a stream that has no `[DONE]` of its own
+        (Anthropic's `message_stop`): the relay then ends it with `[DONE]` itself."""
         ...
 
 
@@ -70,6 +77,11 @@ async def relay_events(
                 relayed = hooks.on_event(event)
                 if relayed is not None:
                     out.append(relayed)
+                if hooks.done:
+                    out.append(hooks.before_done())
+                    out.append(DONE_EVENT)
+                    finished = True
+                    break
             if out:
                 if end.first_chunk_at is None:
                     end.first_chunk_at = clock()

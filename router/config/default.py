@@ -6,9 +6,44 @@ simulated model. Every entry says it is simulated, in `/v1/models` and in its de
 
 from __future__ import annotations
 
-from router.config.schema import SIMULATOR_URL, Auth, Config, Model, Provider, Reasoning, Routing
+from typing import TYPE_CHECKING
+
+from router.config.schema import (
+    SIMULATOR_URL,
+    Auth,
+    Config,
+    Model,
+    Provider,
+    Reasoning,
+    Routing,
+    TokenPriors,
+)
+
+if TYPE_CHECKING:
+    from router.sim.catalog import SimModel
 
 SIM_PROVIDER = "simulator"
+ROLES = {"small": "sim-small", "reasoner": "sim-mini-reasoner", "large": "sim-large-reasoner"}
+SIM_CATEGORIES = {"knowledge": "knowledge", "math": "math", "logic": "logic", "default": "other"}
+# Where each simulated dialect puts its reasoning (router/sim/generate.py `_layout`).
+OUTPUT_FIELDS = {
+    "reasoning_field": "reasoning",
+    "reasoning_content": "reasoning_content",
+    "think_tags": "think_tags",
+    "harmony_leak": "harmony",
+}
+
+
+def sim_priors(m: SimModel) -> TokenPriors:
+    """The simulated model's own category means (token-economy figures) as routing priors."""
+    answer = {}
+    reasoning = {}
+    for category, profile_name in SIM_CATEGORIES.items():
+        profile = m.profiles.for_category(profile_name)
+        answer[category] = profile.answer_mean
+        if m.reasoning:
+            reasoning[category] = profile.reasoning_mean
+    return TokenPriors(answer=answer, reasoning=reasoning)
 
 
 def embedded_config() -> Config:
@@ -17,7 +52,13 @@ def embedded_config() -> Config:
     models = {}
     for m in default_catalog():
         reasoning = (
-            Reasoning.model_validate({"efforts": m.efforts, "can_disable": not m.reasoning})
+            Reasoning.model_validate(
+                {
+                    "efforts": m.efforts,
+                    "can_disable": m.can_disable,
+                    "output_field": OUTPUT_FIELDS[m.dialect],
+                }
+            )
             if m.efforts
             else None
         )
@@ -28,10 +69,11 @@ def embedded_config() -> Config:
             description=f"SIMULATED (imitates {m.imitates}): {m.description}",
             reasoning=reasoning,
             simulated=True,
+            token_priors=sim_priors(m),
         )
     return Config(
-        providers={SIM_PROVIDER: Provider(base_url=SIMULATOR_URL, dialect="openai")},
+        providers={SIM_PROVIDER: Provider(base_url=SIMULATOR_URL, dialect="openai_compat")},
         models=models,
         auth=Auth(),
-        routing=Routing(default_model="sim-small"),
+        routing=Routing(default_model="sim-small", roles=ROLES),
     )

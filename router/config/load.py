@@ -17,7 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from router.auth import Principal, dev_key, hash_key
-from router.config.schema import SIMULATOR_URL, Config
+from router.budget.validate import problems as budget_problems
+from router.config.schema import SIMULATOR_URL, Config, Reasoning
 from router.metering.pricing import (
     ModelPrice,
     PriceNotFound,
@@ -25,8 +26,12 @@ from router.metering.pricing import (
     PricingError,
     load_pricing,
 )
+from router.policy.priors import ModelPriors
+from router.providers.registry import default_usage
+from router.reasoning.effort import DEFAULT_BUDGETS, Effort, validate_budgets
 
 EMBEDDED = "<embedded default>"
+MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
 
 
 class ConfigError(ValueError):
@@ -40,10 +45,24 @@ class ProviderSpec:
     api_key: str | None
     dialect: str
     usage: str = "openai_chat"
+    strict: bool = False
 
     @property
     def simulated(self) -> bool:
         return self.base_url == SIMULATOR_URL
+
+
+@dataclass(frozen=True)
+class ReasoningSpec:
+    """A reasoning model's `reasoning` block, resolved (see the README, "Reasoning")."""
+
+    efforts: tuple[Effort, ...]
+    can_disable: bool
+    budgets: Mapping[Effort, int]  # the default table with the entry's overrides, validated
+    output_field: str | None  # None: where the dialect usually puts it
+    min_visible_tokens: int
+    max_output_tokens: int | None
+    adaptive_only: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,8 @@ class ModelSpec:
     simulated: bool
     description: str
     price: ModelPrice
+    priors: ModelPriors
+    reasoning: ReasoningSpec | None = None  # None: not a reasoning model
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class Settings:
     prices: PriceTable
     dev_key: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    master_key: str | None = None  # the admin API's key (auth.master_key_env, TOKENWISE_...)
 
     @property
     def uses_simulator(self) -> bool:
@@ -114,7 +136,10 @@ def load_settings(
     explicit: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    *,
+    serving: bool = True,
 ) -> Settings:
+    """The settings; `serving=False` (commands that serve nothing) makes no development key."""
     env = dict(os.environ if env is None else env)
     cwd = cwd or Path.cwd()
     path = config_path(explicit, env, cwd)
@@ -127,8 +152,11 @@ def load_settings(
     home = Path(env.get("TOKENWISE_HOME") or cwd / ".tokenwise")
     prices = load_prices(config, source, env)
     settings = resolve(config, source, env, home, prices)
-    if not settings.keys:
-        # No key declared: one development key, fixed by $TOKENWISE_DEV_KEY or kept under home.
+    if serving and not settings.keys and (
+        settings.master_key is None or env.get("TOKENWISE_DEV_KEY")
+    ):
+        # No key declared and no admin to make some: one development key, fixed by
+        # $TOKENWISE_DEV_KEY or kept under home.
         settings = replace(settings, dev_key=dev_key(home, env))
     return settings
 
@@ -174,6 +202,12 @@ def resolve(
             simulated=m.simulated or provider.simulated,
             description=m.description,
             price=price,
+            priors=ModelPriors(
+                answer=dict(m.token_priors.answer) if m.token_priors else {},
+                reasoning=dict(m.token_priors.reasoning) if m.token_priors else {},
+                reasons=bool(reasoning and reasoning.efforts),
+            ),
+            reasoning=_reasoning(reasoning, f"{source}: models.{name}.reasoning"),
         )
     if not models:
         raise ConfigError(f"{source}: models: at least one model must be configured")
@@ -181,6 +215,8 @@ def resolve(
     if default_model not in models:
         raise ConfigError(f"{source}: routing.default_model: unknown model {default_model!r}")
     keys = _static_keys(config, source, env)
+    for where, problem in budget_problems(config):
+        raise ConfigError(f"{source}: {where}: {problem}")
     return Settings(
         config=config,
         source=source,
@@ -190,6 +226,7 @@ def resolve(
         default_model=default_model,
         prices=prices,
         env=env,
+        master_key=_master_key(config, source, env),
     )
 
 
@@ -208,8 +245,35 @@ def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> Provide
             f"{source}: providers.{name}.base_url: must start with http:// or https:// "
             f"(or be {SIMULATOR_URL})"
         )
+    usage = p.usage if "usage" in p.model_fields_set else default_usage(p.dialect)
     return ProviderSpec(
-        name=name, base_url=base_url, api_key=api_key, dialect=p.dialect, usage=p.usage
+        name=name,
+        base_url=base_url,
+        api_key=api_key,
+        dialect=p.dialect,
+        usage=usage,
+        strict=p.strict,
+    )
+
+
+def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:
+    if r is None:
+        return None
+    budgets = {**DEFAULT_BUDGETS, **r.budgets}
+    try:
+        validate_budgets(budgets)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.budgets: {exc}") from None
+    if r.max_output_tokens is not None and r.max_output_tokens <= r.min_visible_tokens:
+        raise ConfigError(f"{where}.max_output_tokens: must be above min_visible_tokens")
+    return ReasoningSpec(
+        efforts=r.efforts,
+        can_disable=r.can_disable,
+        budgets=budgets,
+        output_field=r.output_field,
+        min_visible_tokens=r.min_visible_tokens,
+        max_output_tokens=r.max_output_tokens,
+        adaptive_only=r.adaptive_only,
     )
 
 
@@ -226,5 +290,26 @@ def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[st
             digest = hash_key(secret)
         else:
             digest = k.key_sha256 or ""
-        keys[digest] = Principal(team=k.team, key_id=k.name or f"static-{i}")
+        keys[digest] = Principal(
+            team=k.team,
+            key_id=k.name or f"static-{i}",
+            models=k.models,
+            rpm=k.rpm,
+            tpm=k.tpm,
+            expires_at=k.expires_at,
+        )
     return keys
+
+
+def _master_key(config: Config, source: str, env: Mapping[str, str]) -> str | None:
+    """The admin API's key: the variable `auth.master_key_env` names, else TOKENWISE_MASTER_KEY."""
+    name = config.auth.master_key_env
+    if name is None:
+        return env.get(MASTER_KEY_ENV) or None
+    value = env.get(name)
+    if not value:
+        raise ConfigError(
+            f"{source}: auth.master_key_env: environment variable {name} is not set "
+            "(it holds the admin API's master key)"
+        )
+    return value

@@ -7,12 +7,30 @@ gains keys only from the issue that owns it.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
-Dialect = Literal["openai"]
+# The provider adapters (router/providers/registry.py; a test keeps the two lists equal).
+Dialect = Literal[
+    "openai_compat",
+    "openai",
+    "openrouter",
+    "gemini",
+    "deepseek",
+    "vllm",
+    "sglang",
+    "ollama",
+    "groq",
+    "cerebras",
+    "xai",
+    "anthropic",
+    "harmony",
+]
+# Where an upstream returns reasoning text (None in a model entry: the dialect's usual place).
+OutputField = Literal["reasoning_content", "reasoning", "think_tags", "harmony", "none"]
 
 SIMULATOR_URL = "builtin:simulator"
 
@@ -46,13 +64,27 @@ UsageConvention = Literal["openai_chat", "deepseek", "openrouter", "gemini_opena
 class Provider(Strict):
     base_url: str
     api_key_env: str | None = None
-    dialect: Dialect = "openai"
+    dialect: Dialect = "openai_compat"
     usage: UsageConvention = "openai_chat"  # how its `usage` object counts tokens
+    strict: bool = False  # a parameter the upstream cannot take is a 400, not a reported drop
 
 
 class Reasoning(Strict):
     efforts: tuple[Effort, ...] = ()
     can_disable: bool = False
+    budgets: dict[Effort, int] = {}  # effort -> thinking tokens, over the default table
+    output_field: OutputField | None = None
+    min_visible_tokens: int = Field(1024, ge=1, description="answer room kept beside a budget")
+    max_output_tokens: int | None = Field(None, ge=1, description="the model's output limit")
+    adaptive_only: bool = False  # Anthropic models that take only adaptive thinking + an effort
+
+
+class TokenPriors(Strict):
+    """Completion tokens this model spends per category at medium effort (`default` for the
+    rest): the visible answer, and the reasoning (scaled by effort)."""
+
+    answer: dict[str, int] = {}
+    reasoning: dict[str, int] = {}
 
 
 class Model(Strict):
@@ -63,17 +95,73 @@ class Model(Strict):
     reasoning: Reasoning | None = None
     simulated: bool = False
     price: str | None = None  # key into the price table; defaults to the catalog name
+    token_priors: TokenPriors | None = None
 
 
 class StaticKey(Strict):
     team: str = Field(min_length=1)
     key_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     key_env: str | None = None
-    name: str | None = None
+    name: str | None = None  # the key id (default static-<index>); budgets name it key:<name>
+    models: tuple[str, ...] = ()  # allow-list of catalog or virtual names; empty allows all
+    rpm: int | None = Field(None, ge=1)
+    tpm: int | None = Field(None, ge=1)
+    expires_at: float | None = Field(None, gt=0, description="epoch seconds")
+
+
+class TeamSpec(Strict):
+    name: str = Field(min_length=1)
+    policy: str | None = None  # the team's routing policy
 
 
 class Auth(Strict):
     keys: tuple[StaticKey, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()  # upserted into the store at start-up, with keys' teams
+    master_key_env: str | None = None  # variable holding the admin key (TOKENWISE_MASTER_KEY)
+    cache_seconds: float = Field(5.0, gt=0, le=60, description="a revoked key works this long")
+    cache_size: int = Field(10_000, ge=1)
+
+
+class BudgetSpec(Strict):
+    scope: str = Field(pattern=r"^(team|key):.+$")  # team:<name> or key:<key name>
+    limit_usd: Decimal = Field(ge=0)
+    window: str = "month"  # day, week, month, total or rolling:<seconds>
+    tz: str = "UTC"
+    hard: bool = True
+    soft_threshold: Decimal | None = Field(None, gt=0, le=1)
+    soft_policy: str | None = None
+
+
+class OutputTokens(Strict):
+    plain: int = Field(ge=1)
+    reasoning: int = Field(ge=1)
+
+
+class Budgets(Strict):
+    limits: tuple[BudgetSpec, ...] = ()  # upserted into the store at start-up
+    on_store_error: Literal["fail_closed", "fail_open"] = "fail_closed"
+    lease_seconds: float | None = Field(None, gt=0)  # default: server.timeouts.total + 60
+    expire_every_seconds: float = Field(5.0, gt=0)
+    store_timeout_seconds: float = Field(5.0, gt=0)
+    store_concurrency: int = Field(64, ge=1, description="budget calls to the store at once")
+    refresh_seconds: float = Field(2.0, gt=0, description="budget records and soft views")
+    expected_output_tokens: OutputTokens = OutputTokens(plain=1024, reasoning=4096)
+    minimal_output_tokens: OutputTokens = OutputTokens(plain=16, reasoning=256)
+    cap_output: bool = True  # under a hard budget, always bound the output by the reservation
+    prompt_margin: Decimal = Field(Decimal("0.25"), ge=0, le=10)
+    soft_effort_cap: Effort | None = "low"
+    webhook_url: str | None = None
+
+
+class RateLimit(Strict):
+    rpm: int | None = Field(None, ge=1)
+    tpm: int | None = Field(None, ge=1)
+
+
+class RateLimits(Strict):
+    teams: dict[str, RateLimit] = {}
+    default_team: RateLimit = RateLimit()
+    default_key: RateLimit = RateLimit()
 
 
 class Metering(Strict):
@@ -81,7 +169,13 @@ class Metering(Strict):
 
 
 class Routing(Strict):
-    default_model: str | None = None  # where virtual models go until a policy decides
+    default_model: str | None = None  # where virtual models go when no policy serves them
+    default_policy: str = "default"
+    policies_dir: str | None = None  # default: $TOKENWISE_POLICIES, else the shipped policies
+    roles: dict[str, str] = {}  # role named in policies -> catalog model
+    session_pinning: bool = True
+    session_ttl_s: float = Field(3600.0, gt=0)
+    session_capacity: int = Field(100_000, ge=0)
 
 
 class Config(Strict):
@@ -92,3 +186,5 @@ class Config(Strict):
     auth: Auth = Auth()
     routing: Routing = Routing()
     metering: Metering = Metering()
+    budgets: Budgets = Budgets()
+    rate_limits: RateLimits = RateLimits()

@@ -12,6 +12,8 @@ malformed_json            non-streaming 200 whose JSON body is cut short
 error_body_200            status 200 whose body (or only event) is an OpenAI error object
 no_done                   the stream ends cleanly without `data: [DONE]`
 no_usage                  no usage anywhere (body, usage chunk)
+usage_on_last_content_chunk  streams: usage rides on the last chunk with choices (the one with
+                          `finish_reason`) instead of a chunk of its own, as some hosts send it
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Faults:
     error_body_200: bool = False
     no_done: bool = False
     no_usage: bool = False
+    usage_on_last_content_chunk: bool = False
 
     def active(self) -> tuple[str, ...]:
         """Names of the knobs that change behaviour, for the request log."""
@@ -72,7 +75,14 @@ _INT_KNOBS = frozenset(
     }
 )
 _BOOL_KNOBS = frozenset(
-    {"malformed_sse", "malformed_json", "error_body_200", "no_done", "no_usage"}
+    {
+        "malformed_sse",
+        "malformed_json",
+        "error_body_200",
+        "no_done",
+        "no_usage",
+        "usage_on_last_content_chunk",
+    }
 )
 KNOBS = frozenset({"status", "message"}) | _INT_KNOBS | _BOOL_KNOBS
 

@@ -117,14 +117,21 @@ def stream_chunks(completion: Completion, request: ChatRequest, model: str) -> I
     with_usage = request.include_usage and not request.fault.no_usage
     if with_usage:
         base["usage"] = None
+    on_last = with_usage and request.fault.usage_on_last_content_chunk
     per_choice = [_choice_deltas(choice, request) for choice in completion.choices]
+    held: dict[str, Any] | None = None  # one chunk behind, so usage can ride on the last one
     for row in zip_longest(*per_choice):
         for delta in row:
             if delta is not None:
-                yield _event({**base, "choices": [delta]})
+                if held is not None:
+                    yield _event(held)
+                held = {**base, "choices": [delta]}
+    usage = None
     if with_usage:
-        details = request.model.dialect != "usage_no_details"
-        usage = usage_body(completion.usage, details)
+        usage = usage_body(completion.usage, request.model.dialect != "usage_no_details")
+    if held is not None:
+        yield _event({**held, "usage": usage} if on_last else held)
+    if usage is not None and not on_last:
         yield _event({**base, "choices": [], "usage": usage})
 
 

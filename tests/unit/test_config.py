@@ -145,3 +145,16 @@ def test_config_found_through_environment(write_config: WriteConfig, home: Path)
     path = write_config(GOOD)
     env = {"TOKENWISE_CONFIG": str(path), "OPENAI_API_KEY": "k", "TOKENWISE_HOME": str(home)}
     assert load_settings(None, env=env, cwd=home).source == str(path)
+
+
+def test_model_without_a_price_fails_start_up(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "  my-local-llm:\n    provider: openai\n")
+    with pytest.raises(ConfigError) as err:
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+    assert str(err.value).startswith(f"{path}: models.my-local-llm.price: no price for model")
+
+
+def test_price_key_points_at_another_entry(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD + "  my-local-llm:\n    provider: openai\n    price: gpt-4.1-mini\n")
+    settings = load_settings(str(path), env={"OPENAI_API_KEY": "k", "TOKENWISE_HOME": str(home)})
+    assert settings.models["my-local-llm"].price.key == "gpt-4.1-mini"
