@@ -20,7 +20,6 @@ from router.errors import InternalError, ProxyError, error_body
 log = logging.getLogger("tokenwise")
 
 
-
 def proxy_error_response(exc: ProxyError) -> Response:
     return json_response(exc.body(), status=exc.status, headers=exc.headers)
 

@@ -23,6 +23,8 @@ Array = npt.NDArray[np.float64]
 Index = npt.NDArray[np.int64]
 OUTPUTS = 8
 CATEGORY_OUTPUTS = 7
+_EMPTY_INDEX: Index = np.zeros(0, dtype=np.int64)
+_EMPTY_VALUES: Array = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class L2:
     hashed: float
     hashed_difficulty: float
     dense: float
+    light: tuple[int, ...] = ()  # dense features penalised 100 times less
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,11 @@ def design(rows: Sequence[Features], hash_dim: int, groups: Sequence[int] | None
     then dropped, so a group's overall level does not leak into the feature weights: only
     differences inside the group do."""
     group_array = np.asarray(groups if groups is not None else [-1] * len(rows), dtype=np.int64)
-    row_index: list[int] = []
-    columns: list[int] = []
-    values: list[float] = []
-    for number, features in enumerate(rows):
-        row_index.extend([number] * len(features.ids))
-        columns.extend(features.ids)
-        values.extend(features.values)
+    lengths = [len(features.ids) for features in rows]
     return Design(
-        rows=np.asarray(row_index, dtype=np.int64),
-        columns=np.asarray(columns, dtype=np.int64),
-        values=np.asarray(values, dtype=np.float64),
+        rows=np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+        columns=np.concatenate([f.ids.astype(np.int64) for f in rows] or [_EMPTY_INDEX]),
+        values=np.concatenate([f.values for f in rows] or [_EMPTY_VALUES]),
         dense=np.asarray([features.dense for features in rows], dtype=np.float64),
         groups=group_array,
         n_rows=len(rows),
@@ -90,7 +87,7 @@ def design(rows: Sequence[Features], hash_dim: int, groups: Sequence[int] | None
 
 
 def _scores(x: Design, p: Params) -> Array:
-    scores = np.einsum("nm,mk->nk", x.dense, p.dense) + p.bias
+    scores: Array = np.einsum("nm,mk->nk", x.dense, p.dense) + p.bias
     for k in range(OUTPUTS):
         entries = x.values * p.hashed[:, k][x.columns]
         scores[:, k] += np.bincount(x.rows, weights=entries, minlength=x.n_rows)
@@ -132,6 +129,7 @@ def _penalty(x: Design, l2: L2) -> Array:
     hashed = np.full((x.hash_dim, OUTPUTS), l2.hashed)
     hashed[:, CATEGORY_OUTPUTS] = l2.hashed_difficulty
     dense = np.full((x.dense.shape[1], OUTPUTS), l2.dense)
+    dense[list(l2.light)] = l2.dense / 100
     offsets = np.full(x.n_groups, l2.dense)
     return np.concatenate([hashed.ravel(), dense.ravel(), np.zeros(OUTPUTS), offsets])
 
@@ -180,7 +178,8 @@ def fit(
     loss, gradient = loss_and_gradient(x, y, flat, penalty)
     steps: list[tuple[Array, Array]] = []
     done = 0
-    for done in range(1, iterations + 1):
+    while done < iterations:
+        done += 1
         direction = _direction(gradient, steps)
         slope = _dot(gradient, direction)
         if slope >= 0:

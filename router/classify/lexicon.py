@@ -2,9 +2,9 @@
 
 Entries are tokens as the feature extractor sees them: lower case, every digit replaced by 0,
 words and single punctuation marks split apart (`c++` is `c + +`, `O(n)` is `o ( n )`). An entry
-with a space is a bigram; an entry starting with `^` matches only the first one or two tokens of
-the message. Entries are separated by `|`. Each group becomes one feature: the log-scaled count
-of its hits.
+with a space is a bigram (no entry is longer); an entry starting with `^` matches only the first
+token or the first two tokens of the message. Entries are separated by `|`. Each group becomes
+one feature: the log-scaled count of its hits.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ LEXICON: Final[dict[str, str]] = {
         "real|roots|root|sqrt|log|logarithm|sin|cos|tan|triangle|circle|radius|area|perimeter|"
         "volume|angle|vector|vectors|limit|series|sequence|converge|converges|function|"
         "expected value|variance|permutations|combinations|choose|digits|fraction|percent|"
-        "ratio|average|mean|median|calculate|compute|evaluate|simplify|x|y|n|"
-        "real numbers|positive integers|ordered pairs|arithmetic|geometric|geometry|algebra|"
-        "calculus|inequality|parabola|slope"
+        "ratio|average|mean|median|calculate|compute|evaluate|simplify|x|y|n|real numbers|"
+        "positive integers|ordered pairs|arithmetic|geometric|geometry|algebra|calculus|"
+        "inequality|parabola|slope"
     ),
     "proof": (
-        "prove|proof|show that|demonstrate that|rigorous|rigorously|lemma|if and only|for all|"
+        "prove|proof|show that|demonstrate that|rigorous|rigorously|lemma|and only|for all|"
         "for every|there exists|qed|contradiction|induction|derive|justify"
     ),
     "competition": (
-        "olympiad|imo|aime|putnam|usamo|amc|competition|contest|find all|find the number|"
-        "find the sum|find the remainder|determine all|how many ordered|smallest positive|"
-        "largest positive"
+        "olympiad|imo|aime|putnam|usamo|amc|competition|contest|find all|determine all|"
+        "many ordered|smallest positive|largest positive"
     ),
     "word_problem": (
         "each|per|total|remaining|left|how many|how much|twice|half|times|costs|cost|bought|"
@@ -45,7 +44,7 @@ LEXICON: Final[dict[str, str]] = {
     ),
     "code_words": (
         "code|function|functions|class|method|api|bug|bugs|compile|compiler|runtime|regex|sql|"
-        "query|python|javascript|java|rust|c + +|typescript|golang|go|bash|shell|script|"
+        "query|python|javascript|java|rust|c +|typescript|golang|go|bash|shell|script|"
         "algorithm|implement|implementation|refactor|unit test|unit tests|debug|program|"
         "programming|library|framework|database|endpoint|json|html|css|react|docker|kubernetes|"
         "git|linux|variable|array|list|loop|recursion|recursive|pandas|numpy|snippet|"
@@ -89,43 +88,42 @@ LEXICON: Final[dict[str, str]] = {
         "write|draft|compose|essay|poem|story|letter|email|blog|article|speech|cover letter|"
         "slogan|tagline|haiku|limerick|lyrics|song|script|toast|bio|tweet|post|caption|"
         "description|pitch|outline|narrative|novel|chapter|dialogue|sonnet|creative|fiction|"
-        "persuasive|proposal|announcement|invitation|thank you note|eulogy"
+        "persuasive|proposal|announcement|invitation|thank you|eulogy"
     ),
     "chat_markers": (
-        "^hi|^hello|^hey|^thanks|^thank|^good morning|^good night|^yo|how are you|lol|haha|"
-        "i feel|i ' m feeling|i am feeling|my day|what ' s up|sup|bored|lonely|tell me a joke|"
-        "joke|chat|talk|favorite|favourite|do you like|are you|you think|me|my|i|sad|happy|"
-        "excited|tired|nice|cool|:)|!"
+        "^hi|^hello|^hey|^thanks|^thank|^good morning|^good night|^yo|are you|lol|haha|i feel|"
+        "m feeling|am feeling|my day|s up|sup|bored|lonely|joke|chat|talk|favorite|favourite|"
+        "you like|you think|me|my|i|sad|happy|excited|tired|nice|cool|:)|!"
     ),
     "question_start": (
         "^what|^who|^when|^where|^which|^how|^why|^is|^are|^does|^do|^can|^name|^define|^list"
     ),
     "simple_lookup": (
         "^what is|^who is|^who was|^who wrote|^who painted|^who invented|^when did|^when was|"
-        "^where is|^what ' s|^how many|^what year|^define|capital of|what is the|meaning of|"
-        "stand for|^how do you say|^what does|^which|largest|tallest|first|boiling point|"
-        "population|currency|author of|spell"
+        "^where is|^what '|^how many|^what year|^define|capital of|meaning of|stand for|"
+        "^what does|^which|largest|tallest|first|boiling point|population|currency|author of|"
+        "spell"
     ),
     "reasoning_cues": (
-        "step by step|step|explain your reasoning|show your work|think carefully|reason|"
-        "reasoning|carefully|justify|analyze|analyse|analysis|compare|contrast|evaluate|trade|"
-        "tradeoffs|offs|pros and cons|implications|critique|argue|why|explain|derive|in depth|"
-        "detailed|thorough|comprehensive|nuanced|consider"
+        "by step|step|your reasoning|your work|think carefully|reason|reasoning|carefully|"
+        "justify|analyze|analyse|analysis|compare|contrast|evaluate|trade|tradeoffs|offs|"
+        "and cons|implications|critique|argue|why|explain|derive|in depth|detailed|thorough|"
+        "comprehensive|nuanced|consider"
     ),
     "constraints": (
-        "must|should|without|at most|at least|exactly|no more than|only|don ' t|do not|ensure|"
+        "must|should|without|at most|at least|exactly|no more|only|don '|do not|ensure|"
         "make sure|avoid|limit|words|under|maximum|minimum|required|requirements|constraint|"
         "constraints|each|handle|support|edge cases|include|including|never|always"
     ),
     "hard_words": (
         "advanced|graduate|research|novel|rigorous|formal|formally|optimal|np|asymptotic|"
         "nontrivial|non|trivial|edge cases|production|robust|generalize|generalise|arbitrary|"
-        "efficiently|tight|bound|bounds|closed form|closed - form|correctness|invariant|"
-        "invariants|verify|counterexample|complexity|theoretical"
+        "efficiently|tight|bound|bounds|closed form|closed -|correctness|invariant|invariants|"
+        "verify|counterexample|complexity|theoretical"
     ),
     "easy_words": (
-        "simple|quick|quickly|briefly|short|one word|one sentence|just|only the answer|"
-        "yes or no|basic|easy|simply|tiny|small|little|single|^what is|hello world"
+        "simple|quick|quickly|briefly|short|one word|one sentence|just|or no|basic|easy|simply|"
+        "tiny|small|little|single|^what is|hello world"
     ),
 }
 
@@ -133,3 +131,13 @@ LEXICON: Final[dict[str, str]] = {
 def entries(group: str) -> tuple[str, ...]:
     """The entries of one lexicon group."""
     return tuple(LEXICON[group].split("|"))
+
+
+# Looked up only in the last question sentence of a message: a plain factual question at the end
+# of a long preamble ("... anyway, which currency does Switzerland use?").
+TAIL_LOOKUP: Final = (
+    "what is|what '|what was|who is|who was|who wrote|who painted|who invented|who discovered|"
+    "who proved|when did|when was|where is|which is|which country|which continent|what language|"
+    "capital of|currency|stand for|meaning of|what does|you say|say '|largest|smallest|"
+    "tallest|longest|chemical symbol|do i|is it|are spiders|what color|what year|is a"
+)

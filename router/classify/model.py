@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 
 from router.classify.artifact import ArtifactError, Weights, decode
-from router.classify.features import DENSE_NAMES, FeatureExtractor, Features
+from router.classify.features import DENSE_NAMES, FeatureExtractor, Features, last_question
 from router.classify.labels import (
     CATEGORIES,
     Classification,
@@ -30,7 +30,9 @@ from router.classify.request import RequestView, text_view, view
 
 ARTIFACT: Final = "data/classifier.json"
 TOP_FEATURES: Final = 6
+PREAMBLE_CHARS: Final = 300
 _DIFFICULTY: Final = len(CATEGORIES)
+_TAIL_LOOKUP: Final = DENSE_NAMES.index("tail_lookup")
 
 
 class Classifier:
@@ -41,6 +43,7 @@ class Classifier:
         self._extractor = FeatureExtractor(weights.hash_dim)
         self._hashed = weights.hashed
         self._dense = weights.dense
+        self._dense_abs = np.abs(weights.dense)
         self._bias = weights.bias
         self._scale, self._shift = weights.calibration
 
@@ -54,24 +57,32 @@ class Classifier:
 
     def logits(self, features: Features) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Raw scores: seven category logits, then the difficulty logit."""
-        dense = np.asarray(features.dense, dtype=np.float64)
-        scores = self._bias + dense @ self._dense
-        if features.ids:
-            values = np.asarray(features.values, dtype=np.float64)
-            scores = scores + values @ self._hashed[features.ids]
+        scores = self._bias + np.asarray(features.dense) @ self._dense
+        if len(features.ids):
+            scores = scores + features.values @ self._hashed[features.ids]
         return scores
 
     def features(self, request: RequestView) -> Features:
         return self._extractor.extract(request)
 
-    def _classify(self, request: RequestView) -> Classification:
+    def _score(self, request: RequestView) -> tuple[Features, int, float, float]:
+        """Features, best category index, its probability, and the difficulty."""
         features = self._extractor.extract(request)
-        scores = self.logits(features)
+        scores: list[float] = self.logits(features).tolist()
         category_logits = scores[:_DIFFICULTY]
-        best = int(np.argmax(category_logits))
-        shifted = np.exp(category_logits - category_logits[best])
-        probability = float(1.0 / shifted.sum())
-        difficulty = _sigmoid(self._scale * float(scores[_DIFFICULTY]) + self._shift)
+        top = max(category_logits)
+        best = category_logits.index(top)
+        probability = 1.0 / sum(math.exp(z - top) for z in category_logits)
+        difficulty = _sigmoid(self._scale * scores[_DIFFICULTY] + self._shift)
+        return features, best, probability, difficulty
+
+    def _classify(self, request: RequestView) -> Classification:
+        features, best, probability, difficulty = self._score(request)
+        drivers = self._drivers(features, best, request)
+        plain = self._plain_question(request, features)
+        if plain is not None:
+            drivers["last_question"] = round(plain, 4)
+            difficulty = (difficulty + plain) / 2
         category = CATEGORIES[best]
         tier = tier_of(difficulty)
         return Classification(
@@ -80,20 +91,32 @@ class Classifier:
             difficulty=round(difficulty, 4),
             effort=effort_for(category, tier),
             confidence=round(probability * (0.5 + 0.5 * tier_margin(difficulty)), 4),
-            features=self._drivers(features, best, request),
+            features=drivers,
         )
+
+    def _plain_question(self, request: RequestView, features: Features) -> float | None:
+        """A long preamble does not make a plain question harder.
+
+        When a long message ends with a question phrased as a lookup ("which currency...", "who
+        wrote...") and that question alone classifies as trivial or simple, the result is the
+        mean of the two difficulties. Returns the question's own difficulty, or None.
+        """
+        long_enough = request.text_chars > PREAMBLE_CHARS
+        if not (long_enough and features.dense[_TAIL_LOOKUP] and request.text.rstrip()[-1:] == "?"):
+            return None
+        span = last_question(request.text)
+        if span is None:
+            return None
+        question = request.text[span[0] : span[1] + 1]
+        difficulty = self._score(text_view(question))[3]
+        return difficulty if tier_of(difficulty) in ("trivial", "simple") else None
 
     def _drivers(self, features: Features, best: int, request: RequestView) -> dict[str, float]:
         """The dense features that moved the category and difficulty most, with their values."""
-        dense = features.dense
-        weights = self._dense
-        pushes = [
-            (abs(value * weights[i, _DIFFICULTY]) + abs(value * weights[i, best]), i)
-            for i, value in enumerate(dense)
-            if value
-        ]
-        pushes.sort(key=lambda item: (-item[0], item[1]))
-        drivers = {DENSE_NAMES[i]: round(dense[i], 3) for _, i in pushes[:TOP_FEATURES]}
+        dense = np.asarray(features.dense)
+        push = dense * (self._dense_abs[:, _DIFFICULTY] + self._dense_abs[:, best])
+        order = np.argsort(-push, kind="stable")[:TOP_FEATURES]
+        drivers = {DENSE_NAMES[i]: round(float(dense[i]), 3) for i in order.tolist() if dense[i]}
         drivers["est_tokens"] = float(math.ceil(request.text_chars / 4))
         return drivers
 

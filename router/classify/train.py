@@ -34,7 +34,7 @@ from router.classify.request import view
 REPO: Final = Path(__file__).resolve().parents[2]
 HASH_DIM: Final = 8192
 L2_HASHED: Final = 3e-4
-L2_HASHED_DIFFICULTY: Final = 3e-3
+L2_HASHED_DIFFICULTY: Final = 3e-4
 L2_DENSE: Final = 1e-2
 
 

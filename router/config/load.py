@@ -152,8 +152,10 @@ def load_settings(
     home = Path(env.get("TOKENWISE_HOME") or cwd / ".tokenwise")
     prices = load_prices(config, source, env)
     settings = resolve(config, source, env, home, prices)
-    if serving and not settings.keys and (
-        settings.master_key is None or env.get("TOKENWISE_DEV_KEY")
+    if (
+        serving
+        and not settings.keys
+        and (settings.master_key is None or env.get("TOKENWISE_DEV_KEY"))
     ):
         # No key declared and no admin to make some: one development key, fixed by
         # $TOKENWISE_DEV_KEY or kept under home.

@@ -1,0 +1,268 @@
+"""The shipped classifier on hand-written cases (none of them in training/prompts.jsonl).
+
+Assertions are on categories and tier bands, never on exact numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.classify import CATEGORIES, EFFORTS, TIERS, Classifier, load_classifier
+
+EASY = ("trivial", "simple")
+HARD = ("moderate", "hard")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return load_classifier()
+
+
+CASES = [
+    # knowledge
+    ("What is the capital of Portugal?", "knowledge", ("trivial",)),
+    ("Who painted The Starry Night?", "knowledge", ("trivial",)),
+    ("How do earthquakes happen?", "knowledge", EASY),
+    (
+        "Compare the causes and consequences of the 1929 crash and the 2008 financial crisis.",
+        "knowledge",
+        ("moderate", "hard"),
+    ),
+    # chat
+    ("hey there :)", "chat", ("trivial",)),
+    ("thanks a lot, you're the best!", "chat", ("trivial",)),
+    ("I'm nervous about moving abroad next month. Any tips for settling in?", "chat", EASY),
+    # writing
+    ("Write a haiku about snow.", "writing", ("trivial", "simple")),
+    (
+        "Write a short thank-you email to my team for finishing the release on time.",
+        "writing",
+        EASY,
+    ),
+    (
+        "Write a 1,500-word short story told backwards in time, with two narrators whose accounts "
+        "contradict each other, ending where the story chronologically begins.",
+        "writing",
+        HARD,
+    ),
+    # transform
+    ("Translate 'where is the train station?' into Spanish.", "transform", EASY),
+    ("Convert this list to a markdown table: apples 3, pears 5, plums 7.", "transform", EASY),
+    # code
+    ("How do I check the length of a string in JavaScript?", "code", EASY),
+    ("Write a Python function that checks whether a number is even.", "code", EASY),
+    (
+        "Implement a concurrent skip list in Java with lock-free insert and delete, and prove "
+        "it is linearizable.",
+        "code",
+        ("hard",),
+    ),
+    # math
+    ("What is 9 times 6?", "math", ("trivial",)),
+    ("Solve for x: 4x - 7 = 21.", "math", EASY),
+    ("Prove that there are infinitely many primes of the form 4k + 3.", "math", HARD),
+    (
+        "Find all integer solutions of x^2 - 7y^2 = 1 and prove there are infinitely many.",
+        "math",
+        ("hard",),
+    ),
+    # logic
+    ("If all dogs are mammals and Rex is a dog, is Rex a mammal?", "logic", EASY),
+    (
+        "On an island of knights and knaves, A says 'B is a knave', B says 'C is a knave', and "
+        "C says 'A and B are both knaves'. Determine who is what and show every case.",
+        "logic",
+        HARD,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "tiers"), CASES)
+def test_hand_written_cases(
+    classifier: Classifier, text: str, category: str, tiers: tuple[str, ...]
+) -> None:
+    result = classifier.classify_text(text)
+    assert result.category == category
+    assert result.tier in tiers
+
+
+def test_a_long_trivial_question_stays_easy(classifier: Classifier) -> None:
+    text = (
+        "So my sister and I have been planning a trip for months, we've read every guidebook, "
+        "watched hours of videos about trains and hostels and the best time of year to go, and "
+        "argued about whether to take the night bus or fly, which honestly nearly ended our "
+        "friendship twice. Now we're finally packing, and she asked me something I couldn't "
+        "answer while we were folding clothes. What is the capital of Hungary?"
+    )
+    result = classifier.classify_text(text)
+    assert result.category == "knowledge"
+    assert result.tier in EASY
+    assert "last_question" in result.features
+
+
+def test_short_hard_questions_are_not_easy(classifier: Classifier) -> None:
+    texts = [
+        "Prove that P != NP.",
+        "Prove that e^pi is transcendental.",
+        "Prove the Riemann hypothesis for function fields.",
+        "Prove Catalan's conjecture.",
+        "Show that there is no largest prime gap.",
+        "Prove the Kepler conjecture.",
+    ]
+    results = [classifier.classify_text(text) for text in texts]
+    assert all(r.category == "math" and r.tier != "trivial" for r in results)
+    assert sum(r.tier in HARD for r in results) >= 4
+    assert sum(r.effort in ("medium", "high") for r in results) >= 4
+
+
+def test_a_math_word_in_a_trivia_question_is_still_trivia(classifier: Classifier) -> None:
+    for text in ("Who invented the calculus of variations?", "Which Greek wrote the Elements?"):
+        result = classifier.classify_text(text)
+        assert result.category == "knowledge"
+        assert result.tier in EASY
+        assert result.effort == "none"
+
+
+def test_code_pasted_with_a_trivial_ask_stays_easy(classifier: Classifier) -> None:
+    code = "\n".join(
+        [
+            "```go",
+            "package main",
+            "",
+            'import "fmt"',
+            "",
+            "type Stack struct{ items []int }",
+            "",
+            "func (s *Stack) Push(v int) { s.items = append(s.items, v) }",
+            "",
+            "func (s *Stack) Pop() int {",
+            "    v := s.items[len(s.items)-1]",
+            "    s.items = s.items[:len(s.items)-1]",
+            "    return v",
+            "}",
+            "",
+            "func main() {",
+            "    s := &Stack{}",
+            "    s.Push(1)",
+            "    fmt.Println(s.Pop())",
+            "}",
+            "```",
+        ]
+    )
+    result = classifier.classify_text(code + "\nWhat programming language is this?")
+    assert result.category == "code"
+    assert result.tier in EASY
+
+
+def test_request_shape_signals(classifier: Classifier) -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
+    photo = classifier.classify(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "Solve the integral in this photo step by step."},
+                        image,
+                    ],
+                }
+            ]
+        }
+    )
+    assert photo.category == "math"
+    thanks = classifier.classify(
+        {
+            "messages": [
+                {"role": "user", "content": "Explain how a hash map handles collisions."},
+                {"role": "assistant", "content": "It uses chaining or open addressing..."},
+                {"role": "user", "content": "cool, thanks!"},
+            ]
+        }
+    )
+    assert thanks.category == "chat"
+    assert thanks.tier == "trivial"
+    coder = classifier.classify(
+        {
+            "messages": [
+                {"role": "system", "content": "You are an expert Python programming assistant."},
+                {"role": "user", "content": "How do I reverse a list?"},
+            ]
+        }
+    )
+    assert coder.category == "code"
+    assert coder.tier in EASY
+
+
+def test_results_are_deterministic(classifier: Classifier) -> None:
+    body = {"messages": [{"role": "user", "content": "Prove that sqrt(3) is irrational."}]}
+    first = classifier.classify(body)
+    assert all(classifier.classify(body) == first for _ in range(5))
+    assert load_classifier().classify(body) == first
+
+
+def test_result_fields_are_well_formed(classifier: Classifier) -> None:
+    result = classifier.classify_text("Write a function that merges two sorted lists.")
+    assert result.category in CATEGORIES
+    assert result.tier in TIERS
+    assert result.effort in EFFORTS
+    assert 0.0 <= result.difficulty <= 1.0
+    assert 0.0 <= result.confidence <= 1.0
+    assert 1 <= len(result.features) <= 8
+    assert result.features["est_tokens"] > 0
+
+
+ODD_BODIES: list[Any] = [
+    {},
+    {"messages": []},
+    {"messages": None},
+    {"messages": [{"role": "user", "content": None}]},
+    {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+    {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text"}]}]},
+    {"messages": [{"role": "tool", "content": "42"}], "tools": [{}], "response_format": "json"},
+    {"messages": [{"role": "user", "content": "x" * 2_000_000}]},
+    {"messages": [{"role": "user", "content": "?" * 50_000 + "```" + "\n" * 10_000}]},
+    {"messages": [{"role": "user", "content": "mot " * 100_000}]},
+    {"messages": [{"role": "user", "content": "\x00\ud800 emoji 😀 中文 العربية"}]},
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES)
+def test_odd_inputs_never_raise(classifier: Classifier, body: Any) -> None:
+    result = classifier.classify(body)
+    assert result.category in CATEGORIES
+    assert 0.0 <= result.difficulty <= 1.0
+
+
+_CONTENT = st.one_of(
+    st.none(),
+    st.text(max_size=300),
+    st.lists(
+        st.one_of(
+            st.text(max_size=50),
+            st.dictionaries(st.sampled_from(["type", "text", "image_url"]), st.text(max_size=20)),
+            st.integers(),
+        ),
+        max_size=4,
+    ),
+)
+_MESSAGE = st.one_of(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["user", "assistant", "system", "tool", "x"]), "content": _CONTENT}
+    ),
+    st.none(),
+    st.text(max_size=10),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(messages=st.lists(_MESSAGE, max_size=6), tools=st.one_of(st.none(), st.lists(st.none())))
+def test_fuzzed_bodies_never_raise(
+    classifier: Classifier, messages: list[Any], tools: list[None] | None
+) -> None:
+    result = classifier.classify({"messages": messages, "tools": tools})
+    assert result.tier in TIERS
+    assert 0.0 <= result.confidence <= 1.0

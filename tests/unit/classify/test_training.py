@@ -1,0 +1,99 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from router.classify import public_data
+from router.classify.examples import label_public, load_handwritten
+from router.classify.labels import CATEGORIES, TIERS
+from router.classify.model import load_classifier
+from router.classify.train import REPO, main
+
+PROMPTS = REPO / "training" / "prompts.jsonl"
+
+
+def test_shipped_prompts_cover_every_category_and_tier() -> None:
+    rows = [json.loads(line) for line in PROMPTS.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 500
+    assert all(row["source"] == "handwritten" for row in rows)
+    cells = {(row["category"], row["tier"]) for row in rows}
+    assert cells == {(c, t) for c in CATEGORIES for t in TIERS}
+    counts = {cell: sum((r["category"], r["tier"]) == cell for r in rows) for cell in cells}
+    assert min(counts.values()) >= 8
+    assert len(load_handwritten(PROMPTS)) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"id": "a", "category": "code", "tier": "easy", "prompt": "x"}, "bad category"),
+        ({"id": "a", "category": "poetry", "tier": "hard", "prompt": "x"}, "bad category"),
+        ({"id": "a", "category": "code", "tier": "hard"}, "needs a 'prompt'"),
+        ({"category": "code", "tier": "hard", "prompt": "x"}, "duplicate id"),
+    ],
+)
+def test_bad_handwritten_lines_are_refused_with_their_line_number(
+    tmp_path: Path, line: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "prompts.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as error:
+        load_handwritten(path)
+    assert "prompts.jsonl:1" in str(error.value)
+
+
+def test_public_labels_follow_the_documented_rules(data_dir: Path) -> None:
+    mmlu = {e.id: e for e in label_public(public_data.load("routellm-mmlu", data_dir))}
+    assert mmlu["mmlu-marketing-1"].difficulty == 0.35  # both models right
+    assert mmlu["mmlu-college_mathematics-0"].difficulty == 0.65  # only the strong one
+    assert mmlu["mmlu-college_mathematics-0"].category == "math"
+    assert mmlu["mmlu-marketing-1"].offset_group == "routellm-mmlu"
+    assert sum(e.weight for e in mmlu.values()) == pytest.approx(250.0)
+    bench = {e.id: e for e in label_public(public_data.load("routerbench", data_dir))}
+    assert bench["arc-challenge.test.1"].category == "knowledge"
+    assert bench["arc-challenge.test.1"].difficulty == pytest.approx(0.15 + 0.6 * 0.5)
+    assert bench["mbpp.train.1"].difficulty == pytest.approx(0.25)  # the unknown row is skipped
+    economy = {e.id: e for e in label_public(public_data.load("token-economy", data_dir))}
+    assert economy["capital"].difficulty < 0.4 < economy["aime"].difficulty
+    assert economy["aime"].offset_group is None
+
+
+def _train(data_dir: Path, prompts: Path, out: Path, *extra: str) -> bytes:
+    argv = ["--prompts", str(prompts), "--data-dir", str(data_dir), "--out", str(out)]
+    assert main([*argv, "--hash-dim", "1024", "--iterations", "25", *extra]) == 0
+    return out.read_bytes()
+
+
+def _subset(tmp_path: Path) -> Path:
+    lines = PROMPTS.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "subset.jsonl"
+    path.write_text("\n".join(lines[::8]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_training_is_reproducible_bit_for_bit(data_dir: Path, tmp_path: Path) -> None:
+    prompts = _subset(tmp_path)
+    first = _train(data_dir, prompts, tmp_path / "a.json")
+    second = _train(data_dir, prompts, tmp_path / "b.json")
+    assert first == second
+    trained = load_classifier(tmp_path / "a.json")
+    assert trained.weights.training["examples"]["routellm-mmlu"] == 2
+    assert trained.classify_text("hello").category in CATEGORIES
+
+
+def test_excluding_a_benchmark_changes_the_inputs_and_is_recorded(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    prompts = _subset(tmp_path)
+    out = tmp_path / "loo.json"
+    _train(data_dir, prompts, out, "--exclude", "routellm-mmlu", "--exclude", "routerbench")
+    training = load_classifier(out).weights.training
+    assert training["excluded"] == ["routellm-mmlu", "routerbench"]
+    assert "routellm-mmlu" not in training["examples"]
+    assert training["examples"]["routellm-gsm8k"] == 2
+
+
+def test_unknown_exclusion_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as error:
+        main(["--exclude", "imagenet", "--out", str(tmp_path / "x.json")])
+    assert error.value.code == 2
