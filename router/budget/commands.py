@@ -1,0 +1,235 @@
+"""The work behind `tokenwise teams|keys|budgets` (router.admin_cli parses the arguments).
+
+Each command is planned twice, as a call to the admin API (`--url`) and as the same operation on
+the store (`router.budget.admin_ops`), and one of the two runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from router.budget import admin_ops as ops
+from router.errors import ProxyError
+from router.store.base import Store, StoreUnavailable
+
+MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
+Local = Callable[[Store], Awaitable[Any]]
+
+
+class CliError(Exception):
+    """What to print on stderr before exiting with status 2."""
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _money(text: str | None, what: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CliError(f"{what} must be a decimal number, e.g. 12.50") from None
+
+
+def _seg(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _since_until(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    from router.spend import SpendError, parse_bound
+
+    try:
+        since = parse_bound(args.since) if args.since else None
+        until = parse_bound(args.until, until=True) if args.until else None
+    except SpendError as exc:
+        raise CliError(str(exc)) from None
+    return since, until
+
+
+def team_command(args: argparse.Namespace) -> tuple[Call, Local]:
+    name = getattr(args, "name", "")
+    if args.action == "list":
+        return Call("GET", "/admin/teams"), ops.list_teams
+    if args.action == "create":
+        body = {"name": name, "policy": args.policy}
+        return Call("POST", "/admin/teams", body), lambda s: ops.put_team(s, name, args.policy)
+    if args.action == "show":
+        return Call("GET", f"/admin/teams/{_seg(name)}"), lambda s: ops.show_team(s, name)
+    if args.action == "delete":
+        return Call("DELETE", f"/admin/teams/{_seg(name)}"), lambda s: ops.delete_team(s, name)
+    since, until = _since_until(args)
+    params = {k: repr(v) for k, v in (("since", since), ("until", until)) if v is not None}
+    call = Call("GET", f"/admin/teams/{_seg(name)}/spend", params=params)
+    return call, lambda s: ops.team_spend(s, name, since, until)
+
+
+def key_command(args: argparse.Namespace) -> tuple[Call, Local]:
+    team = args.team
+    params = {"team": team} if team else {}
+    if args.action == "list":
+        return Call("GET", "/admin/keys", params=params), lambda s: ops.list_keys(s, team)
+    if args.action == "show":
+        path = f"/admin/keys/{_seg(args.key_id)}"
+        return Call("GET", path, params=params), lambda s: ops.show_key(s, args.key_id, team)
+    if args.action == "revoke":
+        path = f"/admin/keys/{_seg(args.key_id)}/revoke"
+
+        async def revoke(store: Store) -> dict[str, Any]:
+            return ops.key_json(await ops.revoke_key(store, args.key_id, team))
+
+        return Call("POST", path, params=params), revoke
+    models = tuple(m.strip() for m in (args.models or "").split(",") if m.strip())
+    expires = time.time() + args.expires_in if args.expires_in is not None else None
+    budget = _money(args.budget, "--budget")
+    body: dict[str, Any] = {
+        "team": team,
+        "name": args.name,
+        "models": list(models),
+        "rpm": args.rpm,
+        "tpm": args.tpm,
+        "expires_at": expires,
+        "budget_usd": None if budget is None else str(budget),
+        "window": args.window,
+        "tz": args.tz,
+    }
+
+    async def create(store: Store) -> dict[str, Any]:
+        return await ops.create_key(
+            store,
+            team,
+            name=args.name,
+            models=models,
+            rpm=args.rpm,
+            tpm=args.tpm,
+            expires_at=expires,
+            budget_usd=budget,
+            window=args.window,
+            tz=args.tz,
+        )
+
+    return Call("POST", "/admin/keys", body), create
+
+
+def budget_command(args: argparse.Namespace) -> tuple[Call, Local]:
+    if args.action == "list":
+        team = args.team
+        params = {"team": team} if team else {}
+        return Call("GET", "/admin/budgets", params=params), lambda s: ops.list_budgets(s, team)
+    path = f"/admin/budgets/{_seg(args.scope)}"
+    if args.action == "show":
+        return Call("GET", path), lambda s: _show_budget(s, args.scope)
+    if args.action == "delete":
+        return Call("DELETE", path), lambda s: ops.delete_budget(s, args.scope)
+    limit = _money(args.limit, "--limit") or Decimal(0)
+    threshold = _money(args.threshold, "--threshold")
+    body = {
+        "limit_usd": str(limit),
+        "window": args.window,
+        "tz": args.tz,
+        "hard": not args.soft,
+        "soft_threshold": None if threshold is None else str(threshold),
+        "soft_policy": args.policy,
+    }
+
+    async def put(store: Store) -> dict[str, Any]:
+        return await ops.set_budget(
+            store,
+            args.scope,
+            limit,
+            window=args.window,
+            tz=args.tz,
+            hard=not args.soft,
+            soft_threshold=threshold,
+            soft_policy=args.policy,
+        )
+
+    return Call("PUT", path, body), put
+
+
+async def _show_budget(store: Store, scope: str) -> dict[str, Any]:
+    found = (await store.get_budgets([scope])).get(scope)
+    if found is None:
+        raise CliError(f"no budget on {scope!r}")
+    view = await store.spend(scope, time.time())
+    return ops.budget_json(found) | {"spend": view and ops.view_json(view)}
+
+
+async def run_local(config: str | None, work: Local) -> Any:
+    from router.config.load import config_path, read_config
+    from router.store.open import open_store
+
+    env = os.environ
+    path = config_path(config, env, Path.cwd())
+    url = read_config(path).store.url if path is not None else None
+    if url == "memory://":
+        raise CliError("the memory store lives inside the server: use --url")
+    home = Path(env.get("TOKENWISE_HOME") or Path.cwd() / ".tokenwise")
+    store = await open_store(url, home)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+def run_remote(url: str, call: Call) -> Any:
+    import httpx
+
+    key = os.environ.get(MASTER_KEY_ENV)
+    if not key:
+        raise CliError(f"--url needs the master key in ${MASTER_KEY_ENV}")
+    endpoint = url.rstrip("/").removesuffix("/v1") + call.path
+    try:
+        resp = httpx.request(
+            call.method,
+            endpoint,
+            params=call.params,
+            json=call.body,
+            headers={"authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        raise CliError(f"cannot reach {endpoint}: {exc}") from None
+    if resp.status_code >= 400:
+        try:
+            message = resp.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = resp.text[:500]
+        raise CliError(f"{endpoint} answered {resp.status_code}: {message}")
+    return resp.json()
+
+
+COMMANDS = {"teams": team_command, "keys": key_command, "budgets": budget_command}
+
+
+def run(args: argparse.Namespace) -> int:
+    prog = f"tokenwise {args.command} {args.action}"
+    try:
+        call, local = COMMANDS[args.command](args)
+        if args.url:
+            answer = run_remote(args.url, call)
+        else:
+            answer = asyncio.run(run_local(args.config, local))
+    except (CliError, ProxyError, ValueError, StoreUnavailable) as exc:
+        message = exc.message if isinstance(exc, ProxyError) else str(exc)
+        print(f"{prog}: {message}", file=sys.stderr)
+        return 2
+    sys.stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0

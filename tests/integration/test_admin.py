@@ -1,0 +1,258 @@
+"""The admin API and `tokenwise teams|keys|budgets`, against a real proxy and its SQLite store.
+
+Isolation: only the master key opens `/admin/`; a team's key can neither read nor change any
+team's keys, budgets or spend there, and it spends only its own team's budget. The command line
+is checked on both paths: through a running server (`--url`, master key from the environment)
+and on the store directly (where `--team` keeps a key command inside one team).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from router.api.admin import ROUTES
+from router.app import create_app
+from router.config.load import load_settings
+from router.localserver import ServerThread, serving
+
+MASTER = "tw-admin-master-key"
+ASK = [{"role": "user", "content": "Say hello."}]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def config_file(sim: ServerThread, home: Path) -> Path:
+    home.mkdir(parents=True)
+    path = home / "tokenwise.yaml"
+    path.write_text(
+        f"""
+providers:
+  sim: {{base_url: "http://127.0.0.1:{sim.port}/v1"}}
+models:
+  sim-small: {{provider: sim}}
+  sim-mini-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
+  sim-large-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
+routing:
+  default_model: sim-small
+  roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
+auth:
+  cache_seconds: 1
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def env_for(home: Path, master: str | None = MASTER) -> dict[str, str]:
+    env = {"TOKENWISE_HOME": str(home)}
+    if master is not None:
+        env["TOKENWISE_MASTER_KEY"] = master
+    return env
+
+
+@pytest.fixture
+def proxy(config_file: Path, home: Path) -> Iterator[ServerThread]:
+    settings = load_settings(str(config_file), env=env_for(home))
+    with serving(create_app(settings)) as server:
+        yield server
+
+
+def admin(proxy: ServerThread, key: str | None = MASTER) -> httpx.Client:
+    headers = {"authorization": f"Bearer {key}"} if key is not None else {}
+    return httpx.Client(base_url=f"http://127.0.0.1:{proxy.port}", headers=headers, timeout=10)
+
+
+def cli(home: Path, config: Path, *args: str, master: str | None = None) -> tuple[int, Any, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWISE_")}
+    env["TOKENWISE_HOME"] = str(home)
+    if master is not None:
+        env["TOKENWISE_MASTER_KEY"] = master
+    done = subprocess.run(
+        [sys.executable, "-m", "router", *args, "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    answer = json.loads(done.stdout) if done.returncode == 0 else None
+    return done.returncode, answer, done.stderr
+
+
+def sdk(proxy: ServerThread, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"http://127.0.0.1:{proxy.port}/v1", api_key=key, max_retries=0)
+
+
+def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> None:
+    with admin(proxy) as http:
+        created = http.post("/admin/teams", json={"name": "research", "policy": "economy"})
+        assert created.status_code == 201 and created.json()["policy"] == "economy"
+        made = http.post(
+            "/admin/keys",
+            json={
+                "team": "research",
+                "name": "ci",
+                "models": ["sim-small"],
+                "rpm": 100,
+                "budget_usd": "0.5",
+                "window": "day",
+            },
+        )
+        assert made.status_code == 201
+        key = made.json()
+        assert key["key"].startswith("tw-") and "key_sha256" not in key
+        assert key["budget"]["scope"] == f"key:{key['key_id']}"
+        shown = http.get(f"/admin/keys/{key['key_id']}").json()
+        assert "key" not in shown and shown["budget"]["limit_usd"] == "0.5"
+        budget = http.put(
+            "/admin/budgets/team:research", json={"limit_usd": "2", "tz": "Asia/Tokyo"}
+        )
+        assert budget.status_code == 200 and budget.json()["tz"] == "Asia/Tokyo"
+        bad = http.put("/admin/budgets/team:research", json={"limit_usd": "2", "windw": "day"})
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "windw"
+        with sdk(proxy, key["key"]) as client:
+            client.chat.completions.create(model="sim-small", messages=ASK)
+        spend = http.get("/admin/teams/research/spend").json()
+        assert spend["ledger"]["requests"] == 1
+        views = {v["scope"]: v for v in spend["budgets"]}
+        assert set(views) == {"team:research", f"key:{key['key_id']}"}
+        assert all(v["in_flight_usd"] == "0" for v in views.values())
+        assert views["team:research"]["settled_usd"] == views[f"key:{key['key_id']}"]["settled_usd"]
+        assert http.get("/admin/budgets", params={"team": "research"}).json()["budgets"]
+        team = http.get("/admin/teams/research").json()
+        assert [k["key_id"] for k in team["keys"]] == [key["key_id"]]
+        assert http.delete("/admin/budgets/team:research").status_code == 200
+        assert http.get("/admin/budgets/team:research").status_code == 404
+        assert http.delete(f"/admin/keys/{key['key_id']}").json()["revoked"] is True
+        with sdk(proxy, key["key"]) as client, pytest.raises(openai.AuthenticationError):
+            client.chat.completions.create(model="sim-small", messages=ASK)
+
+
+def test_the_admin_api_refuses_everything_without_the_master_key(proxy: ServerThread) -> None:
+    with admin(proxy) as http:
+        http.post("/admin/teams", json={"name": "a"})
+        team_key = http.post("/admin/keys", json={"team": "a"}).json()["key"]
+    for key in (None, "wrong", team_key, MASTER + "x"):
+        with admin(proxy, key) as http:
+            for path, _, methods in ROUTES:
+                concrete = path.format(name="a", key_id="k", scope="team:a")
+                for method in methods:
+                    resp = http.request(method, concrete, json={})
+                    assert resp.status_code == 401, (key, method, concrete, resp.text)
+                    assert resp.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_without_a_master_key_the_admin_api_is_off(config_file: Path, home: Path) -> None:
+    settings = load_settings(str(config_file), env=env_for(home, master=None))
+    with serving(create_app(settings)) as server, admin(server, "anything") as http:
+        for path, _, methods in ROUTES:
+            resp = http.request(methods[0], path.format(name="a", key_id="k", scope="team:a"))
+            assert resp.status_code == 403
+            assert resp.json()["error"]["code"] == "admin_disabled"
+
+
+def test_a_teams_key_spends_only_its_own_team(proxy: ServerThread) -> None:
+    with admin(proxy) as http:
+        for team in ("a", "b"):
+            http.post("/admin/teams", json={"name": team})
+            http.put(f"/admin/budgets/team:{team}", json={"limit_usd": "1", "window": "day"})
+        key_a = http.post("/admin/keys", json={"team": "a"}).json()["key"]
+        with sdk(proxy, key_a) as client:
+            for _ in range(3):
+                client.chat.completions.create(model="sim-small", messages=ASK)
+        spent = {t: http.get(f"/admin/teams/{t}/spend").json() for t in ("a", "b")}
+    assert spent["a"]["ledger"]["requests"] == 3
+    assert spent["b"]["ledger"] == {"since": None, "until": None, "requests": 0, "cost_usd": "0"}
+    assert spent["b"]["budgets"][0]["settled_usd"] == "0"
+    assert spent["a"]["budgets"][0]["settled_usd"] != "0"
+
+
+def test_the_command_line_through_the_server_needs_the_master_key(
+    proxy: ServerThread, home: Path, config_file: Path
+) -> None:
+    url = f"http://127.0.0.1:{proxy.port}/v1"
+    code, answer, _ = cli(home, config_file, "teams", "create", "b", "--url", url, master=MASTER)
+    assert code == 0 and answer["name"] == "b"
+    code, made, _ = cli(
+        home, config_file, "keys", "create", "--team", "b", "--url", url, master=MASTER
+    )
+    assert code == 0 and made["key"].startswith("tw-")
+    with admin(proxy) as http:
+        http.post("/admin/teams", json={"name": "a"})
+        key_a = http.post("/admin/keys", json={"team": "a"}).json()["key"]
+    for master in (key_a, None):
+        for args in (
+            ("keys", "list", "--team", "b"),
+            ("budgets", "set", "team:b", "--limit", "100"),
+            ("teams", "spend", "b"),
+            ("keys", "revoke", made["key_id"]),
+        ):
+            code, _, err = cli(home, config_file, *args, "--url", url, master=master)
+            assert code == 2, (args, master)
+            assert ("401" in err) if master else ("TOKENWISE_MASTER_KEY" in err)
+    with sdk(proxy, made["key"]) as client:
+        assert client.chat.completions.create(model="sim-small", messages=ASK).choices
+
+
+def test_the_command_line_on_the_store_and_a_running_server_agree(
+    proxy: ServerThread, home: Path, config_file: Path
+) -> None:
+    assert cli(home, config_file, "teams", "create", "a")[0] == 0
+    assert cli(home, config_file, "teams", "create", "b")[0] == 0
+    code, key_a, _ = cli(home, config_file, "keys", "create", "--team", "a", "--rpm", "50")
+    assert code == 0
+    code, key_b, _ = cli(home, config_file, "keys", "create", "--team", "b")
+    assert code == 0
+    code, _, _ = cli(
+        home,
+        config_file,
+        "budgets",
+        "set",
+        "team:a",
+        "--limit",
+        "0.25",
+        "--window",
+        "week",
+        "--tz",
+        "Europe/Paris",
+    )
+    assert code == 0
+    with sdk(proxy, key_a["key"]) as client:  # made on the store, served by the server
+        raw = client.chat.completions.with_raw_response.create(model="sim-small", messages=ASK)
+        assert raw.headers["x-ratelimit-limit-requests"] == "50"
+    code, spend, _ = cli(home, config_file, "teams", "spend", "a")
+    assert code == 0 and spend["ledger"]["requests"] == 1
+    # --team keeps a key command inside one team.
+    code, _, err = cli(home, config_file, "keys", "revoke", key_b["key_id"], "--team", "a")
+    assert code == 2 and "in team 'a'" in err
+    code, _, err = cli(home, config_file, "keys", "show", key_b["key_id"], "--team", "a")
+    assert code == 2
+    code, listed, _ = cli(home, config_file, "keys", "list", "--team", "a")
+    assert [k["key_id"] for k in listed] == [key_a["key_id"]]
+    assert all("key" not in k and "key_sha256" not in k for k in listed)
+    code, revoked, _ = cli(home, config_file, "keys", "revoke", key_b["key_id"], "--team", "b")
+    assert code == 0 and revoked["revoked"] is True
+    deadline = time.monotonic() + 3
+    with sdk(proxy, key_b["key"]) as client:
+        while True:  # another process revoked it: refused within auth.cache_seconds
+            try:
+                client.chat.completions.create(model="sim-small", messages=ASK)
+            except openai.AuthenticationError:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
