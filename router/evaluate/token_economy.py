@@ -1,0 +1,278 @@
+"""Token-economy: route each of the 19 prompts to one of the study's priced models.
+
+Priors never see the evaluated prompt. For prompt p, the classifier gives a category and a
+tier; every model's prior figures are means over the OTHER prompts only, grouped by what the
+classifier said about them, as the product keys them (token priors per category, quality per
+tier and category in a policy):
+
+    expected completion tokens(model) = mean completion tokens over the other prompts of p's
+                                        category (all other prompts if fewer than MIN_PEERS)
+    prior accuracy(model)             = mean judged correctness over the other prompts of p's
+                                        category and tier, else of its category, else all
+                                        (the first group with at least MIN_PEERS prompts)
+
+`router.policy.decide` then picks, among models whose prior accuracy reaches the floor (relative
+to the best prior accuracy), the lowest expected cost = prompt price x prompt tokens (chars / 4,
+the router's estimate) + completion price x expected completion tokens. The routed choice is
+charged what that model really spent on p (its mean completion tokens over the study's runs)
+and scored with its mean correctness on p. The baseline is the study's most accurate model
+over all 19 prompts (ties: the cheaper), used for every prompt.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from router.classify.public_data import Item, Price
+from router.evaluate import study
+from router.evaluate.replay import Replayed
+from router.policy.decide import decide
+from router.policy.router import prompt_estimate
+from router.policy.schema import Tier
+
+MIN_PEERS: Final = 2
+MILLION: Final = Decimal(1_000_000)
+PRICE_DATE: Final = datetime.date(2025, 7, 31)
+SWEEP: Final = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+@dataclass(frozen=True)
+class Choice:
+    prompt: str
+    group: str  # the study's category
+    category: str  # the classifier's
+    tier: str
+    difficulty: float
+    basis: str  # which prompts the priors came from
+    model: str
+    expected_cost: Decimal
+    cost: Decimal
+    correct: float
+    reference_cost: Decimal
+    reference_correct: float
+
+
+@dataclass(frozen=True)
+class Totals:
+    cost: Decimal
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class EconomyReport:
+    classifier: str
+    floors: str
+    reference: str
+    choices: list[Choice]
+    routed: Totals
+    always_reference: Totals
+    always_cheapest: Totals
+    cheapest_model: str
+    best_per_category: Totals  # hindsight: the cheapest model as accurate as the reference
+    best_per_prompt: Totals  # hindsight: the cheapest correct model on each prompt
+    sweep: list[tuple[float, Totals]]  # the same routing at other floors (every tier)
+    singles: dict[str, Totals]  # each model used for every prompt
+
+    @property
+    def saving(self) -> float:
+        return 1.0 - float(self.routed.cost / self.always_reference.cost)
+
+
+def actual_cost(item: Item, model: str, price: Price) -> Decimal:
+    tokens = item.outcomes[model].completion_tokens or 0.0
+    prompt = prompt_estimate([{"role": "user", "content": item.question}])
+    return (price.prompt * prompt + price.completion * Decimal(str(tokens))) / MILLION
+
+
+def _usable(items: Sequence[Item], prices: Mapping[str, Price]) -> list[str]:
+    """Priced models with an outcome on every prompt."""
+    return sorted(
+        m
+        for m in prices
+        if all(
+            m in i.outcomes
+            and i.outcomes[m].correct is not None
+            and i.outcomes[m].completion_tokens
+            for i in items
+        )
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _totals(items: Sequence[Item], picks: Sequence[str], prices: Mapping[str, Price]) -> Totals:
+    cost = sum(
+        (actual_cost(i, m, prices[m]) for i, m in zip(items, picks, strict=True)), Decimal(0)
+    )
+    accuracy = _mean([i.outcomes[m].correct or 0.0 for i, m in zip(items, picks, strict=True)])
+    return Totals(cost, accuracy)
+
+
+def reference_model(
+    items: Sequence[Item], models: Sequence[str], prices: Mapping[str, Price]
+) -> str:
+    """The most accurate model over all prompts (ties: the cheaper): the baseline."""
+
+    def key(m: str) -> tuple[float, Decimal]:
+        always = _totals(items, [m] * len(items), prices)
+        return (-always.accuracy, always.cost)
+
+    return min(models, key=key)
+
+
+def route(
+    replayed: Sequence[Replayed],
+    models: Sequence[str],
+    prices: Mapping[str, Price],
+    floors: Mapping[Tier, float],
+    reference: str,
+) -> list[Choice]:
+    """The routed choice for every prompt, each from priors that leave that prompt out."""
+    catalog = study.catalog(
+        {m: (prices[m].prompt, prices[m].completion) for m in models},
+        "token-economy (OpenRouter average, July 2025)",
+        PRICE_DATE,
+    )
+    choices = []
+    for index, current in enumerate(replayed):
+        others = [r for j, r in enumerate(replayed) if j != index]
+        category, tier = current.classification.category, current.classification.tier
+        same_category = [r for r in others if r.classification.category == category]
+        same_cell = [r for r in same_category if r.classification.tier == tier]
+        token_basis = same_category if len(same_category) >= MIN_PEERS else others
+        basis, label = next(
+            (rows, name)
+            for rows, name in (
+                (same_cell, f"{category}/{tier}"),
+                (same_category, category),
+                (others, "all"),
+            )
+            if len(rows) >= MIN_PEERS or rows is others
+        )
+        label = f"{label}: {len(basis)} others"
+        tokens = {
+            m: _mean([r.item.outcomes[m].completion_tokens or 0.0 for r in token_basis])
+            for m in models
+        }
+        accuracy = {m: _mean([r.item.outcomes[m].correct or 0.0 for r in basis]) for m in models}
+        item = current.item
+        decision = decide(
+            study.policy(accuracy, floors, reference, "token-economy, leave one prompt out"),
+            current.classification,
+            prompt_estimate([{"role": "user", "content": item.question}]),
+            catalog,
+            study.token_priors(tokens),
+        )
+        choices.append(
+            Choice(
+                prompt=item.id,
+                group=item.group,
+                category=category,
+                tier=current.classification.tier,
+                difficulty=current.classification.difficulty,
+                basis=label,
+                model=decision.model,
+                expected_cost=decision.expected_cost,
+                cost=actual_cost(item, decision.model, prices[decision.model]),
+                correct=item.outcomes[decision.model].correct or 0.0,
+                reference_cost=actual_cost(item, reference, prices[reference]),
+                reference_correct=item.outcomes[reference].correct or 0.0,
+            )
+        )
+    return choices
+
+
+def _hindsight(
+    items: Sequence[Item], models: Sequence[str], prices: Mapping[str, Price], reference: str
+) -> tuple[Totals, Totals]:
+    """Best per category and best per prompt, chosen WITH the outcomes (upper bounds only)."""
+    per_category: list[str] = []
+    for item in items:
+        group = [i for i in items if i.group == item.group]
+        need = sum(i.outcomes[reference].correct or 0.0 for i in group)
+        fits = [m for m in models if sum(i.outcomes[m].correct or 0.0 for i in group) >= need]
+        per_category.append(min(fits, key=lambda m: _totals(group, [m] * len(group), prices).cost))
+    per_prompt = []
+    for item in items:
+        best = max(item.outcomes[m].correct or 0.0 for m in models)
+        fits = [m for m in models if (item.outcomes[m].correct or 0.0) >= best]
+        per_prompt.append(min(fits, key=lambda m: actual_cost(item, m, prices[m])))
+    return _totals(items, per_category, prices), _totals(items, per_prompt, prices)
+
+
+def evaluate_economy(
+    replayed: Sequence[Replayed],
+    prices: Mapping[str, Price],
+    floors: Mapping[Tier, float],
+    floors_name: str,
+    classifier: str,
+) -> EconomyReport:
+    items = [r.item for r in replayed]
+    models = _usable(items, prices)
+    reference = reference_model(items, models, prices)
+    choices = route(replayed, models, prices, floors, reference)
+    cheapest = min(models, key=lambda m: _totals(items, [m] * len(items), prices).cost)
+    per_category, per_prompt = _hindsight(items, models, prices, reference)
+    sweep = []
+    for floor in SWEEP:
+        picked = route(replayed, models, prices, dict.fromkeys(floors, floor), reference)
+        sweep.append((floor, _totals(items, [c.model for c in picked], prices)))
+    return EconomyReport(
+        classifier=classifier,
+        floors=floors_name,
+        reference=reference,
+        choices=choices,
+        routed=_totals(items, [c.model for c in choices], prices),
+        always_reference=_totals(items, [reference] * len(items), prices),
+        always_cheapest=_totals(items, [cheapest] * len(items), prices),
+        cheapest_model=cheapest,
+        best_per_category=per_category,
+        best_per_prompt=per_prompt,
+        sweep=sweep,
+        singles={m: _totals(items, [m] * len(items), prices) for m in models},
+    )
+
+
+def as_dict(report: EconomyReport) -> dict[str, Any]:
+    def totals(t: Totals) -> dict[str, Any]:
+        return {
+            "cost_usd": str(t.cost.quantize(Decimal("0.000001"))),
+            "accuracy": round(t.accuracy, 4),
+        }
+
+    return {
+        "benchmark": "token-economy",
+        "classifier": report.classifier,
+        "floors": report.floors,
+        "reference": report.reference,
+        "routed": totals(report.routed),
+        "always_reference": totals(report.always_reference),
+        "saving_vs_reference": round(report.saving, 4),
+        "always_cheapest": {"model": report.cheapest_model, **totals(report.always_cheapest)},
+        "hindsight_best_per_category": totals(report.best_per_category),
+        "hindsight_best_per_prompt": totals(report.best_per_prompt),
+        "sweep": [{"floor": f, **totals(t)} for f, t in report.sweep],
+        "decisions": [
+            {
+                "prompt": c.prompt,
+                "study_category": c.group,
+                "category": c.category,
+                "tier": c.tier,
+                "difficulty": c.difficulty,
+                "priors_from": c.basis,
+                "model": c.model,
+                "expected_cost_usd": str(c.expected_cost.quantize(Decimal("0.000001"))),
+                "cost_usd": str(c.cost.quantize(Decimal("0.000001"))),
+                "correct": c.correct,
+                "reference_cost_usd": str(c.reference_cost.quantize(Decimal("0.000001"))),
+                "reference_correct": c.reference_correct,
+            }
+            for c in report.choices
+        ],
+    }

@@ -1,0 +1,57 @@
+"""Token-economy routing: leave-one-prompt-out priors through `decide`, real costs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from router.classify.public_data import Price
+from router.evaluate import study, token_economy
+from router.evaluate.replay import Replayed
+from tests.unit.evaluate.cases import classified, economy_item, replayed
+
+PRICES = {
+    "big": Price(Decimal("2"), Decimal("10")),  # USD per million tokens
+    "small": Price(Decimal("0.1"), Decimal("0.4")),
+}
+NO_LOSS = study.floors_of("no-loss")
+
+
+def prompts(last_small: float = 1.0) -> list[Replayed]:
+    rows = [("p1", 1.0), ("p2", 1.0), ("p3", 1.0), ("p4", last_small)]
+    return [
+        replayed(economy_item(p, {"big": (1.0, 1000.0), "small": (s, 800.0)}), classified())
+        for p, s in rows
+    ]
+
+
+def test_a_cheaper_model_as_accurate_on_the_other_prompts_is_chosen() -> None:
+    choices = token_economy.route(prompts(), ["big", "small"], PRICES, NO_LOSS, "big")
+    assert [c.model for c in choices] == ["small"] * 4
+    assert all(c.basis == "math/hard: 3 others" for c in choices)
+
+
+def test_a_prompts_own_outcome_never_changes_its_decision() -> None:
+    # small fails p4: p4's decision must not know, the others' decisions must.
+    choices = token_economy.route(prompts(last_small=0.0), ["big", "small"], PRICES, NO_LOSS, "big")
+    assert [c.model for c in choices] == ["big", "big", "big", "small"]
+    assert choices[3].correct == 0.0
+
+
+def test_costs_are_prices_times_prompt_estimate_and_real_tokens() -> None:
+    choice = token_economy.route(prompts(), ["big", "small"], PRICES, NO_LOSS, "big")[0]
+    prompt_tokens = 2 // 4 + 4  # "p1": 2 characters, one message
+    expected = (Decimal("0.1") * prompt_tokens + Decimal("0.4") * 800) / 1_000_000
+    assert choice.cost == expected
+    assert choice.reference_cost == (Decimal(2) * prompt_tokens + Decimal(10) * 1000) / 1_000_000
+
+
+def test_the_report_compares_with_the_most_accurate_model() -> None:
+    report = token_economy.evaluate_economy(
+        prompts(last_small=0.0), PRICES, NO_LOSS, "no-loss", "test"
+    )
+    assert report.reference == "big"
+    assert report.always_reference.accuracy == 1.0
+    assert report.routed.accuracy == 0.75
+    assert report.best_per_category.cost == report.always_reference.cost  # small missed one
+    assert 0.0 < report.saving < 1.0
+    assert [floor for floor, _ in report.sweep] == list(token_economy.SWEEP)
