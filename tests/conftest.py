@@ -21,6 +21,18 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session")
+def public_data() -> Path:
+    """The public per-query data (../shared/data or $TOKENWISE_DATA_DIR); tests that read it are
+    skipped, by name, on a checkout that has none beside it."""
+    from router.classify.public_data import default_data_dir
+
+    found = default_data_dir()
+    if not (found / "token-economy" / "prompts.jsonl").is_file():
+        pytest.skip(f"public data not found at {found} (set TOKENWISE_DATA_DIR)")
+    return found
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"

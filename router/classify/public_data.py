@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,8 +32,20 @@ BENCHMARKS: Final[tuple[str, ...]] = (
     "routerbench",
     "token-economy",
 )
+DATA_ENV: Final = "TOKENWISE_DATA_DIR"
 STRONG: Final = "gpt-4-1106-preview"
 WEAK: Final = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the public data lives: $TOKENWISE_DATA_DIR, else `shared/data` beside the checkout,
+    else `/work/shared/data`. The first that exists wins; with none, the one beside the checkout
+    (so the error names the expected place)."""
+    environ = os.environ if env is None else env
+    beside = Path(__file__).resolve().parents[3] / "shared" / "data"
+    candidates = [Path(environ[DATA_ENV])] if environ.get(DATA_ENV) else []
+    candidates += [beside, Path("/work/shared/data")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from router.classify.features import FeatureExtractor
 from router.classify.fit import L2, Design, Targets, calibrate, design, difficulty_logits, fit
 from router.classify.labels import CATEGORIES, tier_of
 from router.classify.model import Classifier
-from router.classify.public_data import BENCHMARKS, load
+from router.classify.public_data import BENCHMARKS, default_data_dir, load
 from router.classify.request import view
 
 REPO: Final = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ L2_DENSE: Final = 1e-2
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tokenwise train", description=__doc__.split("\n")[0])
     parser.add_argument("--prompts", type=Path, default=REPO / "training" / "prompts.jsonl")
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--exclude", action="append", default=[], choices=BENCHMARKS)
     parser.add_argument("--no-public", action="store_true", help="hand-written prompts only")
     parser.add_argument("--limit", type=int, default=0, help="at most N items per benchmark")
@@ -68,7 +68,7 @@ def collect(args: argparse.Namespace) -> list[Example]:
     for benchmark in BENCHMARKS:
         if benchmark in args.exclude:
             continue
-        items = load(benchmark, args.data_dir)
+        items = load(benchmark, args.data_dir or default_data_dir())
         if args.limit:
             items = sorted(items, key=lambda item: (_stable_key(item.id), item.id))[: args.limit]
             items.sort(key=lambda item: item.id)

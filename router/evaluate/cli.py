@@ -24,7 +24,12 @@ from typing import Any
 
 from router.classify.artifact import ArtifactError
 from router.classify.model import Classifier, load_classifier
-from router.classify.public_data import Item, load, load_token_economy_prices
+from router.classify.public_data import (
+    Item,
+    default_data_dir,
+    load,
+    load_token_economy_prices,
+)
 from router.evaluate import loo, pairs, plot, report, routerbench, study, token_economy
 from router.evaluate.args import BENCHMARKS
 from router.evaluate.replay import replay
@@ -106,7 +111,7 @@ def _collect(out: Path) -> None:
 
 
 def run_eval(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
-    data_dir = Path(args.data_dir) if args.data_dir else loo.repository().parent / "shared" / "data"
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     out = _out_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:

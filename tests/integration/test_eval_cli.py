@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 
 
 def tokenwise(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,14 +28,14 @@ def tokenwise(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def small_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_classifier(tmp_path_factory: pytest.TempPathFactory, public_data: Path) -> Path:
     """Hand-written prompts plus 20 items of each benchmark except GSM8K and token-economy."""
     out = tmp_path_factory.mktemp("classifier") / "small.json"
     result = tokenwise(
         [
             "train",
             "--data-dir",
-            str(DATA),
+            str(public_data),
             "--limit",
             "20",
             "--exclude",
@@ -53,10 +52,10 @@ def small_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_eval_reports_held_out_benchmarks_and_refuses_seen_ones(
-    small_classifier: Path, tmp_path: Path
+    small_classifier: Path, tmp_path: Path, public_data: Path
 ) -> None:
     out = tmp_path / "eval"
-    args = ["eval", "--classifier", str(small_classifier), "--data-dir", str(DATA)]
+    args = ["eval", "--classifier", str(small_classifier), "--data-dir", str(public_data)]
     result = tokenwise([*args, "--limit", "300", "--out", str(out), "--quiet"], tmp_path)
 
     # MMLU and RouterBench items were in this classifier's training data: refused, exit 2.

@@ -12,8 +12,6 @@ import pytest
 from router.sim.catalog import EFFORT_SCALE, SimModel, TokenProfile, default_catalog
 from router.sim.fields import FieldError
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "token-economy"
-
 # catalog name -> (study model, divisor applied to reasoning, whether reasoning is kept)
 SOURCES = {
     "sim-small": ("o4-mini-high-long", 1.0, False),
@@ -49,11 +47,13 @@ def test_names_and_dialects() -> None:
         assert 0 < model.ttft_ms <= 40 and model.inter_chunk_ms <= 5
 
 
-def _study_profile(study_model: str, category: str, divisor: float, thinks: bool) -> TokenProfile:
-    with (DATA / "prompts.jsonl").open(encoding="utf-8") as handle:
+def _study_profile(
+    data: Path, study_model: str, category: str, divisor: float, thinks: bool
+) -> TokenProfile:
+    with (data / "prompts.jsonl").open(encoding="utf-8") as handle:
         prompts = [json.loads(line) for line in handle]
     wanted = {p["id"] for p in prompts if p["in_study"] and p["category"] == category}
-    with (DATA / "results_runs.csv").open(encoding="utf-8") as handle:
+    with (data / "results_runs.csv").open(encoding="utf-8") as handle:
         rows = [
             r
             for r in csv.DictReader(handle)
@@ -72,11 +72,13 @@ def _study_profile(study_model: str, category: str, divisor: float, thinks: bool
 
 
 @pytest.mark.parametrize("name", list(SOURCES))
-def test_profiles_come_from_the_token_economy_data(name: str) -> None:
+def test_profiles_come_from_the_token_economy_data(name: str, public_data: Path) -> None:
     study_model, divisor, thinks = SOURCES[name]
     profiles = catalog()[name].profiles
     for ours, theirs in (("knowledge", "knowledge"), ("math", "math"), ("logic", "logic_puzzle")):
-        expected = _study_profile(study_model, theirs, divisor, thinks)
+        expected = _study_profile(
+            public_data / "token-economy", study_model, theirs, divisor, thinks
+        )
         got = profiles.for_category(ours)
         assert abs(got.answer_mean - expected.answer_mean) <= 1, (ours, got, expected)
         assert abs(got.answer_spread - expected.answer_spread) <= 1
