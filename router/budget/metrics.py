@@ -27,6 +27,12 @@ class BudgetMetrics:
             ("team",),
             registry=registry,
         )
+        self.waits = Counter(
+            "tokenwise_budget_waits",
+            "Pauses of requests waiting for other requests' reservations to settle before "
+            "their own could be reserved (budgets.wait_in_flight_seconds).",
+            registry=registry,
+        )
         self.soft_alerts = Counter(
             "tokenwise_budget_soft_alerts",
             "Soft budget thresholds crossed (once per budget window per process), by team.",

@@ -280,7 +280,7 @@ class BudgetService:
         }
         self.settler.note(rid, pending)
         try:
-            result = await self._reserve(rid, scopes, est, rules, now)
+            result = await self._reserve_waiting(rid, scopes, est, rules, now)
         except UNAVAILABLE:
             self.metrics.store_errors.labels("reserve").inc()
             if not self.fail_open:
@@ -312,6 +312,27 @@ class BudgetService:
         if rules:
             headers.update(self.minutes.add(rules, est.tokens, now))
         return _admitted(body, headers, notes, hold, level)
+
+    async def _reserve_waiting(
+        self,
+        rid: str,
+        scopes: Sequence[str],
+        est: Estimate,
+        rules: Sequence[RateRule],
+        now: float,
+    ) -> ReserveResult:
+        """Reserve; a refusal that only other requests' reservations cause (the minimal answer
+        fits what is settled) waits for them to settle, up to `budgets.wait_in_flight_seconds`,
+        so that a burst is served as far as the budget goes instead of refused on estimates."""
+        result = await self._reserve(rid, scopes, est, rules, now)
+        deadline = time.monotonic() + self.config.wait_in_flight_seconds
+        pause = 0.02
+        while not result.ok and held_back(result.refusal) and time.monotonic() < deadline:
+            self.metrics.waits.inc()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
+            result = await self._reserve(rid, scopes, est, rules, time.time())
+        return result
 
     async def _reserve(
         self,
@@ -370,6 +391,15 @@ class BudgetService:
         self.metrics.refused(principal.team, "budget")
         self.cache.forget(refusal.scope)
         return budget_error(refusal, (budgets or {}).get(refusal.scope), now)
+
+
+def held_back(refusal: BudgetRefusal | RateRefusal | None) -> bool:
+    """Whether a refusal is owed to reservations still in flight rather than to spend."""
+    return (
+        isinstance(refusal, BudgetRefusal)
+        and refusal.in_flight > 0
+        and refusal.settled + refusal.requested <= refusal.limit
+    )
 
 
 def _admitted(

@@ -144,6 +144,9 @@ class Budgets(Strict):
     expire_every_seconds: float = Field(5.0, gt=0)
     store_timeout_seconds: float = Field(5.0, gt=0)
     store_concurrency: int = Field(64, ge=1, description="budget calls to the store at once")
+    wait_in_flight_seconds: float = Field(
+        5.0, ge=0, description="wait for in-flight reservations before a budget refusal"
+    )
     refresh_seconds: float = Field(2.0, gt=0, description="budget records and soft views")
     expected_output_tokens: OutputTokens = OutputTokens(plain=1024, reasoning=4096)
     minimal_output_tokens: OutputTokens = OutputTokens(plain=16, reasoning=256)
