@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model
-from router.api.chat import route_headers
+from router.api.chat import check_allowed, end_user, route_headers
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
 from router.services import services_of
@@ -43,18 +43,30 @@ async def embeddings(request: Request) -> Response:
             code="model_not_found",
         )
     target = route.target
-    exchange = Exchange(
-        services,
-        principal,
-        route,
-        request.scope.get("tokenwise.request_id", ""),
-        ENDPOINT,
-        input_as_messages(body["input"]),
-        started,
-    )
+    check_allowed(principal, route)
+    request_id = request.scope.get("tokenwise.request_id", "")
+    texts = input_as_messages(body["input"])
+    user = end_user(body)
+    headers = route_headers(route)
+    hold = None
+    if services.budget is not None:  # reserve the input's cost, or refuse before the call
+        admission = await services.budget.admit(
+            principal,
+            target.model,
+            request_id,
+            body,
+            texts,
+            requested=model,
+            user=user,
+            output=False,
+        )
+        hold = admission.hold
+        headers.update(admission.headers)
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, texts, started)
+    exchange.user = user
+    exchange.hold = hold
     upstream_body: dict[str, Any] = dict(body)
     upstream_body["model"] = target.model.upstream_id
-    headers = route_headers(route)
     try:
         resp = await services.upstream.send(
             "POST", target.url("/embeddings"), orjson.dumps(upstream_body), target.headers

@@ -207,6 +207,7 @@ class BudgetService:
         body: Mapping[str, Any],
         messages: Sequence[Mapping[str, Any]],
         allowance: int | None,
+        output: bool = True,
     ) -> tuple[Estimate, OutputAsk]:
         """The estimate of a request (`allowance`: output tokens to expect, from the router)."""
         counted = self.counter.count_messages(messages, model.upstream_id).tokens
@@ -214,6 +215,8 @@ class BudgetService:
         if tools:
             counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
         prompt = margin_tokens(counted, self.config.prompt_margin)
+        if not output:  # embeddings: the input is the whole cost
+            return estimate(model.price, prompt, 0, 0), OutputAsk(None, None)
         ask = output_ask(body)
         reasoning = bool(model.efforts)
         fallback = self.config.expected_output_tokens
@@ -241,9 +244,12 @@ class BudgetService:
         user: str | None = None,
         allowance: int | None = None,
         default_effort: str | None = None,
+        output: bool = True,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
-        `default_effort`: the effort the router sends when the client names none)."""
+        `default_effort`: the effort the router sends when the client names none; `output`:
+        False for a request that generates no tokens, such as embeddings, whose body is never
+        given an output limit)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -260,7 +266,7 @@ class BudgetService:
             budgets = self.cache.last_known(scopes)  # None: unknown, treated as budgeted
         if budgets == {} and not rules:
             return _admitted(body, headers, notes, None, level)
-        est, ask = self.measure(model, body, messages, allowance)
+        est, ask = self.measure(model, body, messages, allowance, output)
         now = time.time()
         rid = f"{request_id or 'req'}.{secrets.token_hex(4)}"
         pending: dict[str, Any] = {
@@ -301,12 +307,12 @@ class BudgetService:
         hold = Hold(rid, result.reserved, now + self.lease, self.settler, pending)
         field = limit_field(ask, bool(model.efforts))
         hard = budgets is None or any(b.hard for b in budgets.values())
-        if result.reserved < est.amount:
+        if output and result.reserved < est.amount:
             tokens = est.covered(result.reserved)
             body = with_output_limit(body, field, tokens)
             notes.append(f"clamped {field}={tokens}")
             self.metrics.clamped.labels(principal.team).inc()
-        elif hard and budgets != {} and self.config.cap_output and ask.tokens is None:
+        elif output and hard and budgets != {} and self.config.cap_output and ask.tokens is None:
             body = with_output_limit(body, field, est.output_tokens)
             notes.append(f"capped {field}={est.output_tokens}")
         if rules:

@@ -371,3 +371,42 @@ def test_an_unreachable_store_fails_closed_by_default_or_open_and_reconciles(
             time.sleep(0.1)
         assert view.in_flight == 0
         assert view.settled == counted(records)  # the outage's spend was reconciled
+
+
+def test_embeddings_reserve_settle_and_are_refused_past_the_budget(
+    research_budget: ServerThread,
+) -> None:
+    proxy = research_budget
+    text = "A long paragraph about the rivers of Europe and the towns along them. " * 60
+    served = 0
+    with client(proxy, "research") as sdk:
+        for _ in range(200):
+            try:
+                raw = sdk.embeddings.with_raw_response.create(model="sim-small", input=[text])
+            except openai.RateLimitError as exc:
+                error = exc.body
+                assert isinstance(error, dict) and error["code"] == "budget_exceeded"
+                assert error["budget"]["scope"] == "team:research"
+                break
+            served += 1
+            assert raw.parse().data and "x-tokenwise-budget" not in raw.headers
+        else:
+            pytest.fail("embeddings never ran into the budget")
+    records = ledger(proxy, "research", served)
+    assert len(records) == served and {r.endpoint for r in records} == {"embeddings"}
+    assert sum((r.cost_total for r in records), D(0)) <= D("0.0005")
+    view = on_loop(proxy, store_of(proxy).spend("team:research", time.time()))
+    assert view.in_flight == 0 and view.settled == counted(records)
+
+
+def test_a_key_confined_to_its_models_cannot_embed_with_another(
+    research_budget: ServerThread,
+) -> None:
+    with (
+        client(research_budget, "narrow") as sdk,
+        pytest.raises(openai.PermissionDeniedError) as caught,
+    ):
+        sdk.embeddings.create(model="sim-mini-reasoner", input="hello")
+    error = caught.value.body
+    assert isinstance(error, dict) and error["code"] == "model_not_allowed"
+    assert "sim-small" in error["message"]
