@@ -6,7 +6,7 @@ upstream URLs and the headers that carry the provider's key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,10 @@ class Services:
         *,
         policy_override: str | None = None,
         max_effort: str | None = None,
+        allowed: Collection[str] | None = None,
     ) -> Route:
-        """An explicit catalog model goes where it says; a virtual model is decided by policy."""
+        """An explicit catalog model goes where it says; a virtual model is decided by policy,
+        among the `allowed` models when the caller's key has an allow-list."""
         target = self.targets.get(requested)
         if target is not None:
             return Route(target, requested, "explicit")
@@ -95,6 +97,7 @@ class Services:
                 team,
                 policy_override=policy_override,
                 max_effort=max_effort,
+                allowed=allowed,
             )
             self.metrics.decision(
                 decision.policy, decision.category, decision.tier, decision.model, decision.effort

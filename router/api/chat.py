@@ -129,6 +129,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         principal.team,
         policy_override=pressure.policy_override,
         max_effort=pressure.effort_cap,
+        allowed=principal.models if not principal.allows(model) else None,
     )
     target = route.target
     check_allowed(principal, route)

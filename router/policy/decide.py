@@ -14,7 +14,7 @@ classifier's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -77,7 +77,11 @@ def decide(
     forced_tier: Tier | None = None,
     pin: Pin | None = None,
     max_effort: str | None = None,
+    allowed: Collection[str] | None = None,
 ) -> Decision:
+    """The cheapest candidate at the tier's quality floor (`allowed`: the only models the
+    caller may use, when its key has an allow-list; a policy with none of them decides as if
+    unrestricted, and the caller's permission check refuses)."""
     tier: Tier = forced_tier or c.tier
     category = c.category
     if (
@@ -85,6 +89,7 @@ def decide(
         and forced_tier is None
         and TIERS.index(tier) <= TIERS.index(pin.tier)
         and pin.model in models
+        and (allowed is None or pin.model in allowed)
     ):
         tokens = priors.expected(pin.model, category, pin.effort)
         return Decision(
@@ -100,6 +105,8 @@ def decide(
         )
     floor = policy.floors[tier]
     listed = policy.candidates(tier, category)
+    if allowed is not None:
+        listed = tuple(x for x in listed if x.model in allowed) or listed
     eligible = [x for x in listed if x.quality >= floor]
     capped = [
         x

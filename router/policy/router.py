@@ -8,7 +8,7 @@ force a tier (`tier=hard`) or a policy (`policy=economy`); anything else in it i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,7 @@ class Router:
         *,
         policy_override: str | None = None,
         max_effort: str | None = None,
+        allowed: Collection[str] | None = None,
     ) -> tuple[Decision, Classification]:
         """Decide for a virtual model; a soft budget may swap the policy and cap the effort."""
         policy = self.by_virtual[requested]
@@ -115,6 +116,7 @@ class Router:
             forced_tier=forced_tier,
             pin=pin,
             max_effort=max_effort,
+            allowed=allowed,
         )
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())

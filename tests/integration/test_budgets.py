@@ -410,3 +410,26 @@ def test_a_key_confined_to_its_models_cannot_embed_with_another(
     error = caught.value.body
     assert isinstance(error, dict) and error["code"] == "model_not_allowed"
     assert "sim-small" in error["message"]
+
+
+def test_auto_chooses_among_the_models_a_key_may_use(research_budget: ServerThread) -> None:
+    math = [{"role": "user", "content": "Prove that the square root of 2 is irrational."}]
+    moderate = {"x-tokenwise-route": "tier=moderate"}
+    with client(research_budget, "ops") as sdk:  # no allow-list: the policy's own choice
+        free = sdk.chat.completions.with_raw_response.create(
+            model="auto", messages=math, extra_headers=moderate
+        )
+    assert free.headers["x-tokenwise-model"] != "sim-small"
+    with client(research_budget, "narrow") as sdk:  # allowed: sim-small only
+        narrow = sdk.chat.completions.with_raw_response.create(
+            model="auto", messages=math, extra_headers=moderate
+        )
+        assert narrow.headers["x-tokenwise-model"] == "sim-small"
+        assert narrow.parse().choices[0].message.content
+        with pytest.raises(openai.PermissionDeniedError) as denied:  # no hard candidate is
+            sdk.chat.completions.create(  # allowed: refused, naming the key's models
+                model="auto", messages=math, extra_headers={"x-tokenwise-route": "tier=hard"}
+            )
+    error = denied.value.body
+    assert isinstance(error, dict) and error["code"] == "model_not_allowed"
+    assert "sim-small" in error["message"]
