@@ -6,7 +6,8 @@ with a standalone `tokenwise sim` as the upstream.
 - false refusal: every refusal is explained by settled + in flight + the request's minimum, a
   team with nothing in flight below 90% of its budget is never refused, and after many requests
   with random client disconnects and upstream faults nothing stays reserved (2,000 requests
-  here instead of the issue's 10,000, to keep the test under a minute on two shared cores);
+  by default, to keep the test short on two shared cores; OVERSPEND_REQUESTS=10000 runs the
+  issue's figure);
 - restart: a proxy killed with requests in flight; after its restart the counters and the
   ledger agree and nothing stays reserved beyond the (short) lease.
 
@@ -267,7 +268,8 @@ async def test_no_false_refusal_and_nothing_stays_reserved(
     tmp_path: Path, upstream: Server, redis_url: str, http: aiohttp.ClientSession
 ) -> None:
     store = await open_store(redis_url, 8)
-    budget = D("0.1")  # about 1,300 requests of this size: runs out before the end
+    total = int(os.environ.get("OVERSPEND_REQUESTS", "2000"))  # 10000: the figure
+    budget = D("0.1") * total / 2000  # about 65% of the requests: runs out before the end
     config = write_config(
         tmp_path / "a",
         upstream,
@@ -310,7 +312,8 @@ async def test_no_false_refusal_and_nothing_stays_reserved(
                 "team:research", budget + small, window="day"
             )
         )
-        total, refusals, statuses = 2000, [], {}
+        refusals: list[dict[str, Any]] = []
+        statuses: dict[int, int] = {}
         semaphore = asyncio.Semaphore(64)
 
         async def one(i: int) -> None:
