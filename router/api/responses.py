@@ -1,0 +1,346 @@
+"""POST /v1/responses: the Responses API, routed, budgeted and metered like chat.
+
+The request is read into its chat-completions view (router.responses.request) first: that view
+is what the router classifies, what the budget reserves for and what the provider adapter plans
+the effort from (`reasoning.effort` is the client's intent, rounded per model as on chat). Then:
+
+* the model serves Responses natively (`apis` lists `responses`): the client's body goes
+  upstream unchanged but for the model id, the effort actually sent and a budget's output cap
+  (`max_output_tokens`); unknown fields, reasoning items and `encrypted_content` pass untouched,
+  and the answer comes back byte for byte (streams event by event);
+* the model speaks only chat: the strict translation goes through the adapter as a chat request,
+  and the answer is translated back (a `response` object, or Responses stream events); what
+  cannot be translated is a 400 naming the item.
+
+`previous_response_id` goes back to the model that made that response (router.responses.memory);
+on a chat-only model the proxy continues the conversation itself when `responses.conversations`
+is on, and refuses clearly otherwise. The ledger endpoint is `responses`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any, cast
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.api.body import read_json_object, require_model, stream_flag
+from router.api.chat import (
+    check_allowed,
+    count_params,
+    end_user,
+    reasoning_intent,
+    route_headers,
+    routed_effort,
+)
+from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
+from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
+from router.budget.service import NO_PRESSURE
+from router.errors import InvalidRequest, ProxyError, UpstreamProtocolError
+from router.exchange import Exchange
+from router.providers.base import ParamReport
+from router.providers.registry import adapter_for
+from router.reasoning.intent import normalize_reasoning
+from router.responses.events import ResponseEvents
+from router.responses.memory import Pin, recall, remember
+from router.responses.meter import add_response
+from router.responses.reply import to_response
+from router.responses.request import ChatView, output_as_message, to_chat
+from router.services import Route, Services, services_of
+from router.upstream.client import UpstreamResponse
+from router.upstream.failure import check_json_body, status_error
+
+ENDPOINT = "responses"
+log = logging.getLogger("tokenwise")
+
+
+def new_response_id() -> str:
+    return "resp_" + secrets.token_hex(24)
+
+
+def native_body(
+    body: Mapping[str, Any], chat: Mapping[str, Any], report: ParamReport, model: Any
+) -> dict[str, Any]:
+    """The client's own body for a Responses upstream: the model id, the effort the adapter
+    chose (reasoning dropped for a model that does not reason) and a budget's output cap."""
+    out = dict(body)
+    out["model"] = model.upstream_id
+    reasoning = body.get("reasoning")
+    if report.effort is not None:
+        out["reasoning"] = {
+            **(reasoning if isinstance(reasoning, Mapping) else {}),
+            "effort": report.effort.sent,
+        }
+    elif model.reasoning is None and isinstance(reasoning, Mapping) and "effort" in reasoning:
+        rest = {k: v for k, v in reasoning.items() if k != "effort"}
+        if rest:
+            out["reasoning"] = rest
+        else:
+            del out["reasoning"]
+    limit = chat.get("max_completion_tokens") or chat.get("max_tokens")
+    if limit is not None:
+        out["max_output_tokens"] = limit
+    return out
+
+
+async def create_response(request: Request) -> Response | EventStreamResponse:
+    started = time.perf_counter()
+    services = services_of(request)
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    body = await read_json_object(request, services.body_limit)
+    model = require_model(body)
+    stream = stream_flag(body)
+    if body.get("input") is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
+        )
+    loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
+    asked = normalize_reasoning(loose.body)
+    previous = body.get("previous_response_id")
+    pin = None
+    if previous is not None:
+        if not isinstance(previous, str):
+            raise InvalidRequest(
+                "'previous_response_id' must be a string.", param="previous_response_id"
+            )
+        pin = await recall(services.store, previous)
+        if pin is not None and pin.team != principal.team:
+            pin = None
+    budget = services.budget
+    pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
+    request.state.policy_override = pressure.policy_override
+    route = _route(services, model, pin, loose.body, request, principal.team, pressure)
+    target = route.target
+    check_allowed(principal, route)
+    native = "responses" in target.model.apis
+    view = loose if native else _translated(services, body, pin, previous, target.name)
+    request_id = request.scope.get("tokenwise.request_id", "")
+    user = end_user(body)
+    chat = view.body
+    admission = None
+    if budget is not None:
+        admission = await budget.admit(
+            principal,
+            target.model,
+            request_id,
+            chat,
+            chat["messages"],
+            pressure=pressure,
+            requested=model,
+            user=user,
+            default_effort=routed_effort(route, chat),
+        )
+        chat = admission.body
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, chat["messages"], started)
+    exchange.user = user
+    exchange.policy_override = pressure.policy_override
+    headers = route_headers(route)
+    if admission is not None:
+        exchange.hold = admission.hold
+        exchange.effort = admission.effort or exchange.effort
+        headers.update(admission.headers)
+    adapter = adapter_for(target.model.provider.dialect)
+    try:
+        intent = reasoning_intent(chat, route, asked if chat is loose.body else None)
+        strict = target.model.provider.strict and not native
+        call = adapter.build(chat, target.model, intent, strict)
+    except ProxyError:
+        await exchange.close("client_error", upstream_answered=False)
+        raise
+    if native:
+        path, upstream_body = "/responses", native_body(body, chat, call.report, target.model)
+        exchange.usage_convention = "openai_responses"
+        effort = call.report.effort_header()
+        if effort is not None:
+            headers["x-tokenwise-effort"] = effort
+    else:
+        path, upstream_body = call.path, call.body
+        headers.update(call.report.headers())
+    count_params(services.metrics, call.report)
+    if call.report.effort is not None:
+        exchange.effort = call.report.effort.sent
+    keep = _Keeper(services, principal.team, target.name, body, view, pin, native)
+    try:
+        resp = await services.upstream.send(
+            "POST", target.url(path), orjson.dumps(upstream_body), call.headers
+        )
+        if stream:
+            if native:
+                hooks: NativeEvents | TranslatedEvents = NativeEvents(exchange)
+            else:
+                translator = adapter.stream(target.model, True, created=int(time.time()))
+                state = ResponseEvents(
+                    body, keep.response_id, summary=view.summary, created=int(time.time())
+                )
+                hooks = TranslatedEvents(exchange, translator, state)
+            return await _stream(exchange, resp, headers, hooks, keep)
+        raw, parsed = await _answer(resp, target.provider)
+        if native:
+            add_response(exchange.tally, parsed)
+            out = raw
+        else:
+            reply = adapter.parse_response(parsed, target.model, True, created=int(time.time()))
+            exchange.tally.add_response(reply)
+            answer = to_response(
+                reply, body, keep.response_id, summary=view.summary, created=int(time.time())
+            )
+            if answer["usage"] is None:
+                answer["usage"] = estimated_usage(exchange)
+            parsed, out = answer, b""
+        bill = await exchange.close("ok")
+        if bill is not None:
+            headers.update(bill.headers())
+        await keep(parsed)
+        return Response(out or orjson.dumps(parsed), media_type="application/json", headers=headers)
+    except ProxyError as exc:
+        outcome = "timeout" if exc.status == 504 else "upstream_error"
+        services.metrics.upstream_error(target.provider, outcome)
+        await exchange.close(outcome, upstream_answered=False)
+        exc.headers.update(headers)
+        raise
+    except BaseException:
+        await exchange.close("cancelled", upstream_answered=False)
+        raise
+
+
+def _route(
+    services: Services,
+    model: str,
+    pin: Pin | None,
+    chat: dict[str, Any],
+    request: Request,
+    team: str,
+    pressure: Any,
+) -> Route:
+    """A continued conversation stays on the model that made its previous response."""
+    if pin is not None and pin.target in services.targets:
+        return Route(services.targets[pin.target], model, "previous_response_id")
+    return services.route(
+        model,
+        chat,
+        request.headers,
+        team,
+        policy_override=pressure.policy_override,
+        max_effort=pressure.effort_cap,
+    )
+
+
+def _translated(
+    services: Services, body: Mapping[str, Any], pin: Pin | None, previous: Any, model: str
+) -> ChatView:
+    """The strict chat translation; a conversation the proxy kept is put before the input."""
+    if previous is None:
+        return to_chat(body)
+    if pin is None or pin.messages is None:
+        kept = services.settings.config.responses.conversations
+        why = (
+            "this proxy has no such response (unknown, made for another key's team, or older "
+            "than responses.ttl_seconds)"
+            if kept
+            else "the proxy keeps no conversations (set responses.conversations: true)"
+        )
+        raise InvalidRequest(
+            f"previous_response_id '{previous}' cannot be continued: the model '{model}' speaks "
+            f"only chat completions, and {why}. Send the whole conversation as input instead.",
+            param="previous_response_id",
+            code="previous_response_not_found",
+        )
+    return to_chat(body, history=pin.messages)
+
+
+class _Keeper:
+    """Notes a finished response's id (and, translated, its conversation) in the store."""
+
+    def __init__(
+        self,
+        services: Services,
+        team: str,
+        target: str,
+        body: Mapping[str, Any],
+        view: ChatView,
+        pin: Pin | None,
+        native: bool,
+    ) -> None:
+        self.services = services
+        self.team = team
+        self.target = target
+        self.stored = body.get("store") is not False
+        self.view = view
+        self.history = (pin.messages if pin is not None else None) or []
+        self.native = native
+        self.response_id = new_response_id()
+        self.done = False
+
+    async def __call__(self, response: Mapping[str, Any] | None) -> None:
+        if self.done or response is None or not self.stored:
+            return
+        self.done = True
+        config = self.services.settings.config.responses
+        response_id = response.get("id")
+        if not isinstance(response_id, str):
+            return
+        pin = Pin(self.target, self.team)
+        if not self.native:
+            if not config.conversations:
+                return
+            turn = output_as_message(list(response.get("output") or []))
+            messages = [*self.history, *self.view.turn, turn]
+            pin = Pin(self.target, self.team, messages, dict(response))
+        try:
+            await remember(self.services.store, response_id, pin, config.ttl_seconds)
+        except Exception as exc:  # a store outage loses the pin, never the answer
+            log.warning("could not keep response %s in the store: %s", response_id, exc)
+
+
+async def _answer(resp: UpstreamResponse, provider: str) -> tuple[bytes, dict[str, Any]]:
+    async with resp:
+        data = await resp.read()
+    if resp.status >= 400:
+        raise status_error(resp.status, data, resp.headers, provider)
+    parsed = check_json_body(data, provider)
+    if isinstance(parsed, ProxyError):
+        raise parsed
+    return data, parsed
+
+
+async def _stream(
+    exchange: Exchange,
+    resp: UpstreamResponse,
+    headers: dict[str, str],
+    hooks: NativeEvents | TranslatedEvents,
+    keep: _Keeper,
+) -> EventStreamResponse:
+    provider = exchange.route.target.provider
+    if resp.status >= 400 or "event-stream" not in resp.content_type:
+        await _answer(resp, provider)
+        raise UpstreamProtocolError(
+            f"The upstream provider '{provider}' answered a streaming request with a "
+            "JSON body instead of an event stream."
+        )
+    end = StreamEnd()
+    relay = cast(
+        AsyncGenerator[bytes, None],
+        relay_events(resp, end, time.perf_counter, hooks, end_with_done=False),
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for data in relay:
+                if hooks.response is not None:
+                    await keep(hooks.response)  # before the client can ask for it
+                yield data
+        finally:
+            await relay.aclose()  # closes the upstream response at once
+
+    async def finished() -> None:
+        exchange.first_chunk_at = end.first_chunk_at
+        if end.outcome not in ("ok", "cancelled"):
+            exchange.services.metrics.upstream_error(provider, end.outcome)
+        await exchange.close(end.outcome)
+
+    return EventStreamResponse(body(), headers=headers, on_close=finished)
