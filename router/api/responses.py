@@ -19,10 +19,8 @@ is on, and refuses clearly otherwise. The ledger endpoint is `responses`.
 
 from __future__ import annotations
 
-import logging
-import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
 import orjson
@@ -38,54 +36,25 @@ from router.api.chat import (
     route_headers,
     routed_effort,
 )
+from router.api.response_keeper import Keeper, translated_view
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
 from router.errors import InvalidRequest, ProxyError, UpstreamProtocolError
 from router.exchange import Exchange
-from router.providers.base import ParamReport
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
 from router.responses.events import ResponseEvents
-from router.responses.memory import Pin, recall, remember
+from router.responses.memory import Pin, recall
 from router.responses.meter import add_response
+from router.responses.native import native_body
 from router.responses.reply import to_response
-from router.responses.request import ChatView, output_as_message, to_chat
+from router.responses.request import to_chat
 from router.services import Route, Services, services_of
 from router.upstream.client import UpstreamResponse
 from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "responses"
-log = logging.getLogger("tokenwise")
-
-
-def new_response_id() -> str:
-    return "resp_" + secrets.token_hex(24)
-
-
-def native_body(
-    body: Mapping[str, Any], chat: Mapping[str, Any], report: ParamReport, model: Any
-) -> dict[str, Any]:
-    """The client's own body for a Responses upstream: the model id, the effort the adapter
-    chose (reasoning dropped for a model that does not reason) and a budget's output cap."""
-    out = dict(body)
-    out["model"] = model.upstream_id
-    reasoning = body.get("reasoning")
-    if report.effort is not None:
-        out["reasoning"] = {
-            **(reasoning if isinstance(reasoning, Mapping) else {}),
-            "effort": report.effort.sent,
-        }
-    elif model.reasoning is None and isinstance(reasoning, Mapping) and "effort" in reasoning:
-        rest = {k: v for k, v in reasoning.items() if k != "effort"}
-        if rest:
-            out["reasoning"] = rest
-        else:
-            del out["reasoning"]
-    limit = chat.get("max_completion_tokens") or chat.get("max_tokens")
-    if limit is not None:
-        out["max_output_tokens"] = limit
-    return out
 
 
 async def create_response(request: Request) -> Response | EventStreamResponse:
@@ -118,7 +87,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     target = route.target
     check_allowed(principal, route)
     native = "responses" in target.model.apis
-    view = loose if native else _translated(services, body, pin, previous, target.name)
+    view = loose if native else translated_view(services, body, pin, previous, target.name)
     request_id = request.scope.get("tokenwise.request_id", "")
     user = end_user(body)
     chat = view.body
@@ -164,7 +133,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
-    keep = _Keeper(services, principal.team, target.name, body, view, pin, native)
+    keep = Keeper(services, principal.team, target.name, body, view, pin, native)
     try:
         resp = await services.upstream.send(
             "POST", target.url(path), orjson.dumps(upstream_body), call.headers
@@ -230,73 +199,6 @@ def _route(
     )
 
 
-def _translated(
-    services: Services, body: Mapping[str, Any], pin: Pin | None, previous: Any, model: str
-) -> ChatView:
-    """The strict chat translation; a conversation the proxy kept is put before the input."""
-    if previous is None:
-        return to_chat(body)
-    if pin is None or pin.messages is None:
-        kept = services.settings.config.responses.conversations
-        why = (
-            "this proxy has no such response (unknown, made for another key's team, or older "
-            "than responses.ttl_seconds)"
-            if kept
-            else "the proxy keeps no conversations (set responses.conversations: true)"
-        )
-        raise InvalidRequest(
-            f"previous_response_id '{previous}' cannot be continued: the model '{model}' speaks "
-            f"only chat completions, and {why}. Send the whole conversation as input instead.",
-            param="previous_response_id",
-            code="previous_response_not_found",
-        )
-    return to_chat(body, history=pin.messages)
-
-
-class _Keeper:
-    """Notes a finished response's id (and, translated, its conversation) in the store."""
-
-    def __init__(
-        self,
-        services: Services,
-        team: str,
-        target: str,
-        body: Mapping[str, Any],
-        view: ChatView,
-        pin: Pin | None,
-        native: bool,
-    ) -> None:
-        self.services = services
-        self.team = team
-        self.target = target
-        self.stored = body.get("store") is not False
-        self.view = view
-        self.history = (pin.messages if pin is not None else None) or []
-        self.native = native
-        self.response_id = new_response_id()
-        self.done = False
-
-    async def __call__(self, response: Mapping[str, Any] | None) -> None:
-        if self.done or response is None or not self.stored:
-            return
-        self.done = True
-        config = self.services.settings.config.responses
-        response_id = response.get("id")
-        if not isinstance(response_id, str):
-            return
-        pin = Pin(self.target, self.team)
-        if not self.native:
-            if not config.conversations:
-                return
-            turn = output_as_message(list(response.get("output") or []))
-            messages = [*self.history, *self.view.turn, turn]
-            pin = Pin(self.target, self.team, messages, dict(response))
-        try:
-            await remember(self.services.store, response_id, pin, config.ttl_seconds)
-        except Exception as exc:  # a store outage loses the pin, never the answer
-            log.warning("could not keep response %s in the store: %s", response_id, exc)
-
-
 async def _answer(resp: UpstreamResponse, provider: str) -> tuple[bytes, dict[str, Any]]:
     async with resp:
         data = await resp.read()
@@ -313,7 +215,7 @@ async def _stream(
     resp: UpstreamResponse,
     headers: dict[str, str],
     hooks: NativeEvents | TranslatedEvents,
-    keep: _Keeper,
+    keep: Keeper,
 ) -> EventStreamResponse:
     provider = exchange.route.target.provider
     if resp.status >= 400 or "event-stream" not in resp.content_type:

@@ -296,28 +296,3 @@ def _text(value: Any, out: dict[str, Any]) -> None:
     raise InvalidRequest(
         "text.format.type must be 'text', 'json_object' or 'json_schema'.", param="text.format"
     )
-
-
-def assistant_turn(message: Mapping[str, Any]) -> dict[str, Any]:
-    """A chat answer as the assistant message a later turn sends back (no reasoning)."""
-    out: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
-    if message.get("tool_calls"):
-        out["tool_calls"] = message["tool_calls"]
-    return out
-
-
-def output_as_message(output: list[Any]) -> dict[str, Any]:
-    """A response's output items as the assistant message a later chat turn sends back."""
-    texts: list[str] = []
-    calls: list[dict[str, Any]] = []
-    for item in output:
-        if not isinstance(item, Mapping):
-            continue
-        if item.get("type") == "message":
-            for part in item.get("content") or []:
-                if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-        elif item.get("type") == "function_call":
-            function = {"name": item.get("name"), "arguments": item.get("arguments") or ""}
-            calls.append({"id": item.get("call_id"), "type": "function", "function": function})
-    return assistant_turn({"content": "".join(texts) or None, "tool_calls": calls})

@@ -22,8 +22,9 @@ import orjson
 
 from router.errors import InvalidRequest, NotFound
 from router.responses.events import ResponseEvents, encode
+from router.responses.history import assistant_turn
 from router.responses.reply import reasoning_item, to_response
-from router.responses.request import assistant_turn, to_chat
+from router.responses.request import to_chat
 from router.sim.catalog import SimModel
 from router.sim.generate import complete
 from router.sim.render import completion_body, stream_chunks
