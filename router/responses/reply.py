@@ -119,6 +119,7 @@ def response_object(
     incomplete = INCOMPLETE.get(finish_reason or "") if status != "in_progress" else None
     if incomplete is not None:
         status = "incomplete"
+        output = [{**i, "status": "incomplete"} if i["type"] == "message" else i for i in output]
     body: dict[str, Any] = {
         "id": response_id,
         "object": "response",

@@ -274,6 +274,7 @@ def test_previous_response_id_native_and_kept(
 
     (a1, b1), (a2, b2) = both(native, translated, run)
     assert b1.previous_response_id == a1.id
+    assert b2.previous_response_id == a2.id
     assert b1.output_text == b2.output_text  # the same conversation reached the model
 
 
