@@ -26,23 +26,31 @@ def new_response_id() -> str:
     return "resp_" + secrets.token_hex(24)
 
 
-def translated_view(
-    services: Services, body: Mapping[str, Any], pin: Pin | None, previous: Any, model: str
-) -> ChatView:
+def unknown_previous(previous: str, conversations: bool) -> InvalidRequest:
+    hint = (
+        ""
+        if conversations
+        else ", or it was made by a model that speaks only chat completions while "
+        "responses.conversations is off (set it to true to keep such conversations)"
+    )
+    return InvalidRequest(
+        f"previous_response_id '{previous}' cannot be continued: it was not made through this "
+        f"proxy for your team, it was deleted or it is older than responses.ttl_seconds{hint}. "
+        "Send the whole conversation as input instead.",
+        param="previous_response_id",
+        code="previous_response_not_found",
+    )
+
+
+def translated_view(body: Mapping[str, Any], pin: Pin | None, model: str) -> ChatView:
     """The strict chat translation; a conversation the proxy kept is put before the input."""
-    if previous is None:
+    if pin is None:
         return to_chat(body)
-    if pin is None or pin.messages is None:
-        kept = services.settings.config.responses.conversations
-        why = (
-            "this proxy has no such response (unknown, made for another key's team, or older "
-            "than responses.ttl_seconds)"
-            if kept
-            else "the proxy keeps no conversations (set responses.conversations: true)"
-        )
+    if pin.messages is None:
         raise InvalidRequest(
-            f"previous_response_id '{previous}' cannot be continued: the model '{model}' speaks "
-            f"only chat completions, and {why}. Send the whole conversation as input instead.",
+            f"previous_response_id '{body.get('previous_response_id')}' was made by "
+            f"'{pin.target}', whose upstream keeps that conversation; '{model}' speaks only chat "
+            "completions and cannot continue it.",
             param="previous_response_id",
             code="previous_response_not_found",
         )

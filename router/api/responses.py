@@ -36,11 +36,11 @@ from router.api.chat import (
     route_headers,
     routed_effort,
 )
-from router.api.response_keeper import Keeper, translated_view
+from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
-from router.errors import InvalidRequest, ProxyError, UpstreamProtocolError
+from router.errors import InvalidRequest, Overloaded, ProxyError, UpstreamProtocolError
 from router.exchange import Exchange
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
@@ -77,9 +77,14 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             raise InvalidRequest(
                 "'previous_response_id' must be a string.", param="previous_response_id"
             )
-        pin = await recall(services.store, previous)
-        if pin is not None and pin.team != principal.team:
-            pin = None
+        try:
+            pin = await recall(services.store, previous)
+        except Exception as exc:
+            raise Overloaded(
+                "The store that keeps response ids is not answering; retry shortly."
+            ) from exc
+        if pin is None or pin.team != principal.team:
+            raise unknown_previous(previous, services.settings.config.responses.conversations)
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     request.state.policy_override = pressure.policy_override
@@ -87,7 +92,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     target = route.target
     check_allowed(principal, route)
     native = "responses" in target.model.apis
-    view = loose if native else translated_view(services, body, pin, previous, target.name)
+    view = loose if native else translated_view(body, pin, target.name)
     request_id = request.scope.get("tokenwise.request_id", "")
     user = end_user(body)
     chat = view.body

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.chat import route_headers
-from router.errors import NotFound
+from router.errors import NotFound, Overloaded
 from router.responses.memory import forget, recall
 from router.services import Route, services_of
 from router.upstream.failure import status_error
@@ -24,7 +24,12 @@ async def stored_response(request: Request) -> Response:
     services = services_of(request)
     principal = services.auth.authenticate(request.headers.get("authorization"))
     response_id = request.path_params["response_id"]
-    pin = await recall(services.store, response_id)
+    try:
+        pin = await recall(services.store, response_id)
+    except Exception as exc:
+        raise Overloaded(
+            "The store that keeps response ids is not answering; retry shortly."
+        ) from exc
     target = services.targets.get(pin.target) if pin is not None else None
     if pin is None or target is None or pin.team != principal.team:
         raise NotFound(

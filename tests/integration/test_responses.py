@@ -364,3 +364,45 @@ def test_legacy_completions(native: ServerThread, translated: ServerThread) -> N
     with sdk(translated) as client, pytest.raises(openai.BadRequestError) as caught:
         client.completions.create(model="sim-small", prompt="Once upon a time")
     assert "has no legacy completions" in caught.value.message
+
+
+def test_unknown_fields_reach_the_upstream(native: ServerThread, translated: ServerThread) -> None:
+    """The simulator obeys `sim` only if it arrives: both paths forwarded the unknown field."""
+
+    def run(client: openai.OpenAI) -> int:
+        response = client.responses.create(
+            model="sim-small", input=QUESTION, extra_body={"sim": {"completion_tokens": 7}}
+        )
+        return response.usage.output_tokens
+
+    assert both(native, translated, run) == (7, 7)
+
+
+def test_a_broken_stream_ends_with_an_error_the_sdk_raises(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    for server in (native, translated):
+        with sdk(server) as client, pytest.raises(openai.APIError) as caught:
+            stream = client.responses.create(
+                model="sim-small",
+                input=QUESTION,
+                stream=True,
+                extra_body={"sim": {"fault": {"disconnect_after_chunks": 3}}},
+            )
+            for _ in stream:
+                pass
+        assert "upstream" in caught.value.message
+
+
+def test_a_virtual_model_is_routed(client: openai.OpenAI) -> None:
+    """The embedded default: `auto` is classified on the translated view and routed."""
+    raw = client.responses.with_raw_response.create(
+        model="auto", input="Prove that there are infinitely many primes."
+    )
+    assert "tier=" in raw.headers["x-tokenwise-route"]
+    assert raw.headers["x-tokenwise-model"] in (
+        "sim-mini-reasoner",
+        "sim-large-reasoner",
+        "sim-small",
+    )
+    assert raw.parse().output_text

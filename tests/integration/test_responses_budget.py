@@ -102,3 +102,24 @@ def test_hard_budget_clamps_then_refuses(
     assert sum((r.cost_total for r in records), D(0)) <= LIMIT
     view = on_loop(budgeted, store_of(budgeted).spend("team:research", time.time()))
     assert view.in_flight == 0 and view.settled == counted(records)
+
+
+def test_a_response_id_belongs_to_its_team(budgeted: ServerThread) -> None:
+    with client(budgeted, "research") as research:
+        made = research.responses.create(model="sim-large-reasoner", input="Hello.")
+        assert research.responses.retrieve(made.id).id == made.id
+    with client(budgeted, "ops") as ops:
+        with pytest.raises(openai.NotFoundError):
+            ops.responses.retrieve(made.id)
+        with pytest.raises(openai.NotFoundError):
+            ops.responses.delete(made.id)
+        with pytest.raises(openai.BadRequestError) as caught:
+            ops.responses.create(
+                model="sim-large-reasoner", input="Hi", previous_response_id=made.id
+            )
+        assert caught.value.body["param"] == "previous_response_id"
+    with client(budgeted, "research") as research:
+        follow = research.responses.create(
+            model="sim-large-reasoner", input="Again.", previous_response_id=made.id
+        )
+        assert follow.previous_response_id == made.id
