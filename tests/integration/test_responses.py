@@ -406,3 +406,32 @@ def test_a_virtual_model_is_routed(client: openai.OpenAI) -> None:
         "sim-small",
     )
     assert raw.parse().output_text
+
+
+@pytest.mark.parametrize("model", ["sim-small", "sim-mini-reasoner"])  # native, translated
+def test_client_leaving_mid_stream_is_metered(proxy: ServerThread, model: str) -> None:
+    """The embedded default: sim-small speaks Responses, sim-mini-reasoner only chat."""
+    body = {
+        "model": model,
+        "input": "Tell a long story about a river.",
+        "stream": True,
+        "sim": {"completion_tokens": 400, "tokens_per_chunk": 2, "inter_chunk_ms": 10},
+    }
+    deltas = 0
+    headers = {"authorization": f"Bearer {DEV_KEY}"}
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream("POST", f"{url(proxy)}/responses", json=body, headers=headers) as resp,
+    ):
+        request_id = resp.headers["x-request-id"]
+        for line in resp.iter_lines():
+            if line.startswith("event: response.output_text.delta"):
+                deltas += 1
+            if deltas == 20:
+                break  # leave: closing the response drops the connection
+    [record] = ledger(proxy, request_id)
+    assert record.endpoint == "responses"
+    assert record.status == "cancelled"
+    assert record.estimated
+    assert 20 <= record.output_tokens < 400  # what the client read, less than the whole answer
+    assert record.cost_total > 0
