@@ -177,7 +177,10 @@ class ResponseEvents:
         arguments = fn.get("arguments")
         if isinstance(arguments, str) and arguments:
             if self.calls[index] != len(self.items) - 1 or self.open != "function_call":
-                return events  # arguments for an earlier call after a later one began: kept below
+                # An earlier call, already done (a chat stream that interleaves its calls): the
+                # final response carries the whole arguments; its item events cannot reopen.
+                self.items[self.calls[index]]["arguments"] += arguments
+                return events
             self.text += arguments
             events.append(
                 self._event("response.function_call_arguments.delta", **self._at(), delta=arguments)

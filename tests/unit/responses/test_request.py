@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from router.errors import InvalidRequest, UnsupportedParameter
+from router.responses.events import ResponseEvents
 from router.responses.history import output_as_message
 from router.responses.request import to_chat
 
@@ -104,3 +105,21 @@ def test_summary_and_effort() -> None:
     assert view.body["reasoning_effort"] == "minimal"
     assert view.summary
     assert not to_chat(body(reasoning={"effort": "low"})).summary
+
+
+def test_interleaved_tool_call_arguments_are_not_lost() -> None:
+    def chunk(call: dict[str, Any]) -> dict[str, Any]:
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+
+    state = ResponseEvents({"model": "m"}, "resp_x", summary=False, created=0)
+    fn = {"name": "f", "arguments": ""}
+    for call in (
+        {"index": 0, "id": "a", "function": fn},
+        {"index": 0, "function": {"arguments": '{"x":'}},
+        {"index": 1, "id": "b", "function": fn},
+        {"index": 0, "function": {"arguments": "1}"}},
+        {"index": 1, "function": {"arguments": "{}"}},
+    ):
+        state.feed(chunk(call))
+    final = state.finish()[-1]["response"]
+    assert [item["arguments"] for item in final["output"]] == ['{"x":1}', "{}"]
