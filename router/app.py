@@ -143,6 +143,11 @@ def create_app(settings: Settings) -> FastAPI:
             stored_responses.stored_response,
             methods=["GET", "DELETE"],
         ),
+        Route(
+            "/v1/responses/{response_id}/input_items",
+            stored_responses.stored_response,
+            methods=["GET"],
+        ),
         Route("/v1/completions", completions.completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings.embeddings, methods=["POST"]),
         Route("/v1/models", models.list_models, methods=["GET"]),

@@ -4,6 +4,7 @@
     POST /v1/chat/completions          JSON or SSE, per the model's dialect, with faults
     POST /v1/responses                 the Responses API, for models whose `apis` list it
     GET, DELETE /v1/responses/{id}     a stored response (router/sim/responses.py)
+    GET  /v1/responses/{id}/input_items  its input items
     POST /v1/completions               legacy text completions, for models that list them
     POST /v1/embeddings                deterministic vectors
     GET  /healthz                      liveness
@@ -167,6 +168,13 @@ def create_sim_app(config: SimConfig) -> Starlette:
             return _json({"id": response_id, "object": "response.deleted", "deleted": True})
         return _json(stored.response)
 
+    async def stored_items(request: Request) -> Response:
+        items = responses.get(request.path_params["response_id"]).items
+        first = items[0]["id"] if items else None
+        last = items[-1]["id"] if items else None
+        page = {"object": "list", "data": items, "first_id": first, "last_id": last}
+        return _json({**page, "has_more": False})
+
     async def legacy(request: Request) -> Response:
         body = await _body(request)
         model = _lookup(models, _model_name(body))
@@ -214,6 +222,7 @@ def create_sim_app(config: SimConfig) -> Starlette:
         Route("/v1/chat/completions", chat, methods=["POST"]),
         Route("/v1/responses", create_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", stored_response, methods=["GET", "DELETE"]),
+        Route("/v1/responses/{response_id}/input_items", stored_items, methods=["GET"]),
         Route("/v1/completions", legacy, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),

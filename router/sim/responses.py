@@ -38,6 +38,22 @@ LEGACY_MAX_TOKENS = 16  # OpenAI's default for /v1/completions
 class Stored:
     response: dict[str, Any]
     messages: list[dict[str, Any]]
+    items: list[Any] = field(default_factory=list)  # the request's input items
+
+
+def input_items(body: Mapping[str, Any], response_id: str) -> list[Any]:
+    """The request's `input` as items, a string as one user message (as OpenAI lists them)."""
+    given = body.get("input")
+    if isinstance(given, str):
+        part = {"type": "input_text", "text": given}
+        given = [{"type": "message", "role": "user", "content": [part]}]
+    items = []
+    for index, item in enumerate(given if isinstance(given, list) else []):
+        if isinstance(item, Mapping):
+            found = {"type": "message", **item}
+            found.setdefault("id", f"msg_{response_id.removeprefix('resp_')}_{index}")
+            items.append(found)
+    return items
 
 
 @dataclass
@@ -105,7 +121,11 @@ def answer(turn: Turn, seed: int, store: ResponseStore) -> dict[str, Any]:
     _encrypt(turn, chat, response)
     if turn.body.get("store") is not False:
         message = chat["choices"][0]["message"]
-        store.items[turn.response_id] = Stored(response, [*turn.history, assistant_turn(message)])
+        store.items[turn.response_id] = Stored(
+            response,
+            [*turn.history, assistant_turn(message)],
+            input_items(turn.body, turn.response_id),
+        )
     return response
 
 
@@ -125,7 +145,9 @@ def events(turn: Turn, seed: int, store: ResponseStore) -> Iterator[bytes]:
             "message"
         ]
         store.items[turn.response_id] = Stored(
-            final[-1]["response"], [*turn.history, assistant_turn(message)]
+            final[-1]["response"],
+            [*turn.history, assistant_turn(message)],
+            input_items(turn.body, turn.response_id),
         )
     for event in final:
         yield encode(event)

@@ -435,3 +435,18 @@ def test_client_leaving_mid_stream_is_metered(proxy: ServerThread, model: str) -
     assert record.estimated
     assert 20 <= record.output_tokens < 400  # what the client read, less than the whole answer
     assert record.cost_total > 0
+
+
+def test_input_items_pass_through_to_a_native_upstream(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    with sdk(native) as client:
+        made = client.responses.create(model="sim-small", input=QUESTION)
+        items = list(client.responses.input_items.list(made.id))
+    assert [item.type for item in items] == ["message"]
+    assert items[0].content[0].text == QUESTION
+    with sdk(translated) as client:
+        kept = client.responses.create(model="sim-small", input=QUESTION)
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.responses.input_items.list(kept.id)
+    assert "speaks only chat completions" in caught.value.message
