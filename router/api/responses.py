@@ -245,6 +245,8 @@ async def _stream(
             await relay.aclose()  # closes the upstream response at once
 
     async def finished() -> None:
+        if hooks.failed and end.outcome == "ok":
+            end.outcome = "upstream_error"
         exchange.first_chunk_at = end.first_chunk_at
         if end.outcome not in ("ok", "cancelled"):
             exchange.services.metrics.upstream_error(provider, end.outcome)

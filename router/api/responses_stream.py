@@ -55,7 +55,7 @@ class NativeEvents:
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
         self.response: dict[str, Any] | None = None  # the final response object
-        self.response_id: str | None = None
+        self.failed = False  # the upstream ended with response.failed or an error event
         self._done = False
 
     @property
@@ -75,12 +75,11 @@ class NativeEvents:
             return event.raw + SEP
         add_event(self.exchange.tally, data)
         response = data.get("response")
-        if isinstance(response, dict) and isinstance(response.get("id"), str):
-            self.response_id = response["id"]
         if data.get("type") not in TERMINAL:
             return event.raw + SEP
         self._done = True
-        if not isinstance(response, dict):
+        self.failed = data.get("type") in ("response.failed", "error")
+        if self.failed or not isinstance(response, dict):
             return event.raw + SEP
         self.response = response
         if not isinstance(response.get("usage"), dict):
@@ -100,6 +99,7 @@ class TranslatedEvents:
         self.translator = translator
         self.state = state
         self.response: dict[str, Any] | None = None
+        self.failed = False  # an upstream error arrives as an error chunk (the relay counts it)
 
     @property
     def done(self) -> bool:
