@@ -42,6 +42,7 @@ from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
 from router.errors import InvalidRequest, Overloaded, ProxyError, UpstreamProtocolError
 from router.exchange import Exchange
+from router.providers.base import Adapter, UpstreamCall
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
 from router.responses.events import ResponseEvents
@@ -49,7 +50,7 @@ from router.responses.memory import Pin, recall
 from router.responses.meter import add_response
 from router.responses.native import native_body
 from router.responses.reply import to_response
-from router.responses.request import to_chat
+from router.responses.request import ChatView, to_chat
 from router.services import Route, Services, services_of
 from router.upstream.client import UpstreamResponse
 from router.upstream.failure import check_json_body, status_error
@@ -70,21 +71,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         )
     loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
     asked = normalize_reasoning(loose.body)
-    previous = body.get("previous_response_id")
-    pin = None
-    if previous is not None:
-        if not isinstance(previous, str):
-            raise InvalidRequest(
-                "'previous_response_id' must be a string.", param="previous_response_id"
-            )
-        try:
-            pin = await recall(services.store, previous)
-        except Exception as exc:
-            raise Overloaded(
-                "The store that keeps response ids is not answering; retry shortly."
-            ) from exc
-        if pin is None or pin.team != principal.team:
-            raise unknown_previous(previous, services.settings.config.responses.conversations)
+    pin = await _previous(services, body, principal.team)
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     request.state.policy_override = pressure.policy_override
@@ -126,15 +113,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     except ProxyError:
         await exchange.close("client_error", upstream_answered=False)
         raise
-    if native:
-        path, upstream_body = "/responses", native_body(body, chat, call.report, target.model)
-        exchange.usage_convention = "openai_responses"
-        effort = call.report.effort_header()
-        if effort is not None:
-            headers["x-tokenwise-effort"] = effort
-    else:
-        path, upstream_body = call.path, call.body
-        headers.update(call.report.headers())
+    path, upstream_body = _upstream(exchange, headers, body, chat, call, native)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
@@ -156,21 +135,13 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         raw, parsed = await _answer(resp, target.provider)
         if native:
             add_response(exchange.tally, parsed)
-            out = raw
         else:
-            reply = adapter.parse_response(parsed, target.model, True, created=int(time.time()))
-            exchange.tally.add_response(reply)
-            answer = to_response(
-                reply, body, keep.response_id, summary=view.summary, created=int(time.time())
-            )
-            if answer["usage"] is None:
-                answer["usage"] = estimated_usage(exchange)
-            parsed, out = answer, b""
+            parsed, raw = _translate(exchange, adapter, parsed, body, keep.response_id, view), b""
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
         await keep(parsed)
-        return Response(out or orjson.dumps(parsed), media_type="application/json", headers=headers)
+        return Response(raw or orjson.dumps(parsed), media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
@@ -180,6 +151,64 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
         raise
+
+
+async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin | None:
+    """What the proxy remembers of `previous_response_id`; a 400 when it is not the caller's."""
+    previous = body.get("previous_response_id")
+    if previous is None:
+        return None
+    if not isinstance(previous, str):
+        raise InvalidRequest(
+            "'previous_response_id' must be a string.", param="previous_response_id"
+        )
+    try:
+        pin = await recall(services.store, previous)
+    except Exception as exc:
+        raise Overloaded(
+            "The store that keeps response ids is not answering; retry shortly."
+        ) from exc
+    if pin is None or pin.team != team:
+        raise unknown_previous(previous, services.settings.config.responses.conversations)
+    return pin
+
+
+def _upstream(
+    exchange: Exchange,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    chat: dict[str, Any],
+    call: UpstreamCall,
+    native: bool,
+) -> tuple[str, dict[str, Any]]:
+    """Path and body for the upstream: the client's own body to a native upstream (only the
+    effort is reported), the adapter's chat request otherwise (with its parameter report)."""
+    if not native:
+        headers.update(call.report.headers())
+        return call.path, call.body
+    exchange.usage_convention = "openai_responses"
+    effort = call.report.effort_header()
+    if effort is not None:
+        headers["x-tokenwise-effort"] = effort
+    return "/responses", native_body(body, chat, call.report, exchange.route.target.model)
+
+
+def _translate(
+    exchange: Exchange,
+    adapter: Adapter,
+    parsed: dict[str, Any],
+    body: dict[str, Any],
+    response_id: str,
+    view: ChatView,
+) -> dict[str, Any]:
+    """A chat answer as the `response` object, tallied (reasoning included) on the way."""
+    model = exchange.route.target.model
+    reply = adapter.parse_response(parsed, model, True, created=int(time.time()))
+    exchange.tally.add_response(reply)
+    answer = to_response(reply, body, response_id, summary=view.summary, created=int(time.time()))
+    if answer["usage"] is None:
+        answer["usage"] = estimated_usage(exchange)
+    return answer
 
 
 def _route(

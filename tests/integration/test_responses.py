@@ -130,10 +130,14 @@ def test_plain_create_is_the_same_on_both_paths(
     assert r1.output_text and r1.output_text == r2.output_text
     assert comparable(r1) == comparable(r2)
     assert r1.usage.input_tokens > 0 and r1.usage.output_tokens > 0
-    for headers in (h1, h2):
+    for server, headers, answer in ((native, h1, r1), (translated, h2, r2)):
         assert headers["x-tokenwise-model"] == "sim-small"
         assert float(headers["x-tokenwise-cost-usd"]) > 0
         assert "reasoning=" in headers["x-tokenwise-cost-detail"]
+        [record] = ledger(server, headers["x-request-id"])
+        assert record.endpoint == "responses" and not record.estimated  # the upstream's usage
+        assert record.output_tokens == answer.usage.output_tokens
+        assert record.input_uncached_tokens == answer.usage.input_tokens
 
 
 def test_stream_true_is_the_same_on_both_paths(
