@@ -454,3 +454,18 @@ def test_input_items_pass_through_to_a_native_upstream(
         with pytest.raises(openai.NotFoundError) as caught:
             client.responses.input_items.list(kept.id)
     assert "speaks only chat completions" in caught.value.message
+
+
+async def test_async_stream_helper(aclient: openai.AsyncOpenAI) -> None:
+    """The async SDK: sim-mini-reasoner is chat-only in the embedded default (translated)."""
+    async with aclient.responses.stream(
+        model="sim-mini-reasoner", input="Is 221 prime?", reasoning={"effort": "medium"}
+    ) as stream:
+        deltas = [
+            event.delta async for event in stream if event.type == "response.output_text.delta"
+        ]
+        final = await stream.get_final_response()
+    assert "".join(deltas) == final.output_text
+    assert [item.type for item in final.output] == ["message"]  # no summary asked, none shown
+    assert final.usage is not None
+    assert final.usage.output_tokens_details.reasoning_tokens > 0  # yet metered
