@@ -20,7 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from router.errors import InvalidRequest, UnsupportedParameter
+from router.errors import InvalidRequest
+from router.responses.options import (
+    Untranslatable,
+    chat_tool_choice,
+    chat_tools,
+    write_text_format,
+)
 
 # Responses fields this module translates (or leaves to the endpoint); any other is forwarded.
 HANDLED: Final = frozenset(
@@ -55,10 +61,6 @@ MESSAGE_ROLES: Final = ("user", "assistant", "system", "developer")
 TEXT_PARTS: Final = ("input_text", "output_text", "text")
 
 
-class Untranslatable(UnsupportedParameter):
-    """An item or field of a Responses request that a chat-completions upstream cannot take."""
-
-
 @dataclass(frozen=True)
 class ChatView:
     """The chat body, and what the answer needs to know about the request."""
@@ -91,14 +93,14 @@ def to_chat(
     out["messages"] = [*_instructions(body.get("instructions")), *(history or []), *turn]
     if body.get("stream") is True:
         out["stream"] = True
-    tools = _tools(body.get("tools"), lenient)
+    tools = chat_tools(body.get("tools"), lenient)
     if tools:
         out["tools"] = tools
     if body.get("tool_choice") is not None:
-        choice = _tool_choice(body["tool_choice"], lenient)
+        choice = chat_tool_choice(body["tool_choice"], lenient)
         if choice is not None:
             out["tool_choice"] = choice
-    _text(body.get("text"), out)
+    write_text_format(body.get("text"), out, lenient)
     reasoning = body.get("reasoning")
     summary = False
     if isinstance(reasoning, Mapping):
@@ -149,7 +151,7 @@ def input_messages(
             raise InvalidRequest(f"{where} must be an object.", param=where)
         kind = item.get("type", "message" if "role" in item else None)
         if kind == "message":
-            messages.append(_message(item, where))
+            messages.append(_message(item, where, lenient))
         elif kind == "function_call":
             calls.add(_function_call(item, where, messages))
         elif kind == "function_call_output":
@@ -175,7 +177,7 @@ def input_messages(
     return messages
 
 
-def _message(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _message(item: Mapping[str, Any], where: str, lenient: bool) -> dict[str, Any]:
     role = item.get("role")
     if role not in MESSAGE_ROLES:
         raise InvalidRequest(
@@ -187,13 +189,14 @@ def _message(item: Mapping[str, Any], where: str) -> dict[str, Any]:
         return {"role": role, "content": content}
     if not isinstance(content, list):
         raise InvalidRequest(f"{where}.content must be a string or an array.", param=where)
-    parts = [_part(part, f"{where}.content[{i}]") for i, part in enumerate(content)]
+    found = (_part(part, f"{where}.content[{i}]", lenient) for i, part in enumerate(content))
+    parts = [part for part in found if part is not None]
     if role != "user" and all(p.get("type") == "text" for p in parts):
         return {"role": role, "content": "".join(p["text"] for p in parts)}
     return {"role": role, "content": parts}
 
 
-def _part(part: Any, where: str) -> dict[str, Any]:
+def _part(part: Any, where: str, lenient: bool) -> dict[str, Any] | None:
     kind = part.get("type") if isinstance(part, Mapping) else None
     if kind in TEXT_PARTS and isinstance(part.get("text"), str):
         return {"type": "text", "text": part["text"]}
@@ -207,6 +210,8 @@ def _part(part: Any, where: str) -> dict[str, Any]:
     if kind == "input_file" and (part.get("file_data") or part.get("file_id")):
         keys = ("file_data", "file_id", "filename")
         return {"type": "file", "file": {k: part[k] for k in keys if part.get(k) is not None}}
+    if lenient:
+        return None
     raise Untranslatable(
         f"{where} has type {kind!r}, which a chat-completions model cannot take here.",
         param=where,
@@ -235,64 +240,3 @@ def _output(value: Any) -> Any:
         texts = [p.get("text") for p in value if isinstance(p, Mapping)]
         return "".join(t for t in texts if isinstance(t, str))
     return value if isinstance(value, str) else "" if value is None else str(value)
-
-
-def _tools(value: Any, lenient: bool) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidRequest("'tools' must be an array.", param="tools")
-    tools = []
-    for index, tool in enumerate(value):
-        where = f"tools[{index}]"
-        kind = tool.get("type") if isinstance(tool, Mapping) else None
-        if kind == "function" and isinstance(tool.get("name"), str):
-            keys = ("name", "description", "parameters", "strict")
-            function = {k: tool[k] for k in keys if tool.get(k) is not None}
-            tools.append({"type": "function", "function": function})
-        elif not lenient:
-            raise Untranslatable(
-                f"{where} is a built-in tool of type {kind!r}; the model this request went to "
-                "speaks only chat completions, which has function tools only. Name a model "
-                "that serves the Responses API, or drop the tool.",
-                param=where,
-            )
-    return tools
-
-
-def _tool_choice(value: Any, lenient: bool) -> Any:
-    if value in ("auto", "none", "required"):
-        return value
-    if isinstance(value, Mapping) and value.get("type") == "function":
-        return {"type": "function", "function": {"name": value.get("name")}}
-    if lenient:
-        return None
-    raise Untranslatable(
-        f"tool_choice {value!r} cannot be sent to a chat-completions model (it takes 'auto', "
-        "'none', 'required' or one function).",
-        param="tool_choice",
-    )
-
-
-def _text(value: Any, out: dict[str, Any]) -> None:
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise InvalidRequest("'text' must be an object.", param="text")
-    if value.get("verbosity") is not None:
-        out["verbosity"] = value["verbosity"]
-    fmt = value.get("format")
-    kind = fmt.get("type") if isinstance(fmt, Mapping) else None
-    if fmt is None or kind == "text":
-        return
-    if kind == "json_object":
-        out["response_format"] = {"type": "json_object"}
-        return
-    if kind == "json_schema" and isinstance(fmt, Mapping):
-        keys = ("name", "schema", "strict", "description")
-        spec = {k: fmt[k] for k in keys if fmt.get(k) is not None}
-        out["response_format"] = {"type": "json_schema", "json_schema": spec}
-        return
-    raise InvalidRequest(
-        "text.format.type must be 'text', 'json_object' or 'json_schema'.", param="text.format"
-    )

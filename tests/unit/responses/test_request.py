@@ -80,6 +80,16 @@ def test_lenient_view_skips_what_it_cannot_translate() -> None:
         lenient=True,
     )
     assert view.body["tools"] == [{"type": "function", "function": {"name": "f"}}]
+    audio = {"type": "input_audio", "input_audio": {"data": "UklGR", "format": "wav"}}
+    spoken = to_chat(
+        body(
+            input=[{"role": "user", "content": [{"type": "input_text", "text": "A"}, audio]}],
+            text={"format": {"type": "grammar"}},
+        ),
+        lenient=True,
+    )
+    assert spoken.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "A"}]}]
+    assert "response_format" not in spoken.body
     assert "tool_choice" not in view.body
     assert view.body["messages"][-1] == {"role": "user", "content": "Q"}
 
