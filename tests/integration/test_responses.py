@@ -469,3 +469,21 @@ async def test_async_stream_helper(aclient: openai.AsyncOpenAI) -> None:
     assert [item.type for item in final.output] == ["message"]  # no summary asked, none shown
     assert final.usage is not None
     assert final.usage.output_tokens_details.reasoning_tokens > 0  # yet metered
+
+
+def test_a_native_answer_is_relayed_byte_for_byte(native: ServerThread, sim: ServerThread) -> None:
+    """What the proxy relays is the simulator's own JSON, as the simulator stored it."""
+    body = {
+        "model": "sim-large-reasoner",
+        "input": QUESTION,
+        "reasoning": {"effort": "low", "summary": "auto"},
+        "include": ["reasoning.encrypted_content"],
+        "vendor_extension": {"kept": True},
+    }
+    headers = {"authorization": f"Bearer {DEV_KEY}"}
+    via_proxy = httpx.post(f"{url(native)}/responses", json=body, headers=headers, timeout=30)
+    assert via_proxy.status_code == 200
+    made = via_proxy.json()
+    direct = httpx.get(f"http://127.0.0.1:{sim.port}/v1/responses/{made['id']}", timeout=30)
+    assert via_proxy.content == direct.content
+    assert made["output"][0]["encrypted_content"]
