@@ -10,8 +10,9 @@ conversations and prompt templates. Reasoning items from earlier turns are left 
 upstream takes no reasoning input); `store` and `previous_response_id` are the endpoint's
 business.
 
-With `lenient=True` what has no chat equivalent is skipped instead of refused. The endpoint uses that
-view only to route and budget a request that goes to a native Responses upstream unchanged.
+With `lenient=True` what has no chat equivalent is skipped instead of refused. The endpoint
+uses that view only to route and budget a request that goes to a native Responses upstream
+unchanged.
 """
 
 from __future__ import annotations
