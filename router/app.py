@@ -18,7 +18,18 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
 from router import __version__
-from router.api import admin, admin_spend, chat, embeddings, errors, models, ops
+from router.api import (
+    admin,
+    admin_spend,
+    chat,
+    completions,
+    embeddings,
+    errors,
+    models,
+    ops,
+    responses,
+    stored_responses,
+)
 from router.auth import DEV_TEAM, Authenticator, Principal, ResolvePrincipal, hash_key
 from router.budget.seed import seed
 from router.budget.service import BudgetService
@@ -126,6 +137,18 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for route in (
         Route("/v1/chat/completions", chat.chat_completions, methods=["POST"]),
+        Route("/v1/responses", responses.create_response, methods=["POST"]),
+        Route(
+            "/v1/responses/{response_id}",
+            stored_responses.stored_response,
+            methods=["GET", "DELETE"],
+        ),
+        Route(
+            "/v1/responses/{response_id}/input_items",
+            stored_responses.stored_response,
+            methods=["GET"],
+        ),
+        Route("/v1/completions", completions.completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings.embeddings, methods=["POST"]),
         Route("/v1/models", models.list_models, methods=["GET"]),
         Route("/healthz", ops.healthz, methods=["GET"]),

@@ -51,6 +51,7 @@ class Exchange:
     user: str | None = None  # the request's `user` field (an end user), kept in the ledger
     policy_override: str | None = None  # a soft budget's cheaper policy, for the router
     hold: Hold | None = None  # the budget reservation, settled in close()
+    usage_convention: str | None = None  # the answer's usage shape (default: the provider's)
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
     closed: bool = False
@@ -75,7 +76,7 @@ class Exchange:
                 self.tally,
                 self.messages,
                 model.upstream_id,
-                model.provider.usage,
+                self.usage_convention or model.provider.usage,
                 self.services.counter,
             )
             self._bill = make_bill(usage, model.price, self.reference_price())

@@ -53,8 +53,15 @@ class StreamHooks(Protocol):
 
 
 async def relay_events(
-    resp: UpstreamResponse, end: StreamEnd, clock: Callable[[], float], hooks: StreamHooks
+    resp: UpstreamResponse,
+    end: StreamEnd,
+    clock: Callable[[], float],
+    hooks: StreamHooks,
+    *,
+    end_with_done: bool = True,
 ) -> AsyncIterator[bytes]:
+    """The relayed bytes (``end_with_done=False``: no `data: [DONE]` to the client, as on
+    Responses API streams, which end with their last event)."""
     splitter = SSESplitter()
     finished = False
     try:
@@ -69,7 +76,8 @@ async def relay_events(
                     break
                 if event.is_done:
                     out.append(hooks.before_done())
-                    out.append(raw + SEP)
+                    if end_with_done:
+                        out.append(raw + SEP)
                     finished = True
                     break
                 if isinstance(event.json, dict) and "error" in event.json:
@@ -79,7 +87,8 @@ async def relay_events(
                     out.append(relayed)
                 if hooks.done:
                     out.append(hooks.before_done())
-                    out.append(DONE_EVENT)
+                    if end_with_done:
+                        out.append(DONE_EVENT)
                     finished = True
                     break
             if out:

@@ -15,6 +15,7 @@ from router.config.schema import (
     Model,
     Provider,
     Reasoning,
+    Responses,
     Routing,
     TokenPriors,
 )
@@ -70,10 +71,12 @@ def embedded_config() -> Config:
             reasoning=reasoning,
             simulated=True,
             token_priors=sim_priors(m),
+            apis=m.apis,
         )
     return Config(
         providers={SIM_PROVIDER: Provider(base_url=SIMULATOR_URL, dialect="openai_compat")},
         models=models,
         auth=Auth(),
         routing=Routing(default_model="sim-small", roles=ROLES),
+        responses=Responses(conversations=True),
     )

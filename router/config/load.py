@@ -31,6 +31,7 @@ from router.providers.registry import default_usage
 from router.reasoning.effort import DEFAULT_BUDGETS, Effort, validate_budgets
 
 EMBEDDED = "<embedded default>"
+NATIVE_APIS = {"openai": ("chat", "responses", "completions")}
 MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
 
 
@@ -46,6 +47,7 @@ class ProviderSpec:
     dialect: str
     usage: str = "openai_chat"
     strict: bool = False
+    apis: tuple[str, ...] = ("chat",)
 
     @property
     def simulated(self) -> bool:
@@ -78,6 +80,7 @@ class ModelSpec:
     price: ModelPrice
     priors: ModelPriors
     reasoning: ReasoningSpec | None = None  # None: not a reasoning model
+    apis: tuple[str, ...] = ("chat",)  # the OpenAI APIs the upstream serves natively
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,7 @@ def resolve(
                 reasons=bool(reasoning and reasoning.efforts),
             ),
             reasoning=_reasoning(reasoning, f"{source}: models.{name}.reasoning"),
+            apis=_apis(m.apis or provider.apis, f"{source}: models.{name}.apis"),
         )
     if not models:
         raise ConfigError(f"{source}: models: at least one model must be configured")
@@ -255,7 +259,16 @@ def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> Provide
         dialect=p.dialect,
         usage=usage,
         strict=p.strict,
+        apis=_apis(
+            p.apis or NATIVE_APIS.get(p.dialect, ("chat",)), f"{source}: providers.{name}.apis"
+        ),
     )
+
+
+def _apis(apis: tuple[str, ...], where: str) -> tuple[str, ...]:
+    if "chat" not in apis:
+        raise ConfigError(f"{where}: must include chat (every upstream serves chat completions)")
+    return tuple(dict.fromkeys(apis))
 
 
 def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:

@@ -33,6 +33,9 @@ Dialect = Literal[
 OutputField = Literal["reasoning_content", "reasoning", "think_tags", "harmony", "none"]
 
 SIMULATOR_URL = "builtin:simulator"
+# The OpenAI APIs an upstream serves natively (chat completions always): see the README,
+# "Responses and legacy completions".
+Api = Literal["chat", "responses", "completions"]
 
 
 class Strict(BaseModel):
@@ -67,6 +70,7 @@ class Provider(Strict):
     dialect: Dialect = "openai_compat"
     usage: UsageConvention = "openai_chat"  # how its `usage` object counts tokens
     strict: bool = False  # a parameter the upstream cannot take is a 400, not a reported drop
+    apis: tuple[Api, ...] | None = None  # default: all three for dialect openai, else [chat]
 
 
 class Reasoning(Strict):
@@ -96,6 +100,7 @@ class Model(Strict):
     simulated: bool = False
     price: str | None = None  # key into the price table; defaults to the catalog name
     token_priors: TokenPriors | None = None
+    apis: tuple[Api, ...] | None = None  # default: the provider's
 
 
 class StaticKey(Strict):
@@ -181,6 +186,13 @@ class Routing(Strict):
     session_capacity: int = Field(100_000, ge=0)
 
 
+class Responses(Strict):
+    """`/v1/responses` on upstreams that speak only chat completions (the proxy translates)."""
+
+    conversations: bool = False  # keep conversations for previous_response_id in the store
+    ttl_seconds: float = Field(86_400.0, gt=0, description="how long a response id is kept")
+
+
 class Config(Strict):
     server: Server = Server()
     store: Store = Store()
@@ -191,3 +203,4 @@ class Config(Strict):
     metering: Metering = Metering()
     budgets: Budgets = Budgets()
     rate_limits: RateLimits = RateLimits()
+    responses: Responses = Responses()

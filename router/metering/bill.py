@@ -40,6 +40,7 @@ class Tally:
             delta = choice.get("delta") if isinstance(choice, Mapping) else None
             if isinstance(delta, Mapping):
                 self._add_message(delta)
+            self._add_text(choice)
 
     def add_response(self, body: Mapping[str, Any]) -> None:
         usage = body.get("usage")
@@ -52,6 +53,13 @@ class Tally:
             message = choice.get("message") if isinstance(choice, Mapping) else None
             if isinstance(message, Mapping):
                 self._add_message(message)
+            self._add_text(choice)
+
+    def _add_text(self, choice: object) -> None:
+        """A legacy text completion's `choices[].text`."""
+        text = choice.get("text") if isinstance(choice, Mapping) else None
+        if isinstance(text, str) and text:
+            self.content.append(text)
 
     def _add_message(self, message: Mapping[str, Any]) -> None:
         content = message.get("content")

@@ -2,6 +2,10 @@
 
     GET  /v1/models, /v1/models/{id}   the catalog, `owned_by: tokenwise-simulator`
     POST /v1/chat/completions          JSON or SSE, per the model's dialect, with faults
+    POST /v1/responses                 the Responses API, for models whose `apis` list it
+    GET, DELETE /v1/responses/{id}     a stored response (router/sim/responses.py)
+    GET  /v1/responses/{id}/input_items  its input items
+    POST /v1/completions               legacy text completions, for models that list them
     POST /v1/embeddings                deterministic vectors
     GET  /healthz                      liveness
     GET  /sim/log, DELETE /sim/log     what the simulator saw (bounded), and a reset
@@ -33,6 +37,17 @@ from router.sim.generate import complete
 from router.sim.render import completion_body, stream_chunks
 from router.sim.request import ChatRequest, parse_chat
 from router.sim.requestlog import RequestLog
+from router.sim.responses import (
+    ResponseStore,
+    answer,
+    events,
+    legacy_body,
+    legacy_chat_body,
+    legacy_chunks,
+    no_done,
+    read_turn,
+    require_api,
+)
 
 OWNER = "tokenwise-simulator"
 _REQUEST_ID = "sim.request_id"
@@ -112,6 +127,78 @@ def create_sim_app(config: SimConfig) -> Starlette:
             return await _failure(fault)
         return await _answer(parsed, model.name, seed)
 
+    responses = ResponseStore()
+
+    async def create_response(request: Request) -> Response:
+        body = await _body(request)
+        model = _lookup(models, _model_name(body))
+        require_api(model, "responses")
+        request_id = request.scope[_REQUEST_ID]
+        turn = read_turn(body, model, seed, responses, request_id)
+        fault = turn.parsed.fault
+        log.record(
+            {
+                "request_id": request_id,
+                "model": model.name,
+                "api": "responses",
+                "stream": turn.parsed.stream,
+                "effort": turn.parsed.effort,
+                "input_types": [
+                    i.get("type") for i in body.get("input") or [] if isinstance(i, dict)
+                ],
+                "fault": list(fault.active()),
+            }
+        )
+        if fault.status is not None:
+            return await _failure(fault)
+        if turn.parsed.stream:
+            await sleep_ms(fault.slow_first_byte_ms)
+            quiet = no_done(turn.parsed)
+            paced = sse_events(
+                events(turn, seed, responses), quiet.fault, quiet.ttft_ms, quiet.inter_chunk_ms
+            )
+            return SimStreamingResponse(paced, media_type=_SSE)
+        return _json(answer(turn, seed, responses))
+
+    async def stored_response(request: Request) -> Response:
+        response_id = request.path_params["response_id"]
+        stored = responses.get(response_id)
+        if request.method == "DELETE":
+            del responses.items[response_id]
+            return _json({"id": response_id, "object": "response.deleted", "deleted": True})
+        return _json(stored.response)
+
+    async def stored_items(request: Request) -> Response:
+        items = responses.get(request.path_params["response_id"]).items
+        first = items[0]["id"] if items else None
+        last = items[-1]["id"] if items else None
+        page = {"object": "list", "data": items, "first_id": first, "last_id": last}
+        return _json({**page, "has_more": False})
+
+    async def legacy(request: Request) -> Response:
+        body = await _body(request)
+        model = _lookup(models, _model_name(body))
+        require_api(model, "completions")
+        parsed = parse_chat(legacy_chat_body(body, model), model, seed)
+        log.record(
+            {
+                "request_id": request.scope[_REQUEST_ID],
+                "model": model.name,
+                "api": "completions",
+                "stream": parsed.stream,
+                "fault": list(parsed.fault.active()),
+            }
+        )
+        if parsed.fault.status is not None:
+            return await _failure(parsed.fault)
+        if parsed.stream:
+            paced = sse_events(
+                legacy_chunks(parsed, seed), parsed.fault, parsed.ttft_ms, parsed.inter_chunk_ms
+            )
+            return SimStreamingResponse(paced, media_type=_SSE)
+        completion = complete(parsed, seed)
+        return _json(legacy_body(completion_body(completion, parsed, model.name)))
+
     async def embeddings(request: Request) -> Response:
         body = await _body(request)
         model = _lookup(models, _model_name(body))
@@ -133,6 +220,10 @@ def create_sim_app(config: SimConfig) -> Starlette:
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/v1/responses", create_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}", stored_response, methods=["GET", "DELETE"]),
+        Route("/v1/responses/{response_id}/input_items", stored_items, methods=["GET"]),
+        Route("/v1/completions", legacy, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/sim/log", read_log, methods=["GET", "DELETE"]),

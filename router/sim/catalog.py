@@ -32,6 +32,9 @@ DIALECTS = (
     "harmony_leak",
     "usage_no_details",
 )
+APIS = ("chat", "responses", "completions")
+"""The endpoints a simulated model serves: chat completions always; the Responses API and legacy
+text completions natively only where its entry says (a chat-only host answers them 404)."""
 REASONING_DIALECTS = ("reasoning_field", "reasoning_content", "think_tags", "harmony_leak")
 CATEGORIES = ("knowledge", "math", "logic", "other")
 EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max")
@@ -87,8 +90,11 @@ class SimModel:
     inter_chunk_ms: int = 5
     tokens_per_chunk: int = 8
     fault: Faults = NO_FAULTS
+    apis: tuple[str, ...] = ("chat",)
 
     def __post_init__(self) -> None:
+        if "chat" not in self.apis or any(api not in APIS for api in self.apis):
+            raise FieldError("apis", f"must include chat and be among {', '.join(APIS)}")
         if self.dialect not in DIALECTS:
             raise FieldError("dialect", f"must be one of {', '.join(DIALECTS)}")
         if self.reasoning != (self.dialect in REASONING_DIALECTS):
@@ -140,6 +146,7 @@ def default_catalog() -> tuple[SimModel, ...]:
             # 25 / 30 / 40 runs.
             profiles=_profiles(TokenProfile(17, 9), TokenProfile(168, 96), TokenProfile(144, 65)),
             ttft_ms=20,
+            apis=APIS,
         ),
         SimModel(
             name="sim-mini-reasoner",
@@ -177,6 +184,7 @@ def default_catalog() -> tuple[SimModel, ...]:
             ),
             ttft_ms=40,
             tokens_per_chunk=16,
+            apis=("chat", "responses"),
         ),
         SimModel(
             name="sim-think",
@@ -228,6 +236,7 @@ def default_catalog() -> tuple[SimModel, ...]:
             # 25 / 30 / 40 runs.
             profiles=_profiles(TokenProfile(44, 33), TokenProfile(444, 62), TokenProfile(371, 610)),
             ttft_ms=20,
+            apis=("chat", "completions"),
         ),
         SimModel(
             name="sim-effort-deaf",

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from router.sim.catalog import CATEGORIES, DIALECTS, EFFORTS, SimModel, default_catalog
+from router.sim.catalog import APIS, CATEGORIES, DIALECTS, EFFORTS, SimModel, default_catalog
 from router.sim.faults import apply_faults, parse_faults
 from router.sim.fields import (
     FieldError,
@@ -42,7 +42,10 @@ _INTS = {"context_window": 1, "ttft_ms": 0, "inter_chunk_ms": 0, "tokens_per_chu
 _BOOLS = frozenset({"reasoning", "ignores_effort", "can_disable"})
 _STRS = frozenset({"imitates", "description"})
 _MODEL = (
-    frozenset({"base", "dialect", "efforts", "profiles", "fault"}) | _BOOLS | _STRS | set(_INTS)
+    frozenset({"base", "dialect", "efforts", "profiles", "fault", "apis"})
+    | _BOOLS
+    | _STRS
+    | set(_INTS)
 )
 _DEFAULT_BASE = "sim-small"
 
@@ -118,6 +121,8 @@ def _model(
             changes[key] = want_str(value, where, choices=DIALECTS)
         elif key == "efforts":
             changes[key] = want_str_tuple(value, where, choices=EFFORTS)
+        elif key == "apis":
+            changes[key] = want_str_tuple(value, where, choices=APIS)
         elif key == "profiles":
             changes[key] = _profiles(base, value, where)
         elif key == "fault":

@@ -1,0 +1,151 @@
+"""POST /v1/completions: legacy text completions, passed through where the upstream has them.
+
+A model whose `apis` list `completions` gets the client's body with only the model id changed
+(and, on streams, `stream_options.include_usage` so the answer can be metered, stripped again
+from the client's stream if it did not ask). It is routed, budgeted (the prompt as one user
+message; `max_tokens` is the output limit a budget may lower) and metered like chat, with the
+same headers and the same in-band cost comment on streams; the ledger endpoint is
+`completions`. Any other model is a 400 that says it has no legacy completions.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.api.body import read_json_object, require_model, stream_flag
+from router.api.chat import check_allowed, end_user, route_headers, wants_usage
+from router.api.stream_meter import MeteredEvents
+from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
+from router.budget.service import NO_PRESSURE
+from router.errors import InvalidRequest, ProxyError, UpstreamProtocolError
+from router.exchange import Exchange
+from router.services import services_of
+from router.upstream.client import UpstreamResponse
+from router.upstream.failure import check_json_body, status_error
+
+ENDPOINT = "completions"
+
+
+def prompt_messages(prompt: Any) -> list[dict[str, Any]]:
+    """The prompt as pseudo-messages, for routing, budgets and counting."""
+    texts = [prompt] if isinstance(prompt, str) else prompt if isinstance(prompt, list) else []
+    return [{"role": "user", "content": t} for t in texts if isinstance(t, str)]
+
+
+async def completions(request: Request) -> Response | EventStreamResponse:
+    started = time.perf_counter()
+    services = services_of(request)
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    body = await read_json_object(request, services.body_limit)
+    model = require_model(body)
+    stream = stream_flag(body)
+    if body.get("prompt") is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'prompt'.",
+            param="prompt",
+            code="missing_required_parameter",
+        )
+    messages = prompt_messages(body["prompt"])
+    budget = services.budget
+    pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
+    view = {**body, "messages": messages}
+    allowed = principal.models if not principal.allows(model) else None
+    route = services.route(model, view, request.headers, principal.team, allowed=allowed)
+    target = route.target
+    check_allowed(principal, route)
+    if "completions" not in target.model.apis:
+        raise InvalidRequest(
+            f"The model '{target.name}' has no legacy completions: its upstream serves chat "
+            "completions only. Use /v1/chat/completions, or a model whose `apis` list "
+            "`completions`.",
+            param="model",
+            code="unsupported_api",
+        )
+    request_id = request.scope.get("tokenwise.request_id", "")
+    upstream_body: dict[str, Any] = dict(body)
+    admission = None
+    if budget is not None:
+        admission = await budget.admit(
+            principal,
+            target.model,
+            request_id,
+            upstream_body,
+            messages,
+            pressure=pressure,
+            requested=model,
+            user=end_user(body),
+        )
+        upstream_body = dict(admission.body)
+    upstream_body["model"] = target.model.upstream_id
+    if stream:
+        options = body.get("stream_options")
+        upstream_body["stream_options"] = {
+            **(options if isinstance(options, dict) else {}),
+            "include_usage": True,
+        }
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, messages, started)
+    exchange.user = end_user(body)
+    headers = route_headers(route)
+    if admission is not None:
+        exchange.hold = admission.hold
+        headers.update(admission.headers)
+    try:
+        resp = await services.upstream.send(
+            "POST", target.url("/completions"), orjson.dumps(upstream_body), target.headers
+        )
+        if stream:
+            return await _stream(
+                exchange, resp, headers, MeteredEvents(exchange, wants_usage(body))
+            )
+        async with resp:
+            data = await resp.read()
+        if resp.status >= 400:
+            raise status_error(resp.status, data, resp.headers, target.provider)
+        parsed = check_json_body(data, target.provider)
+        if isinstance(parsed, ProxyError):
+            raise parsed
+        exchange.tally.add_response(parsed)
+        bill = await exchange.close("ok")
+        if bill is not None:
+            headers.update(bill.headers())
+        return Response(data, media_type="application/json", headers=headers)
+    except ProxyError as exc:
+        outcome = "timeout" if exc.status == 504 else "upstream_error"
+        services.metrics.upstream_error(target.provider, outcome)
+        await exchange.close(outcome, upstream_answered=False)
+        exc.headers.update(headers)
+        raise
+    except BaseException:
+        await exchange.close("cancelled", upstream_answered=False)
+        raise
+
+
+async def _stream(
+    exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
+) -> EventStreamResponse:
+    provider = exchange.route.target.provider
+    if resp.status >= 400 or "event-stream" not in resp.content_type:
+        async with resp:
+            data = await resp.read()
+        if resp.status >= 400:
+            raise status_error(resp.status, data, resp.headers, provider)
+        raise UpstreamProtocolError(
+            f"The upstream provider '{provider}' answered a streaming request with a "
+            "JSON body instead of an event stream."
+        )
+    end = StreamEnd()
+
+    async def finished() -> None:
+        exchange.first_chunk_at = end.first_chunk_at
+        if end.outcome not in ("ok", "cancelled"):
+            exchange.services.metrics.upstream_error(provider, end.outcome)
+        await exchange.close(end.outcome)
+
+    return EventStreamResponse(
+        relay_events(resp, end, time.perf_counter, hooks), headers=headers, on_close=finished
+    )

@@ -1,0 +1,287 @@
+"""POST /v1/responses: the Responses API, routed, budgeted and metered like chat.
+
+The request is read into its chat-completions view (router.responses.request) first: that view
+is what the router classifies, what the budget reserves for and what the provider adapter plans
+the effort from (`reasoning.effort` is the client's intent, rounded per model as on chat). Then:
+
+* the model serves Responses natively (`apis` lists `responses`): the client's body goes
+  upstream unchanged but for the model id, the effort actually sent and a budget's output cap
+  (`max_output_tokens`); unknown fields, reasoning items and `encrypted_content` pass untouched,
+  and the answer comes back byte for byte (streams event by event);
+* the model speaks only chat: the strict translation goes through the adapter as a chat request,
+  and the answer is translated back (a `response` object, or Responses stream events); what
+  cannot be translated is a 400 naming the item.
+
+`previous_response_id` goes back to the model that made that response (router.responses.memory);
+on a chat-only model the proxy continues the conversation itself when `responses.conversations`
+is on, and refuses clearly otherwise. The ledger endpoint is `responses`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, cast
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.api.body import read_json_object, require_model, stream_flag
+from router.api.chat import (
+    check_allowed,
+    count_params,
+    end_user,
+    reasoning_intent,
+    route_headers,
+    routed_effort,
+)
+from router.api.response_keeper import Keeper, translated_view, unknown_previous
+from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
+from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
+from router.budget.service import NO_PRESSURE
+from router.errors import InvalidRequest, Overloaded, ProxyError, UpstreamProtocolError
+from router.exchange import Exchange
+from router.providers.base import Adapter, UpstreamCall
+from router.providers.registry import adapter_for
+from router.reasoning.intent import normalize_reasoning
+from router.responses.events import ResponseEvents
+from router.responses.memory import Pin, recall
+from router.responses.meter import add_response
+from router.responses.native import native_body
+from router.responses.reply import to_response
+from router.responses.request import ChatView, to_chat
+from router.services import Route, Services, services_of
+from router.upstream.client import UpstreamResponse
+from router.upstream.failure import check_json_body, status_error
+
+ENDPOINT = "responses"
+
+
+async def create_response(request: Request) -> Response | EventStreamResponse:
+    started = time.perf_counter()
+    services = services_of(request)
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    body = await read_json_object(request, services.body_limit)
+    model = require_model(body)
+    stream = stream_flag(body)
+    if body.get("input") is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
+        )
+    loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
+    asked = normalize_reasoning(loose.body)
+    pin = await _previous(services, body, principal.team)
+    budget = services.budget
+    pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
+    request.state.policy_override = pressure.policy_override
+    allowed = principal.models if not principal.allows(model) else None
+    route = _route(services, model, pin, loose.body, request, principal.team, pressure, allowed)
+    target = route.target
+    check_allowed(principal, route)
+    native = "responses" in target.model.apis
+    view = loose if native else translated_view(body, pin, target.name)
+    request_id = request.scope.get("tokenwise.request_id", "")
+    user = end_user(body)
+    chat = view.body
+    admission = None
+    if budget is not None:
+        admission = await budget.admit(
+            principal,
+            target.model,
+            request_id,
+            chat,
+            chat["messages"],
+            pressure=pressure,
+            requested=model,
+            user=user,
+            default_effort=routed_effort(route, chat),
+        )
+        chat = admission.body
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, chat["messages"], started)
+    exchange.user = user
+    exchange.policy_override = pressure.policy_override
+    headers = route_headers(route)
+    if admission is not None:
+        exchange.hold = admission.hold
+        exchange.effort = admission.effort or exchange.effort
+        headers.update(admission.headers)
+    adapter = adapter_for(target.model.provider.dialect)
+    try:
+        intent = reasoning_intent(chat, route, asked if chat is loose.body else None)
+        strict = target.model.provider.strict and not native
+        call = adapter.build(chat, target.model, intent, strict)
+    except ProxyError:
+        await exchange.close("client_error", upstream_answered=False)
+        raise
+    path, upstream_body = _upstream(exchange, headers, body, chat, call, native)
+    count_params(services.metrics, call.report)
+    if call.report.effort is not None:
+        exchange.effort = call.report.effort.sent
+    keep = Keeper(services, principal.team, target.name, body, view, pin, native)
+    try:
+        resp = await services.upstream.send(
+            "POST", target.url(path), orjson.dumps(upstream_body), call.headers
+        )
+        if stream:
+            if native:
+                hooks: NativeEvents | TranslatedEvents = NativeEvents(exchange)
+            else:
+                translator = adapter.stream(target.model, True, created=int(time.time()))
+                state = ResponseEvents(
+                    body, keep.response_id, summary=view.summary, created=int(time.time())
+                )
+                hooks = TranslatedEvents(exchange, translator, state)
+            return await _stream(exchange, resp, headers, hooks, keep)
+        raw, parsed = await _answer(resp, target.provider)
+        if native:
+            add_response(exchange.tally, parsed)
+        else:
+            parsed, raw = _translate(exchange, adapter, parsed, body, keep.response_id, view), b""
+        bill = await exchange.close("ok")
+        if bill is not None:
+            headers.update(bill.headers())
+        await keep(parsed)
+        return Response(raw or orjson.dumps(parsed), media_type="application/json", headers=headers)
+    except ProxyError as exc:
+        outcome = "timeout" if exc.status == 504 else "upstream_error"
+        services.metrics.upstream_error(target.provider, outcome)
+        await exchange.close(outcome, upstream_answered=False)
+        exc.headers.update(headers)
+        raise
+    except BaseException:
+        await exchange.close("cancelled", upstream_answered=False)
+        raise
+
+
+async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin | None:
+    """What the proxy remembers of `previous_response_id`; a 400 when it is not the caller's."""
+    previous = body.get("previous_response_id")
+    if previous is None:
+        return None
+    if not isinstance(previous, str):
+        raise InvalidRequest(
+            "'previous_response_id' must be a string.", param="previous_response_id"
+        )
+    try:
+        pin = await recall(services.store, previous)
+    except Exception as exc:
+        raise Overloaded(
+            "The store that keeps response ids is not answering; retry shortly."
+        ) from exc
+    if pin is None or pin.team != team:
+        raise unknown_previous(previous, services.settings.config.responses.conversations)
+    return pin
+
+
+def _upstream(
+    exchange: Exchange,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    chat: dict[str, Any],
+    call: UpstreamCall,
+    native: bool,
+) -> tuple[str, dict[str, Any]]:
+    """Path and body for the upstream: the client's own body to a native upstream (only the
+    effort is reported), the adapter's chat request otherwise (with its parameter report)."""
+    if not native:
+        headers.update(call.report.headers())
+        return call.path, call.body
+    exchange.usage_convention = "openai_responses"
+    effort = call.report.effort_header()
+    if effort is not None:
+        headers["x-tokenwise-effort"] = effort
+    return "/responses", native_body(body, chat, call.report, exchange.route.target.model)
+
+
+def _translate(
+    exchange: Exchange,
+    adapter: Adapter,
+    parsed: dict[str, Any],
+    body: dict[str, Any],
+    response_id: str,
+    view: ChatView,
+) -> dict[str, Any]:
+    """A chat answer as the `response` object, tallied (reasoning included) on the way."""
+    model = exchange.route.target.model
+    reply = adapter.parse_response(parsed, model, True, created=int(time.time()))
+    exchange.tally.add_response(reply)
+    answer = to_response(reply, body, response_id, summary=view.summary, created=int(time.time()))
+    if answer["usage"] is None:
+        answer["usage"] = estimated_usage(exchange)
+    return answer
+
+
+def _route(
+    services: Services,
+    model: str,
+    pin: Pin | None,
+    chat: dict[str, Any],
+    request: Request,
+    team: str,
+    pressure: Any,
+    allowed: tuple[str, ...] | None = None,
+) -> Route:
+    """A continued conversation stays on the model that made its previous response."""
+    if pin is not None and pin.target in services.targets:
+        return Route(services.targets[pin.target], model, "previous_response_id")
+    return services.route(
+        model,
+        chat,
+        request.headers,
+        team,
+        policy_override=pressure.policy_override,
+        max_effort=pressure.effort_cap,
+        allowed=allowed,
+    )
+
+
+async def _answer(resp: UpstreamResponse, provider: str) -> tuple[bytes, dict[str, Any]]:
+    async with resp:
+        data = await resp.read()
+    if resp.status >= 400:
+        raise status_error(resp.status, data, resp.headers, provider)
+    parsed = check_json_body(data, provider)
+    if isinstance(parsed, ProxyError):
+        raise parsed
+    return data, parsed
+
+
+async def _stream(
+    exchange: Exchange,
+    resp: UpstreamResponse,
+    headers: dict[str, str],
+    hooks: NativeEvents | TranslatedEvents,
+    keep: Keeper,
+) -> EventStreamResponse:
+    provider = exchange.route.target.provider
+    if resp.status >= 400 or "event-stream" not in resp.content_type:
+        await _answer(resp, provider)
+        raise UpstreamProtocolError(
+            f"The upstream provider '{provider}' answered a streaming request with a "
+            "JSON body instead of an event stream."
+        )
+    end = StreamEnd()
+    relay = cast(
+        AsyncGenerator[bytes, None],
+        relay_events(resp, end, time.perf_counter, hooks, end_with_done=False),
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for data in relay:
+                if hooks.response is not None:
+                    await keep(hooks.response)  # before the client can ask for it
+                yield data
+        finally:
+            await relay.aclose()  # closes the upstream response at once
+
+    async def finished() -> None:
+        if hooks.failed and end.outcome == "ok":
+            end.outcome = "upstream_error"
+        exchange.first_chunk_at = end.first_chunk_at
+        if end.outcome not in ("ok", "cancelled"):
+            exchange.services.metrics.upstream_error(provider, end.outcome)
+        await exchange.close(end.outcome)
+
+    return EventStreamResponse(body(), headers=headers, on_close=finished)

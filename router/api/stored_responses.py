@@ -1,0 +1,66 @@
+"""GET and DELETE /v1/responses/{id} (and GET .../input_items): to the upstream that made it.
+
+The proxy knows which catalog model made each response id for `responses.ttl_seconds`
+(router.responses.memory) and for which team: another team's id, an expired or an unknown one is
+a 404. On a Responses upstream the call passes through, query string included (answer, status
+and content type as the upstream gives them); for a conversation the proxy kept itself
+(chat-only upstream, `responses.conversations`) the proxy answers from the store.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.api.chat import route_headers
+from router.errors import NotFound, Overloaded
+from router.responses.memory import forget, recall
+from router.services import Route, services_of
+from router.upstream.failure import status_error
+
+
+async def stored_response(request: Request) -> Response:
+    services = services_of(request)
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    response_id = request.path_params["response_id"]
+    try:
+        pin = await recall(services.store, response_id)
+    except Exception as exc:
+        raise Overloaded(
+            "The store that keeps response ids is not answering; retry shortly."
+        ) from exc
+    target = services.targets.get(pin.target) if pin is not None else None
+    if pin is None or target is None or pin.team != principal.team:
+        raise NotFound(
+            f"No response with id '{response_id}' is known here: it was not made through this "
+            "proxy with a stored answer, it belongs to another team, it was deleted, or it is "
+            "older than responses.ttl_seconds.",
+            param="response_id",
+            code="response_not_found",
+        )
+    headers = route_headers(Route(target, target.name, "response_id"))
+    suffix = "/input_items" if request.url.path.endswith("/input_items") else ""
+    if "responses" in target.model.apis:
+        query = f"?{request.url.query}" if request.url.query else ""
+        path = f"/responses/{response_id}{suffix}{query}"
+        resp = await services.upstream.send(request.method, target.url(path), None, target.headers)
+        async with resp:
+            data = await resp.read()
+        if resp.status >= 400:
+            raise status_error(resp.status, data, resp.headers, target.provider)
+        if request.method == "DELETE":
+            await forget(services.store, response_id)
+        return Response(data, media_type=resp.content_type or "application/json", headers=headers)
+    if suffix:
+        raise NotFound(
+            f"Input items of '{response_id}' are served only by an upstream that speaks the "
+            f"Responses API; '{target.name}' speaks only chat completions.",
+            param="response_id",
+            code="response_not_found",
+        )
+    if request.method == "DELETE":
+        await forget(services.store, response_id)
+        body = {"id": response_id, "object": "response.deleted", "deleted": True}
+        return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+    return Response(orjson.dumps(pin.response), media_type="application/json", headers=headers)

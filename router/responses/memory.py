@@ -1,0 +1,71 @@
+"""Where each response id lives, and (for translated upstreams) the conversation behind it.
+
+A response id is only meaningful on the upstream that made it, so the proxy notes, in the store,
+which catalog model answered (and for which team) for `responses.ttl_seconds`:
+`previous_response_id` then goes back to that model, and `GET`/`DELETE /v1/responses/{id}` reach
+it. For a chat-only upstream with `responses.conversations: true` the proxy also keeps the
+conversation as chat messages and the response object itself, so it can continue and show it.
+Each id is its own state namespace (`responses:<id>`); an expired or deleted id reads as unknown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from router.store.base import Store
+
+PREFIX = "responses:"
+
+
+@dataclass(frozen=True)
+class Pin:
+    target: str  # the catalog model that made the response
+    team: str
+    messages: list[dict[str, Any]] | None = None  # kept by the proxy (translated upstreams)
+    response: dict[str, Any] | None = None
+
+
+async def remember(
+    store: Store,
+    response_id: str,
+    pin: Pin,
+    ttl: float,
+    *,
+    now: float | None = None,
+) -> None:
+    values = {
+        "target": pin.target,
+        "team": pin.team,
+        "expires": repr((now or time.time()) + ttl),
+    }
+    if pin.messages is not None:
+        values["messages"] = orjson.dumps(pin.messages).decode()
+    if pin.response is not None:
+        values["response"] = orjson.dumps(pin.response).decode()
+    await store.put_state(PREFIX + response_id, values)
+
+
+async def recall(store: Store, response_id: str, *, now: float | None = None) -> Pin | None:
+    values = await store.get_state(PREFIX + response_id)
+    try:
+        expires = float(values.get("expires", "0"))
+    except ValueError:
+        return None
+    if not values.get("target") or expires <= (now or time.time()):
+        return None
+    messages = values.get("messages")
+    response = values.get("response")
+    return Pin(
+        target=values["target"],
+        team=values.get("team", ""),
+        messages=orjson.loads(messages) if messages else None,
+        response=orjson.loads(response) if response else None,
+    )
+
+
+async def forget(store: Store, response_id: str) -> None:
+    await store.put_state(PREFIX + response_id, {"expires": "0"})

@@ -1,0 +1,489 @@
+"""The Responses API through the proxy with the official SDK: a native and a translated upstream.
+
+Two proxies share one simulator. In `native` the models declare `apis: [chat, responses]`, so the
+proxy passes Responses requests through to the simulator's own /v1/responses; in `translated`
+the same models declare nothing (chat only), so the proxy translates to chat completions and
+back. The client code is the same for both, and so is what it receives (ids aside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from pydantic import BaseModel
+
+from router.app import create_app
+from router.config.load import load_settings
+from router.localserver import ServerThread, serving
+from tests.integration.conftest import DEV_KEY, url
+from tests.integration.test_metering import ledger
+
+QUESTION = "What is the capital of Australia?"
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+CONFIG = """
+providers:
+  sim:
+    base_url: http://127.0.0.1:{port}/v1
+models:
+  sim-small:
+    provider: sim
+{small_apis}
+  sim-large-reasoner:
+    provider: sim
+    reasoning: {{efforts: [low, medium, high]}}
+{large_apis}
+responses:
+  conversations: {conversations}
+"""
+
+
+def start(sim: ServerThread, home: Path, *, native: bool, conversations: bool) -> Any:
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "tokenwise.yaml"
+    config.write_text(
+        CONFIG.format(
+            port=sim.port,
+            small_apis="    apis: [chat, responses, completions]" if native else "",
+            large_apis="    apis: [chat, responses]" if native else "",
+            conversations=str(conversations).lower(),
+        ),
+        encoding="utf-8",
+    )
+    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
+    return serving(create_app(load_settings(str(config), env=env)))
+
+
+@pytest.fixture(scope="module")
+def native(sim: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    with start(sim, tmp_path_factory.mktemp("native"), native=True, conversations=False) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def translated(
+    sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerThread]:
+    with start(sim, tmp_path_factory.mktemp("translated"), native=False, conversations=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def forgetful(
+    sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerThread]:
+    with start(sim, tmp_path_factory.mktemp("forgetful"), native=False, conversations=False) as s:
+        yield s
+
+
+def sdk(server: ServerThread) -> openai.OpenAI:
+    return openai.OpenAI(base_url=url(server), api_key=DEV_KEY, max_retries=0)
+
+
+def comparable(response: Any) -> dict[str, Any]:
+    """What must be equal on both paths: everything but ids and timestamps."""
+    data = response.model_dump(mode="json", exclude_none=True)
+    for key in ("id", "created_at", "completed_at"):
+        data.pop(key, None)
+    for item in data["output"]:
+        item.pop("id", None)
+        item.pop("call_id", None)
+    data.pop("usage", None)
+    data["usage_tokens"] = {
+        k: v for k, v in response.usage.model_dump().items() if k not in ("cost", "cost_details")
+    }
+    return data
+
+
+def both(
+    native: ServerThread, translated: ServerThread, run: Callable[[openai.OpenAI], Any]
+) -> tuple[Any, Any]:
+    with sdk(native) as a, sdk(translated) as b:
+        return run(a), run(b)
+
+
+def test_plain_create_is_the_same_on_both_paths(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    def run(client: openai.OpenAI) -> Any:
+        raw = client.responses.with_raw_response.create(model="sim-small", input=QUESTION)
+        return raw.headers, raw.parse()
+
+    (h1, r1), (h2, r2) = both(native, translated, run)
+    assert r1.object == r2.object == "response"
+    assert r1.status == "completed"
+    assert r1.output_text and r1.output_text == r2.output_text
+    assert comparable(r1) == comparable(r2)
+    assert r1.usage.input_tokens > 0 and r1.usage.output_tokens > 0
+    for server, headers, answer in ((native, h1, r1), (translated, h2, r2)):
+        assert headers["x-tokenwise-model"] == "sim-small"
+        assert float(headers["x-tokenwise-cost-usd"]) > 0
+        assert "reasoning=" in headers["x-tokenwise-cost-detail"]
+        [record] = ledger(server, headers["x-request-id"])
+        assert record.endpoint == "responses" and not record.estimated  # the upstream's usage
+        assert record.output_tokens == answer.usage.output_tokens
+        assert record.input_uncached_tokens == answer.usage.input_tokens
+
+
+def test_stream_true_is_the_same_on_both_paths(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    def run(client: openai.OpenAI) -> tuple[list[Any], Any]:
+        events = list(client.responses.create(model="sim-small", input=QUESTION, stream=True))
+        return events, client.responses.create(model="sim-small", input=QUESTION)
+
+    (e1, j1), (e2, j2) = both(native, translated, run)
+    assert [e.type for e in e1] == [e.type for e in e2]
+    assert [e.sequence_number for e in e1] == list(range(len(e1)))
+    assert e1[0].type == "response.created" and e1[-1].type == "response.completed"
+    text = "".join(e.delta for e in e1 if e.type == "response.output_text.delta")
+    assert text == j1.output_text == j2.output_text  # streaming equals non-streaming
+    final1, final2 = e1[-1].response, e2[-1].response
+    assert comparable(final1) == comparable(final2) == comparable(j1)
+    assert final1.usage.model_extra["cost"] == final2.usage.model_extra["cost"] > 0
+
+
+def test_stream_helper_with_reasoning_summary(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    def run(client: openai.OpenAI) -> tuple[list[str], Any]:
+        with client.responses.stream(
+            model="sim-large-reasoner",
+            input="Prove that the square root of 2 is irrational.",
+            reasoning={"effort": "low", "summary": "auto"},
+        ) as stream:
+            kinds = [event.type for event in stream]
+            return kinds, stream.get_final_response()
+
+    (k1, f1), (k2, f2) = both(native, translated, run)
+    assert k1 == k2
+    assert "response.reasoning_summary_text.delta" in k1
+    assert [o.type for o in f1.output] == ["reasoning", "message"]
+    assert f1.output[0].summary[0].text == f2.output[0].summary[0].text
+    assert f1.output_text == f2.output_text
+    assert f1.usage.output_tokens_details.reasoning_tokens > 0
+    assert (
+        f1.usage.output_tokens_details.reasoning_tokens
+        == f2.usage.output_tokens_details.reasoning_tokens
+    )
+    assert f1.reasoning.effort == "low"
+
+
+def test_reasoning_effort_is_sent_and_reported(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    def run(client: openai.OpenAI) -> dict[str, int]:
+        tokens = {}
+        for effort in ("low", "high"):
+            raw = client.responses.with_raw_response.create(
+                model="sim-large-reasoner", input=QUESTION, reasoning={"effort": effort}
+            )
+            assert raw.headers["x-tokenwise-effort"] == f"requested={effort}; sent={effort}"
+            usage = raw.parse().usage
+            tokens[effort] = usage.output_tokens_details.reasoning_tokens
+        return tokens
+
+    t1, t2 = both(native, translated, run)
+    assert t1 == t2
+    assert t1["high"] > t1["low"] > 0
+
+
+def test_function_calling_round_trip(native: ServerThread, translated: ServerThread) -> None:
+    def run(client: openai.OpenAI) -> tuple[Any, Any]:
+        first = client.responses.create(
+            model="sim-small", input="Weather in Paris?", tools=[WEATHER]
+        )
+        [call] = [item for item in first.output if item.type == "function_call"]
+        second = client.responses.create(
+            model="sim-small",
+            tools=[WEATHER],
+            input=[
+                {"role": "user", "content": "Weather in Paris?"},
+                call.model_dump(exclude_none=True),
+                {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 21 C"},
+            ],
+        )
+        return call, second
+
+    (c1, s1), (c2, s2) = both(native, translated, run)
+    assert c1.name == c2.name == "get_weather"
+    assert c1.arguments == c2.arguments and "city" in c1.arguments
+    assert s1.output_text and s1.output_text == s2.output_text
+    assert comparable(s1) == comparable(s2)
+
+
+class City(BaseModel):
+    name: str
+    population: int
+
+
+def test_text_format_json_schema(native: ServerThread, translated: ServerThread) -> None:
+    def run(client: openai.OpenAI) -> Any:
+        return client.responses.parse(model="sim-small", input="Name a city.", text_format=City)
+
+    r1, r2 = both(native, translated, run)
+    assert isinstance(r1.output_parsed, City)
+    assert r1.output_parsed == r2.output_parsed
+    assert r1.text.format.type == "json_schema"
+
+
+def test_metering_ledger_and_in_band_cost(native: ServerThread, translated: ServerThread) -> None:
+    for server in (native, translated):
+        body = {"model": "sim-large-reasoner", "input": QUESTION, "stream": True}
+        headers = {"authorization": f"Bearer {DEV_KEY}"}
+        with httpx.stream(
+            "POST", f"{url(server)}/responses", json=body, headers=headers, timeout=30
+        ) as resp:
+            assert resp.status_code == 200
+            events = [e for e in resp.read().split(b"\n\n") if e]
+            request_id = resp.headers["x-request-id"]
+        assert events[-1].startswith(b": tokenwise {")
+        assert b"[DONE]" not in b"".join(events)
+        assert events[-2].startswith(b"event: response.completed\n")
+        [record] = ledger(server, request_id)
+        assert record.endpoint == "responses"
+        assert record.status == "ok" and not record.estimated
+        assert record.reasoning_tokens > 0 and record.output_tokens > 0
+        assert record.input_uncached_tokens > 0
+
+
+def test_previous_response_id_native_and_kept(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    def run(client: openai.OpenAI) -> tuple[Any, Any]:
+        first = client.responses.create(model="sim-small", input="My name is Ada.")
+        second = client.responses.create(
+            model="sim-small", input="What is my name?", previous_response_id=first.id
+        )
+        assert client.responses.retrieve(first.id).output_text == first.output_text
+        client.responses.delete(first.id)
+        with pytest.raises(openai.NotFoundError):
+            client.responses.retrieve(first.id)
+        return first, second
+
+    (a1, b1), (a2, b2) = both(native, translated, run)
+    assert b1.previous_response_id == a1.id
+    assert b2.previous_response_id == a2.id
+    assert b1.output_text == b2.output_text  # the same conversation reached the model
+
+
+def test_previous_response_id_without_kept_conversations(forgetful: ServerThread) -> None:
+    with sdk(forgetful) as client:
+        first = client.responses.create(model="sim-small", input="My name is Ada.")
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.create(model="sim-small", input="Name?", previous_response_id=first.id)
+    assert caught.value.body["param"] == "previous_response_id"
+    assert "responses.conversations" in caught.value.message
+
+
+def test_encrypted_reasoning_passes_through_native(native: ServerThread) -> None:
+    with sdk(native) as client:
+        first = client.responses.create(
+            model="sim-large-reasoner",
+            input=QUESTION,
+            store=False,
+            include=["reasoning.encrypted_content"],
+        )
+        [reasoning] = [item for item in first.output if item.type == "reasoning"]
+        assert reasoning.encrypted_content
+        second = client.responses.create(
+            model="sim-large-reasoner",
+            store=False,
+            input=[
+                {"role": "user", "content": QUESTION},
+                reasoning.model_dump(exclude_none=True),
+                *[o.model_dump(exclude_none=True) for o in first.output if o.type == "message"],
+                {"role": "user", "content": "Are you sure?"},
+            ],
+        )
+    assert second.output_text
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"input": [{"type": "web_search_call", "id": "ws_1"}]}, "input[0]"),
+        (
+            {"input": [{"type": "function_call_output", "call_id": "nope", "output": "x"}]},
+            "input[0]",
+        ),
+        ({"input": "Hi", "tools": [{"type": "web_search"}]}, "tools[0]"),
+    ],
+)
+def test_bad_input_names_the_item(
+    translated: ServerThread, extra: dict[str, Any], param: str
+) -> None:
+    with sdk(translated) as client, pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model="sim-small", **extra)
+    assert caught.value.status_code == 400
+    assert caught.value.body["param"] == param
+    assert param in caught.value.message
+
+
+def test_built_in_tool_reaches_a_native_upstream(native: ServerThread) -> None:
+    with sdk(native) as client:
+        response = client.responses.create(
+            model="sim-small", input="Hi", tools=[{"type": "web_search"}]
+        )
+    assert response.output_text
+
+
+def test_legacy_completions(native: ServerThread, translated: ServerThread) -> None:
+    with sdk(native) as client:
+        raw = client.completions.with_raw_response.create(
+            model="sim-small", prompt="Once upon a time"
+        )
+        completion = raw.parse()
+        assert completion.object == "text_completion"
+        assert completion.choices[0].text
+        assert float(raw.headers["x-tokenwise-cost-usd"]) > 0
+        [record] = ledger(native, raw.headers["x-request-id"])
+        assert record.endpoint == "completions"
+        assert record.output_tokens == completion.usage.completion_tokens
+        chunks = list(
+            client.completions.create(
+                model="sim-small",
+                prompt="Once upon a time",
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        assert "".join(c.choices[0].text for c in chunks if c.choices) == completion.choices[0].text
+        assert chunks[-1].usage.model_extra["cost"] > 0
+    with sdk(translated) as client, pytest.raises(openai.BadRequestError) as caught:
+        client.completions.create(model="sim-small", prompt="Once upon a time")
+    assert "has no legacy completions" in caught.value.message
+
+
+def test_unknown_fields_reach_the_upstream(native: ServerThread, translated: ServerThread) -> None:
+    """The simulator obeys `sim` only if it arrives: both paths forwarded the unknown field."""
+
+    def run(client: openai.OpenAI) -> int:
+        response = client.responses.create(
+            model="sim-small", input=QUESTION, extra_body={"sim": {"completion_tokens": 7}}
+        )
+        return response.usage.output_tokens
+
+    assert both(native, translated, run) == (7, 7)
+
+
+def test_a_broken_stream_ends_with_an_error_the_sdk_raises(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    for server in (native, translated):
+        with sdk(server) as client, pytest.raises(openai.APIError) as caught:
+            stream = client.responses.create(
+                model="sim-small",
+                input=QUESTION,
+                stream=True,
+                extra_body={"sim": {"fault": {"disconnect_after_chunks": 3}}},
+            )
+            for _ in stream:
+                pass
+        assert "upstream" in caught.value.message
+
+
+def test_a_virtual_model_is_routed(client: openai.OpenAI) -> None:
+    """The embedded default: `auto` is classified on the translated view and routed."""
+    raw = client.responses.with_raw_response.create(
+        model="auto", input="Prove that there are infinitely many primes."
+    )
+    assert "tier=" in raw.headers["x-tokenwise-route"]
+    assert raw.headers["x-tokenwise-model"] in (
+        "sim-mini-reasoner",
+        "sim-large-reasoner",
+        "sim-small",
+    )
+    assert raw.parse().output_text
+
+
+@pytest.mark.parametrize("model", ["sim-small", "sim-mini-reasoner"])  # native, translated
+def test_client_leaving_mid_stream_is_metered(proxy: ServerThread, model: str) -> None:
+    """The embedded default: sim-small speaks Responses, sim-mini-reasoner only chat."""
+    body = {
+        "model": model,
+        "input": "Tell a long story about a river.",
+        "stream": True,
+        "sim": {"completion_tokens": 400, "tokens_per_chunk": 2, "inter_chunk_ms": 10},
+    }
+    deltas = 0
+    headers = {"authorization": f"Bearer {DEV_KEY}"}
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream("POST", f"{url(proxy)}/responses", json=body, headers=headers) as resp,
+    ):
+        request_id = resp.headers["x-request-id"]
+        for line in resp.iter_lines():
+            if line.startswith("event: response.output_text.delta"):
+                deltas += 1
+            if deltas == 20:
+                break  # leave: closing the response drops the connection
+    [record] = ledger(proxy, request_id)
+    assert record.endpoint == "responses"
+    assert record.status == "cancelled"
+    assert record.estimated
+    assert 20 <= record.output_tokens < 400  # what the client read, less than the whole answer
+    assert record.cost_total > 0
+
+
+def test_input_items_pass_through_to_a_native_upstream(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    with sdk(native) as client:
+        made = client.responses.create(model="sim-small", input=QUESTION)
+        items = list(client.responses.input_items.list(made.id))
+    assert [item.type for item in items] == ["message"]
+    assert items[0].content[0].text == QUESTION
+    with sdk(translated) as client:
+        kept = client.responses.create(model="sim-small", input=QUESTION)
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.responses.input_items.list(kept.id)
+    assert "speaks only chat completions" in caught.value.message
+
+
+async def test_async_stream_helper(aclient: openai.AsyncOpenAI) -> None:
+    """The async SDK: sim-mini-reasoner is chat-only in the embedded default (translated)."""
+    async with aclient.responses.stream(
+        model="sim-mini-reasoner", input="Is 221 prime?", reasoning={"effort": "medium"}
+    ) as stream:
+        deltas = [
+            event.delta async for event in stream if event.type == "response.output_text.delta"
+        ]
+        final = await stream.get_final_response()
+    assert "".join(deltas) == final.output_text
+    assert [item.type for item in final.output] == ["message"]  # no summary asked, none shown
+    assert final.usage is not None
+    assert final.usage.output_tokens_details.reasoning_tokens > 0  # yet metered
+
+
+def test_a_native_answer_is_relayed_byte_for_byte(native: ServerThread, sim: ServerThread) -> None:
+    """What the proxy relays is the simulator's own JSON, as the simulator stored it."""
+    body = {
+        "model": "sim-large-reasoner",
+        "input": QUESTION,
+        "reasoning": {"effort": "low", "summary": "auto"},
+        "include": ["reasoning.encrypted_content"],
+        "vendor_extension": {"kept": True},
+    }
+    headers = {"authorization": f"Bearer {DEV_KEY}"}
+    via_proxy = httpx.post(f"{url(native)}/responses", json=body, headers=headers, timeout=30)
+    assert via_proxy.status_code == 200
+    made = via_proxy.json()
+    direct = httpx.get(f"http://127.0.0.1:{sim.port}/v1/responses/{made['id']}", timeout=30)
+    assert via_proxy.content == direct.content
+    assert made["output"][0]["encrypted_content"]
