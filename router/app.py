@@ -122,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # the routes are Starlette's; router.api.openapi describes them
         telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
     )
     for route in (
@@ -131,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
         Route("/healthz", ops.healthz, methods=["GET"]),
         Route("/readyz", ops.readyz, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),
+        Route("/openapi.json", ops.openapi, methods=["GET"]),
         Route("/admin/spend", admin_spend.admin_spend, methods=["GET"]),
         Route("/admin/pricing/reload", ops.reload_prices, methods=["POST"]),
         *admin.routes(),

@@ -1,4 +1,5 @@
-"""Operations endpoints: liveness, readiness, Prometheus exposition, price reload."""
+"""Operations endpoints: liveness, readiness, Prometheus exposition, price reload, the
+OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.responses import Response
 
 from router.api.admin import require_master
 from router.api.json import json_response
+from router.api.openapi import document
 from router.errors import InvalidRequest
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
@@ -51,3 +53,9 @@ async def reload_prices(request: Request) -> Response:
     return json_response(
         {"status": "reloaded", "path": done.path, "models": done.models, "changed": done.changed}
     )
+
+
+async def openapi(request: Request) -> Response:
+    """GET /openapi.json: the public API, with the models this proxy serves."""
+    services = services_of(request)
+    return json_response(document([*services.router.virtual_models(), *services.targets]))
