@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_messages, require_model, stream_flag
+from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
@@ -117,6 +118,8 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     model = require_model(body)
     messages = require_messages(body)
     stream = stream_flag(body)
+    check_fields(body, CHAT_FIELDS)
+    check_message_fields(messages)
     asked = normalize_reasoning(body)  # a malformed reasoning control is a 400 before routing
     received = body
     budget = services.budget

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model
-from router.api.chat import route_headers
+from router.api.chat import check_allowed, route_headers
+from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
 from router.services import services_of
@@ -35,6 +36,8 @@ async def embeddings(request: Request) -> Response:
         raise InvalidRequest(
             "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
         )
+    check_embedding_input(body["input"])
+    check_fields(body, EMBEDDINGS_FIELDS)
     route = services.route(model)
     if route.virtual:
         raise NotFound(
@@ -42,6 +45,7 @@ async def embeddings(request: Request) -> Response:
             param="model",
             code="model_not_found",
         )
+    check_allowed(principal, route)  # a key confined to some models is confined here too
     target = route.target
     exchange = Exchange(
         services,
