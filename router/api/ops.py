@@ -3,13 +3,16 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import hmac
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.admin import require_master
 from router.api.json import json_response
 from router.api.openapi import document
-from router.errors import InvalidRequest
+from router.auth import bearer_token, hash_key
+from router.errors import AuthenticationFailed, InvalidRequest
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
 from router.observability.scrape import refresh_gauges
@@ -35,7 +38,17 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """GET /metrics: the Prometheus exposition; behind a bearer token when
+    `server.metrics_token_env` names one."""
     services = services_of(request)
+    token = services.settings.metrics_token
+    if token is not None:
+        given = bearer_token(request.headers.get("authorization"))
+        if not hmac.compare_digest(hash_key(given), hash_key(token)):
+            raise AuthenticationFailed(
+                "/metrics needs the metrics token (server.metrics_token_env).",
+                code="invalid_api_key",
+            )
     await refresh_gauges(services.metrics, services.store, services.ledger.backlog)
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
 
