@@ -86,7 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
             # Load the usual encoding off the event loop now, not on the first unmetered stream.
             warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
             stack.push_async_callback(lambda: warming)
-            upstream = Upstream(settings.config.server.timeouts)
+            server = settings.config.server
+            upstream = Upstream(server.timeouts, server.response_limit_bytes)
             await upstream.start()
             stack.push_async_callback(upstream.close)
             metrics_dir = multiprocess_dir(settings.env)

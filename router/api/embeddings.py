@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model
-from router.api.chat import check_allowed, route_headers
+from router.api.chat import check_allowed, redact, route_headers
 from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
@@ -61,7 +61,11 @@ async def embeddings(request: Request) -> Response:
     headers = route_headers(route)
     try:
         resp = await services.upstream.send(
-            "POST", target.url("/embeddings"), orjson.dumps(upstream_body), target.headers
+            "POST",
+            target.url("/embeddings"),
+            orjson.dumps(upstream_body),
+            target.headers,
+            tls=target.tls,
         )
         async with resp:
             data = await resp.read()
@@ -74,12 +78,13 @@ async def embeddings(request: Request) -> Response:
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
-        return Response(data, media_type="application/json", headers=headers)
+        return Response(redact(data, target), media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
+        exc.redact(target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
