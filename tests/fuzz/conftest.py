@@ -20,6 +20,7 @@ from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 
 DEV_KEY = "tw-fuzz-key"
+MASTER_KEY = "tw-fuzz-master"
 
 # Requests sent by the fuzz tests, by test and status; reported at the end of the session.
 SENT: Counter[str] = Counter()
@@ -36,7 +37,11 @@ FUZZ = settings(
 @pytest.fixture(scope="session")
 def fuzz_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     home = tmp_path_factory.mktemp("fuzz")
-    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
+    env = {
+        "TOKENWISE_HOME": str(home),
+        "TOKENWISE_DEV_KEY": DEV_KEY,
+        "TOKENWISE_MASTER_KEY": MASTER_KEY,
+    }
     with serving(create_app(load_settings(None, env=env, cwd=home))) as server:
         yield server
 
