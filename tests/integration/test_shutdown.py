@@ -8,6 +8,7 @@ and exits 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import time
@@ -89,3 +90,50 @@ async def read_store(home: Path) -> tuple[list[LedgerRecord], SpendView | None]:
         return await store.query_ledger(), await store.spend("team:dev", time.time())
     finally:
         await store.close()
+
+
+def test_past_the_grace_period_a_stream_is_cut_settled_and_recorded(tmp_path: Path) -> None:
+    config = tmp_path / "tokenwise.yaml"
+    config.write_text(
+        """
+server:
+  shutdown_grace_seconds: 0.5
+providers:
+  sim: {base_url: "builtin:simulator"}
+models:
+  sim-small: {provider: sim}
+auth:
+  keys:
+    - {team: dev, name: dev, key_env: TW_SHUTDOWN_KEY}
+budgets:
+  limits:
+    - {scope: "team:dev", limit_usd: 100, window: total}
+""",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    proxy = Proxy(home, "--config", str(config), env={"TW_SHUTDOWN_KEY": KEY})
+    endless = {"sim": {"inter_chunk_ms": 500, "completion_tokens": 4000, "tokens_per_chunk": 4}}
+    try:
+        client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
+        stream = client.chat.completions.create(
+            model="sim-small",
+            messages=[{"role": "user", "content": "Count to a million."}],
+            stream=True,
+            extra_body=endless,
+        )
+        request_id = stream.response.headers["x-request-id"]
+        chunks = iter(stream)
+        next(chunks)
+        proxy.proc.send_signal(signal.SIGTERM)
+        finishes = []
+        with contextlib.suppress(openai.APIError, httpx.HTTPError):
+            finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+        assert "stop" not in finishes  # cut short: 1,000 chunks would take minutes
+        assert proxy.proc.wait(timeout=60) == 0, proxy.output()[-2000:]
+    finally:
+        proxy.stop()
+    records, view = asyncio.run(read_store(home))
+    mine = [r for r in records if r.request_id == request_id]
+    assert len(mine) == 1 and mine[0].status == "cancelled"
+    assert view is not None and view.in_flight == 0
