@@ -1,6 +1,6 @@
 """`tokenwise serve`: validate the config, say what will be served, run uvicorn.
 
-SIGTERM (and Ctrl-C) stop gracefully: the listening socket closes at once (new connections are
+SIGTERM (and Ctrl-C) stops gracefully: the listening socket closes at once (new connections are
 refused), requests in flight, streams included, may finish for `server.shutdown_grace_seconds`
 (then they are cancelled, which settles their budgets like a client disconnect), then the
 lifespan closes: budgets settled, the ledger flushed to the store, the store closed. A stop by

@@ -144,6 +144,7 @@ def test_a_planted_provider_key_never_leaves(
     running, home = start_proxy(tmp_path, hostile, planted)
     with running as proxy:
         answers = exchange_everything(f"http://127.0.0.1:{proxy.port}")
+        during = snapshot(home)  # the spool and journals as they are while serving
     # The key was really in play: the upstream received it on every call.
     calls = seen(hostile)
     assert calls and all(c["headers"].get("authorization") == f"Bearer {planted}" for c in calls)
@@ -152,16 +153,22 @@ def test_a_planted_provider_key_never_leaves(
 
     logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     printed = "".join(capfd.readouterr())
-    files = {p: p.read_bytes() for p in home.rglob("*") if p.is_file()}
-    assert any(p.suffix == ".db" for p in files) and any("spool" in str(p) for p in home.rglob("*"))
+    after = snapshot(home)  # the store after shutdown
+    files = [*during.items(), *after.items()]
+    assert any(p.name == "tokenwise.db" for p in after)
+    assert any("spool" in p.parts for p in during)
     for where, text in [("answers", "\n".join(answers)), ("logs", logs), ("output", printed)]:
         assert planted not in text, where
         assert planted[-12:] not in text, where  # not even a tail of it
-    for path, data in files.items():
+    for path, data in files:
         assert planted.encode() not in data, path
     # The client's key (its Authorization header) and its prompts are not logged either.
     for secret in (DEV_KEY, MASTER, PROMPT):
         assert secret not in logs and secret not in printed
+
+
+def snapshot(home: Path) -> dict[Path, bytes]:
+    return {p.relative_to(home): p.read_bytes() for p in home.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
