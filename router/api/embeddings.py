@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model
-from router.api.chat import check_allowed, redact, route_headers
+from router.api.chat import check_allowed, end_user, redact, route_headers
 from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
@@ -47,18 +47,27 @@ async def embeddings(request: Request) -> Response:
         )
     check_allowed(principal, route)  # a key confined to some models is confined here too
     target = route.target
-    exchange = Exchange(
-        services,
-        principal,
-        route,
-        request.scope.get("tokenwise.request_id", ""),
-        ENDPOINT,
-        input_as_messages(body["input"]),
-        started,
-    )
+    request_id = request.scope.get("tokenwise.request_id", "")
+    messages = input_as_messages(body["input"])
+    headers = route_headers(route)
+    admission = None
+    if services.budget is not None:  # budgets and rate limits hold here as for chat
+        admission = await services.budget.admit(
+            principal,
+            target.model,
+            request_id,
+            body,
+            messages,
+            requested=model,
+            user=end_user(body),
+            allowance=1,  # no output tokens; the body it returns (an output cap) is not used
+        )
+        headers.update(admission.headers)
+    exchange = Exchange(services, principal, route, request_id, ENDPOINT, messages, started)
+    if admission is not None:
+        exchange.hold = admission.hold
     upstream_body: dict[str, Any] = dict(body)
     upstream_body["model"] = target.model.upstream_id
-    headers = route_headers(route)
     try:
         resp = await services.upstream.send(
             "POST",

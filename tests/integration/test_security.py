@@ -34,6 +34,7 @@ from tests.integration.hostile_upstream import create_hostile_app
 DEV_KEY = "tw-security-dev-key"
 MASTER = "tw-security-master-key"
 TEAM_KEY = "tw-security-team-a-key"
+BROKE_KEY = "tw-security-team-broke-key"
 METRICS_TOKEN = "tw-security-metrics-token"
 MODELS = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream", "huge", "huge-stream")
 PROMPT = "the secret plan is codeword-7f3a9"
@@ -56,9 +57,11 @@ auth:
   keys:
     - {{team: dev, name: dev, key_env: TW_DEV_KEY}}
     - {{team: a, name: a, key_env: TW_TEAM_A_KEY, models: [plain]}}
+    - {{team: broke, name: broke, key_env: TW_BROKE_KEY}}
 budgets:
   limits:
     - {{scope: "team:a", limit_usd: 5}}
+    - {{scope: "team:broke", limit_usd: 0}}
 """
 
 
@@ -69,6 +72,7 @@ def env_for(home: Path, planted: str) -> dict[str, str]:
         "TOKENWISE_MASTER_KEY": MASTER,
         "TW_PLANTED_KEY": planted,
         "TW_TEAM_A_KEY": TEAM_KEY,
+        "TW_BROKE_KEY": BROKE_KEY,
         "TW_METRICS_TOKEN": METRICS_TOKEN,
     }
 
@@ -247,6 +251,18 @@ def test_a_team_key_is_confined_to_its_models(proxy: str) -> None:
         f"{proxy}/admin/teams/a/spend", headers={"authorization": f"Bearer {MASTER}"}
     ).json()
     assert "a" in str(spend)
+
+
+def test_a_team_key_is_confined_to_its_budget(proxy: str) -> None:
+    broke = {"authorization": f"Bearer {BROKE_KEY}"}
+    ask = [{"role": "user", "content": "hi"}]
+    for path, body in (
+        ("/v1/chat/completions", {"model": "plain", "messages": ask}),
+        ("/v1/embeddings", {"model": "plain", "input": "hi"}),  # regression: was not reserved
+    ):
+        refused = httpx.post(f"{proxy}{path}", headers=broke, json=body)
+        assert refused.status_code == 429, (path, refused.text)
+        assert refused.json()["error"]["code"] == "budget_exceeded"
 
 
 def test_an_answer_past_the_response_limit_is_a_clean_502(proxy: str) -> None:
