@@ -4,7 +4,9 @@ tests: it records every request, and by the `model` it is asked for it
 - answers normally (`plain`), as JSON or as an event stream;
 - echoes the Authorization header it received, as some providers do in a 401 (`echo-401`),
   in a 200 error body (`echo-200`), mid-stream (`echo-stream`) or inside an answer (`echo-ok`);
-- sends more than any proxy should buffer (`huge`, `huge-stream`).
+- sends more than any proxy should buffer (`huge`, `huge-stream`);
+- replays, whatever the model, the exact bytes a request's last message asks for, when that
+  message is `REPLAY:{"stream": bool, "raw": str}` (the end-to-end fuzz of upstream answers).
 """
 
 from __future__ import annotations
@@ -61,6 +63,20 @@ def usage_chunk(model: str) -> bytes:
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
+REPLAY = "REPLAY:"
+
+
+def replayed(body: dict[str, Any]) -> dict[str, Any] | None:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return None
+    text = messages[-1].get("content")
+    if not isinstance(text, str) or not text.startswith(REPLAY):
+        return None
+    spec: dict[str, Any] = json.loads(text[len(REPLAY) :])
+    return spec
+
+
 def create_hostile_app() -> Starlette:
     seen: list[dict[str, Any]] = []
 
@@ -70,6 +86,10 @@ def create_hostile_app() -> Starlette:
         seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
         model = body.get("model", "")
         stream = bool(body.get("stream"))
+        replay = replayed(body)
+        if replay is not None:
+            kind = "text/event-stream" if replay["stream"] else "application/json"
+            return Response(replay["raw"].encode("utf-8", "surrogatepass"), media_type=kind)
         if model == "echo-401":
             message = f"Incorrect API key provided: {auth}. You can find your key online."
             error = {"message": message, "type": "invalid_request_error", "code": "invalid_key"}
