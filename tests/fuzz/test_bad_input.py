@@ -258,3 +258,32 @@ def test_arbitrary_bytes_as_a_body_are_a_4xx(http: httpx.Client, raw: bytes) -> 
     response = post_raw(http, CHAT, raw)
     SENT.update([f"bytes {response.status_code}"])
     check_client_error(response)
+
+
+header_values = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60),
+    st.sampled_from(
+        ["tier=hard", "policy=economy", "tier=", "=", ";;;", "tier=hard; policy=nope", "a" * 5000]
+    ),
+).map(lambda v: v.strip(" \t").encode("latin-1"))  # h11 sends no edge whitespace
+
+
+@settings(FUZZ, max_examples=200)
+@given(
+    model=st.sampled_from(["auto", "auto-economy", "sim-small"]),
+    route=header_values,
+    session=header_values,
+    auth=header_values,
+)
+def test_arbitrary_request_headers_are_never_a_server_error(
+    http: httpx.Client, model: str, route: bytes, session: bytes, auth: bytes
+) -> None:
+    headers = {"x-tokenwise-route": route, "x-tokenwise-session": session}
+    response = http.post(CHAT, json={**GOOD, "model": model}, headers=headers)
+    SENT.update([f"headers {response.status_code}"])
+    assert response.status_code < 500, (route, session, response.text[:300])
+    if response.status_code >= 400:
+        check_client_error(response)
+    response = http.post(CHAT, json=GOOD, headers={"authorization": (b"Bearer " + auth).strip()})
+    SENT.update([f"headers {response.status_code}"])
+    check_client_error(response, 401)
