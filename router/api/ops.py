@@ -12,7 +12,7 @@ from router.api.admin import require_master
 from router.api.json import json_response
 from router.api.openapi import document
 from router.auth import bearer_token, hash_key
-from router.errors import AuthenticationFailed, InvalidRequest
+from router.errors import AuthenticationFailed, InvalidRequest, ProxyError
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
 from router.observability.scrape import refresh_gauges
@@ -69,6 +69,11 @@ async def reload_prices(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    """GET /openapi.json: the public API, with the models this proxy serves."""
+    """GET /openapi.json: the public API; with a valid API key, also the models served (the
+    catalog is not shown to anyone without a key, as in /v1/models)."""
     services = services_of(request)
+    try:
+        await services.auth.resolve(request.headers.get("authorization"))
+    except ProxyError:
+        return json_response(document())
     return json_response(document([*services.router.virtual_models(), *services.targets]))

@@ -1,5 +1,6 @@
 """Schemathesis over the proxy's own OpenAPI document (`router.api.openapi`, with the models of
-the embedded default, as `/openapi.json` serves it: a test below checks the two agree).
+the embedded default, as `/openapi.json` serves it to a client with a key: a test below checks
+the two agree).
 
 Positive cases (bodies the document allows) reach the simulator and must succeed or fail as a
 4xx; negative cases (each field missing, of the wrong type or out of range) must be a 4xx with
@@ -40,8 +41,13 @@ def test_no_generated_request_gets_a_server_error(case: schemathesis.Case, base_
 
 
 def test_the_fuzzed_document_is_the_served_one(base_url: str) -> None:
-    served = httpx.get(f"{base_url}/openapi.json").json()
+    key = {"authorization": f"Bearer {DEV_KEY}"}
+    served = httpx.get(f"{base_url}/openapi.json", headers=key).json()
     assert served == document(MODELS)
+    # Without a key, the API but not the catalog (as /v1/models, which wants a key).
+    anonymous = httpx.get(f"{base_url}/openapi.json").json()
+    assert anonymous == document()
+    assert "enum" not in anonymous["components"]["schemas"]["ChatRequest"]["properties"]["model"]
     assert set(served["paths"]) == {
         "/v1/chat/completions",
         "/v1/embeddings",
