@@ -29,6 +29,7 @@ from router.errors import ProxyError
 from router.ledger.writer import LedgerWriter
 from router.metering.reload import install_reload_signal
 from router.metering.tokens import default_counter
+from router.observability import redact
 from router.observability.metrics import Metrics
 from router.observability.multiproc import forget_process, multiprocess_dir
 from router.policy.priors import NAMESPACE as PRIORS
@@ -60,6 +61,13 @@ def authenticator_of(scope: Scope) -> Authenticator | None:
     return None if services is None else services.auth
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the process holds: provider keys, the master key, the metrics token."""
+    found = [m.provider.api_key for m in settings.models.values()]
+    found += [settings.master_key, settings.metrics_token]
+    return [s for s in found if s]
+
+
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
@@ -68,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Everything opened is closed again in reverse order, also when start-up fails midway.
         async with AsyncExitStack() as stack:
+            stack.callback(redact.install(secrets_of(settings)))  # no secret in any log line
             router = Router.from_settings(settings, load_classifier())
             base_urls = {m.provider.name: m.provider.base_url for m in settings.models.values()}
             if settings.uses_simulator:
