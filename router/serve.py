@@ -85,11 +85,13 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
 
     # uvicorn stops gracefully on SIGTERM, then raises the signal again so that the default
     # action ends the process (exit status 143). A graceful stop is a success: that second
-    # SIGTERM finds this handler instead, and serve() returns 0.
+    # SIGTERM finds this handler instead, which exits 0 (as does a SIGTERM that comes before
+    # uvicorn listens for it: nothing has started yet).
     signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(create_app(settings), **common, **options)  # type: ignore[arg-type]
     return 0
 
 
 def _stopped(sig: int, frame: FrameType | None) -> None:
-    """SIGTERM after uvicorn's graceful shutdown: nothing left to do."""
+    """SIGTERM outside uvicorn's own handling: nothing (left) to stop."""
+    raise SystemExit(0)
