@@ -40,6 +40,7 @@ from router.errors import ProxyError
 from router.ledger.writer import LedgerWriter
 from router.metering.reload import install_reload_signal
 from router.metering.tokens import default_counter
+from router.observability import redact
 from router.observability.metrics import Metrics
 from router.observability.multiproc import forget_process, multiprocess_dir
 from router.policy.priors import NAMESPACE as PRIORS
@@ -71,6 +72,13 @@ def authenticator_of(scope: Scope) -> Authenticator | None:
     return None if services is None else services.auth
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the process holds: provider keys, the master key, the metrics token."""
+    found = [m.provider.api_key for m in settings.models.values()]
+    found += [settings.master_key, settings.metrics_token]
+    return [s for s in found if s]
+
+
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
@@ -79,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Everything opened is closed again in reverse order, also when start-up fails midway.
         async with AsyncExitStack() as stack:
+            stack.callback(redact.install(secrets_of(settings)))  # no secret in any log line
             router = Router.from_settings(settings, load_classifier())
             base_urls = {m.provider.name: m.provider.base_url for m in settings.models.values()}
             if settings.uses_simulator:
@@ -97,7 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
             # Load the usual encoding off the event loop now, not on the first unmetered stream.
             warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
             stack.push_async_callback(lambda: warming)
-            upstream = Upstream(settings.config.server.timeouts)
+            server = settings.config.server
+            upstream = Upstream(server.timeouts, server.response_limit_bytes)
             await upstream.start()
             stack.push_async_callback(upstream.close)
             metrics_dir = multiprocess_dir(settings.env)
@@ -133,6 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # the routes are Starlette's; router.api.openapi describes them
         telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
     )
     for route in (
@@ -154,6 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
         Route("/healthz", ops.healthz, methods=["GET"]),
         Route("/readyz", ops.readyz, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),
+        Route("/openapi.json", ops.openapi, methods=["GET"]),
         Route("/admin/spend", admin_spend.admin_spend, methods=["GET"]),
         Route("/admin/pricing/reload", ops.reload_prices, methods=["POST"]),
         *admin.routes(),

@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+REDACTED = "[redacted]"
+
 
 class ProxyError(Exception):
     status: int = 500
@@ -49,6 +51,12 @@ class ProxyError(Exception):
 
     def body(self) -> dict[str, Any]:
         return error_body(self.message, self.type, self.code, self.param)
+
+    def redact(self, secret: str | None) -> None:
+        """Take a secret out of the message (an upstream that echoes the provider key it was
+        sent, as some do in their 401 answers)."""
+        if secret and secret in self.message:
+            self.message = self.message.replace(secret, REDACTED)
 
     def body_bytes(self) -> bytes:
         return orjson.dumps(self.body())

@@ -13,7 +13,8 @@ import uvicorn
 
 
 class ServerThread:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
+        """`options`: more uvicorn.Config settings (e.g. ssl_certfile, ssl_keyfile)."""
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -23,6 +24,7 @@ class ServerThread:
             loop="asyncio",
             http="h11",
             lifespan="on",
+            **options,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -60,8 +62,8 @@ class ServerThread:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[ServerThread]:
-    server = ServerThread(app)
+def serving(app: Any, **options: Any) -> Iterator[ServerThread]:
+    server = ServerThread(app, **options)
     server.start()
     try:
         yield server

@@ -41,7 +41,7 @@ from router.reasoning.effort import Effort, effort_rank
 from router.reasoning.harmony_repair import repair_harmony
 from router.reasoning.intent import normalize_reasoning
 from router.reasoning.think_tags import split_think_tags
-from router.upstream.client import Upstream
+from router.upstream.client import Upstream, tls_context
 from router.upstream.sse import SSESplitter, parse_event
 
 PROMPT = (
@@ -167,7 +167,10 @@ class Prober:
         call = self._request(model, effort, stream=False)
         url = self.base_urls[model.provider.name] + call.path
         try:
-            resp = await self.upstream.send("POST", url, orjson.dumps(call.body), call.headers)
+            tls = tls_context(model.provider.ca_bundle)
+            resp = await self.upstream.send(
+                "POST", url, orjson.dumps(call.body), call.headers, tls=tls
+            )
             async with resp:
                 data = await resp.read()
         except ProxyError as exc:
@@ -187,7 +190,8 @@ class Prober:
         call = self._request(model, effort, stream=True)
         translator = adapter_for(model.provider.dialect).stream(model, True)
         url = self.base_urls[model.provider.name] + call.path
-        resp = await self.upstream.send("POST", url, orjson.dumps(call.body), call.headers)
+        tls = tls_context(model.provider.ca_bundle)
+        resp = await self.upstream.send("POST", url, orjson.dumps(call.body), call.headers, tls=tls)
         seen = False
         splitter = SSESplitter()
         async with resp:

@@ -1,10 +1,19 @@
-"""`tokenwise serve`: validate the config, say what will be served, run uvicorn."""
+"""`tokenwise serve`: validate the config, say what will be served, run uvicorn.
+
+SIGTERM (and Ctrl-C) stops gracefully: the listening socket closes at once (new connections are
+refused), requests in flight, streams included, may finish for `server.shutdown_grace_seconds`
+(then they are cancelled, which settles their budgets like a client disconnect), then the
+lifespan closes: budgets settled, the ledger flushed to the store, the store closed. A stop by
+SIGTERM exits 0.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -55,7 +64,13 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     workers = workers or server.workers
     announce(settings, host, port, workers)
     options = uvicorn_options()
-    common = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": server.shutdown_grace_seconds,
+    }
     if workers > 1:
         if config:
             os.environ["TOKENWISE_CONFIG"] = os.path.abspath(config)
@@ -68,5 +83,15 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
         return 0
     from router.app import create_app
 
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again so that the default
+    # action ends the process (exit status 143). A graceful stop is a success: that second
+    # SIGTERM finds this handler instead, which exits 0 (as does a SIGTERM that comes before
+    # uvicorn listens for it: nothing has started yet).
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(create_app(settings), **common, **options)  # type: ignore[arg-type]
     return 0
+
+
+def _stopped(sig: int, frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's own handling: nothing (left) to stop."""
+    raise SystemExit(0)

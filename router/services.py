@@ -6,8 +6,9 @@ upstream URLs and the headers that carry the provider's key.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -22,14 +23,15 @@ from router.observability.metrics import Metrics
 from router.policy.decide import Decision
 from router.policy.router import Router
 from router.store.base import Store
-from router.upstream.client import Upstream
+from router.upstream.client import Upstream, tls_context
 
 
 @dataclass(frozen=True)
 class Target:
     model: ModelSpec
     base_url: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # they carry the provider's key
+    tls: ssl.SSLContext | None = None  # the provider's ca_bundle; None: the system's CAs
 
     @property
     def name(self) -> str:
@@ -125,7 +127,8 @@ def build_targets(settings: Settings, base_urls: Mapping[str, str]) -> dict[str,
         headers = {"content-type": "application/json"}
         if model.provider.api_key:
             headers["authorization"] = f"Bearer {model.provider.api_key}"
-        targets[name] = Target(model, base_urls[model.provider.name], headers)
+        tls = tls_context(model.provider.ca_bundle)
+        targets[name] = Target(model, base_urls[model.provider.name], headers, tls)
     return targets
 
 

@@ -32,6 +32,7 @@ from router.store.base import GroupBy, LedgerTotal
 from router.store.ledger import check_group_by
 
 MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
+LAST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last moment a datetime can hold
 COLUMNS = tuple(f.name for f in fields(LedgerTotal) if f.name != "key")
 MONEY = frozenset(c for c in COLUMNS if c.startswith("cost_") or c == "savings")
 TABLE_COLUMNS = (
@@ -54,15 +55,21 @@ def parse_bound(text: str, *, until: bool = False) -> float:
     """Epoch seconds from an ISO date/time or a number; a bare date `until` ends that day."""
     value = text.strip()
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        if not 0 <= seconds <= LAST_EPOCH:  # also NaN and infinities
+            raise SpendError(f"{text!r} is out of range: epoch seconds from 0 to {LAST_EPOCH}")
+        return seconds
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return (start + timedelta(days=1 if until else 0)).timestamp()
         moment = datetime.fromisoformat(value)
+    except OverflowError:  # the day after 9999-12-31
+        raise SpendError(f"{text!r} is out of range: dates run to 9999-12-31") from None
     except ValueError:
         raise SpendError(
             f"{text!r} is not a date: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM] or epoch "

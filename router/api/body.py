@@ -1,7 +1,9 @@
 """Read a request body within the size limit and check the few fields the proxy relies on.
 
-Only what the proxy itself needs is validated here (`model`, `messages`, `stream`); everything
-else is the upstream's to judge, and is forwarded untouched.
+Only what the proxy itself needs is validated here (`model`, `messages`, `stream`, and a
+nesting depth it can serialise again); the types and ranges of the common OpenAI fields are
+checked by `router.api.fields`, and everything else is the upstream's to judge, forwarded
+untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import orjson
 from starlette.requests import Request
 
 from router.errors import BodyTooLarge, InvalidRequest
+
+# Nesting deeper than this is refused: no request needs it, and the proxy must be able to
+# serialise what it forwards (orjson's encoder stops at 254 levels, its decoder at 1024).
+MAX_DEPTH = 128
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -52,7 +58,26 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
             f"The request body must be a JSON object, not {_json_type(body)}.",
             code="invalid_json",
         )
+    # Only a body with that many brackets can be that deep: a cheap count spares the walk.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and too_deep(body, MAX_DEPTH):
+        raise InvalidRequest(
+            f"The JSON body is nested more than {MAX_DEPTH} levels deep.", code="invalid_json"
+        )
     return body
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """True when arrays and objects in `value` nest deeper than `limit` (iterative walk)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
 
 
 def require_model(body: dict[str, Any]) -> str:

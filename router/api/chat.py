@@ -21,11 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_messages, require_model, stream_flag
+from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
 from router.budget.service import NO_PRESSURE
-from router.errors import PermissionDenied, ProxyError, UpstreamProtocolError
+from router.errors import REDACTED, PermissionDenied, ProxyError, UpstreamProtocolError
 from router.exchange import Exchange
 from router.observability.metrics import Metrics
 from router.providers.base import Adapter, ParamReport
@@ -33,7 +34,7 @@ from router.providers.openai_reply import hide_reasoning
 from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
 from router.reasoning.intent import ReasoningIntent, normalize_reasoning
-from router.services import Route, services_of
+from router.services import Route, Target, services_of
 from router.upstream.client import UpstreamResponse
 from router.upstream.failure import check_json_body, status_error
 
@@ -117,6 +118,8 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     model = require_model(body)
     messages = require_messages(body)
     stream = stream_flag(body)
+    check_fields(body, CHAT_FIELDS)
+    check_message_fields(messages)
     asked = normalize_reasoning(body)  # a malformed reasoning control is a 400 before routing
     received = body
     budget = services.budget
@@ -170,7 +173,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         exchange.effort = call.report.effort.sent
     try:
         resp = await services.upstream.send(
-            "POST", target.url(call.path), orjson.dumps(call.body), call.headers
+            "POST", target.url(call.path), orjson.dumps(call.body), call.headers, tls=target.tls
         )
         if stream:
             translator = adapter.stream(target.model, True, created=int(time.time()))
@@ -179,7 +182,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
             )
             return await _stream(exchange, resp, headers, hooks)
         parsed = await _answer(resp, target.provider)
-        raw = _reply(exchange, adapter, parsed, intent.show)
+        raw = redact(_reply(exchange, adapter, parsed, intent.show), target)
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
@@ -189,6 +192,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         services.metrics.upstream_error(target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
+        exc.redact(target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
@@ -244,6 +248,18 @@ async def _stream(
             exchange.services.metrics.upstream_error(provider, end.outcome)
         await exchange.close(end.outcome)
 
+    key = exchange.route.target.model.provider.api_key
+    secret = key.encode() if key else None
     return EventStreamResponse(
-        relay_events(resp, end, time.perf_counter, hooks), headers=headers, on_close=finished
+        relay_events(resp, end, time.perf_counter, hooks, redact=secret),
+        headers=headers,
+        on_close=finished,
     )
+
+
+def redact(raw: bytes, target: Target) -> bytes:
+    """The answer without the provider's key, should the upstream have echoed it."""
+    key = target.model.provider.api_key
+    if key and key.encode() in raw:
+        return raw.replace(key.encode(), REDACTED.encode())
+    return raw

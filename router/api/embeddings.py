@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model
-from router.api.chat import check_allowed, end_user, route_headers
+from router.api.chat import check_allowed, end_user, redact, route_headers
+from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
 from router.services import services_of
@@ -35,6 +36,8 @@ async def embeddings(request: Request) -> Response:
         raise InvalidRequest(
             "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
         )
+    check_embedding_input(body["input"])
+    check_fields(body, EMBEDDINGS_FIELDS)
     route = services.route(model)
     if route.virtual:
         raise NotFound(
@@ -42,8 +45,8 @@ async def embeddings(request: Request) -> Response:
             param="model",
             code="model_not_found",
         )
+    check_allowed(principal, route)  # a key confined to some models is confined here too
     target = route.target
-    check_allowed(principal, route)
     request_id = request.scope.get("tokenwise.request_id", "")
     texts = input_as_messages(body["input"])
     user = end_user(body)
@@ -69,7 +72,11 @@ async def embeddings(request: Request) -> Response:
     upstream_body["model"] = target.model.upstream_id
     try:
         resp = await services.upstream.send(
-            "POST", target.url("/embeddings"), orjson.dumps(upstream_body), target.headers
+            "POST",
+            target.url("/embeddings"),
+            orjson.dumps(upstream_body),
+            target.headers,
+            tls=target.tls,
         )
         async with resp:
             data = await resp.read()
@@ -82,12 +89,13 @@ async def embeddings(request: Request) -> Response:
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
-        return Response(data, media_type="application/json", headers=headers)
+        return Response(redact(data, target), media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
+        exc.redact(target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)

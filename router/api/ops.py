@@ -1,13 +1,18 @@
-"""Operations endpoints: liveness, readiness, Prometheus exposition, price reload."""
+"""Operations endpoints: liveness, readiness, Prometheus exposition, price reload, the
+OpenAPI document."""
 
 from __future__ import annotations
+
+import hmac
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.admin import require_master
 from router.api.json import json_response
-from router.errors import InvalidRequest
+from router.api.openapi import document
+from router.auth import bearer_token, hash_key
+from router.errors import AuthenticationFailed, InvalidRequest, ProxyError
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
 from router.observability.scrape import refresh_gauges
@@ -33,7 +38,17 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """GET /metrics: the Prometheus exposition; behind a bearer token when
+    `server.metrics_token_env` names one."""
     services = services_of(request)
+    token = services.settings.metrics_token
+    if token is not None:
+        given = bearer_token(request.headers.get("authorization"))
+        if not hmac.compare_digest(hash_key(given), hash_key(token)):
+            raise AuthenticationFailed(
+                "/metrics needs the metrics token (server.metrics_token_env).",
+                code="invalid_api_key",
+            )
     await refresh_gauges(services.metrics, services.store, services.ledger.backlog)
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
 
@@ -51,3 +66,14 @@ async def reload_prices(request: Request) -> Response:
     return json_response(
         {"status": "reloaded", "path": done.path, "models": done.models, "changed": done.changed}
     )
+
+
+async def openapi(request: Request) -> Response:
+    """GET /openapi.json: the public API; with a valid API key, also the models served (the
+    catalog is not shown to anyone without a key, as in /v1/models)."""
+    services = services_of(request)
+    try:
+        await services.auth.resolve(request.headers.get("authorization"))
+    except ProxyError:
+        return json_response(document())
+    return json_response(document([*services.router.virtual_models(), *services.targets]))

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
-from router.errors import ProxyError, UpstreamProtocolError
+from router.errors import REDACTED, ProxyError, UpstreamProtocolError
 from router.upstream.client import UpstreamResponse
 from router.upstream.sse import Event, MalformedEvent, SSESplitter, encode_event, parse_event
 
@@ -59,9 +59,11 @@ async def relay_events(
     hooks: StreamHooks,
     *,
     end_with_done: bool = True,
+    redact: bytes | None = None,
 ) -> AsyncIterator[bytes]:
     """The relayed bytes (``end_with_done=False``: no `data: [DONE]` to the client, as on
-    Responses API streams, which end with their last event)."""
+    Responses API streams, which end with their last event; `redact`: a secret, the provider's
+    key, to blank out should the upstream echo it)."""
     splitter = SSESplitter()
     finished = False
     try:
@@ -94,7 +96,10 @@ async def relay_events(
             if out:
                 if end.first_chunk_at is None:
                     end.first_chunk_at = clock()
-                yield b"".join(out)
+                payload = b"".join(out)
+                if redact and redact in payload:
+                    payload = payload.replace(redact, REDACTED.encode())
+                yield payload
             if malformed is not None:
                 raise malformed
             if finished:

@@ -43,11 +43,12 @@ class ConfigError(ValueError):
 class ProviderSpec:
     name: str
     base_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # never in a repr, a log line or a traceback
     dialect: str
     usage: str = "openai_chat"
     strict: bool = False
     apis: tuple[str, ...] = ("chat",)
+    ca_bundle: str | None = None
 
     @property
     def simulated(self) -> bool:
@@ -92,9 +93,11 @@ class Settings:
     keys: Mapping[str, Principal]
     default_model: str
     prices: PriceTable
-    dev_key: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    master_key: str | None = None  # the admin API's key (auth.master_key_env, TOKENWISE_...)
+    # Secrets (and the environment that holds provider keys) stay out of every repr.
+    dev_key: str | None = field(default=None, repr=False)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    master_key: str | None = field(default=None, repr=False)  # the admin API's key
+    metrics_token: str | None = field(default=None, repr=False)  # server.metrics_token_env
 
     @property
     def uses_simulator(self) -> bool:
@@ -233,6 +236,7 @@ def resolve(
         prices=prices,
         env=env,
         master_key=_master_key(config, source, env),
+        metrics_token=_metrics_token(config, source, env),
     )
 
 
@@ -252,6 +256,11 @@ def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> Provide
             f"(or be {SIMULATOR_URL})"
         )
     usage = p.usage if "usage" in p.model_fields_set else default_usage(p.dialect)
+    if p.ca_bundle is not None and not Path(p.ca_bundle).is_file():
+        raise ConfigError(
+            f"{source}: providers.{name}.ca_bundle: {p.ca_bundle} is not a file "
+            "(a PEM file of the certificate authorities to trust)"
+        )
     return ProviderSpec(
         name=name,
         base_url=base_url,
@@ -262,6 +271,7 @@ def _provider(name: str, p: Any, source: str, env: Mapping[str, str]) -> Provide
         apis=_apis(
             p.apis or NATIVE_APIS.get(p.dialect, ("chat",)), f"{source}: providers.{name}.apis"
         ),
+        ca_bundle=p.ca_bundle,
     )
 
 
@@ -326,5 +336,19 @@ def _master_key(config: Config, source: str, env: Mapping[str, str]) -> str | No
         raise ConfigError(
             f"{source}: auth.master_key_env: environment variable {name} is not set "
             "(it holds the admin API's master key)"
+        )
+    return value
+
+
+def _metrics_token(config: Config, source: str, env: Mapping[str, str]) -> str | None:
+    """The bearer token /metrics requires: the variable `server.metrics_token_env` names."""
+    name = config.server.metrics_token_env
+    if name is None:
+        return None
+    value = env.get(name)
+    if not value:
+        raise ConfigError(
+            f"{source}: server.metrics_token_env: environment variable {name} is not set "
+            "(it holds the token /metrics requires)"
         )
     return value

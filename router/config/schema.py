@@ -54,7 +54,14 @@ class Server(Strict):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=256)
     body_limit_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    response_limit_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="largest upstream answer (body or whole stream)"
+    )
     timeouts: Timeouts = Timeouts()
+    shutdown_grace_seconds: float = Field(
+        30.0, gt=0, description="on SIGTERM, how long in-flight requests may still finish"
+    )
+    metrics_token_env: str | None = None  # variable holding a bearer token /metrics requires
 
 
 class Store(Strict):
@@ -71,6 +78,7 @@ class Provider(Strict):
     usage: UsageConvention = "openai_chat"  # how its `usage` object counts tokens
     strict: bool = False  # a parameter the upstream cannot take is a 400, not a reported drop
     apis: tuple[Api, ...] | None = None  # default: all three for dialect openai, else [chat]
+    ca_bundle: str | None = None  # PEM file of CAs to trust for this provider (default: system)
 
 
 class Reasoning(Strict):

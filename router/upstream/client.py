@@ -9,11 +9,18 @@ Timeouts, each a named failure (`UpstreamTimeout`, 504):
 - first byte: from sending the request to the response's status line and headers;
 - idle: between two reads of the body (stream chunks included);
 - total: the whole exchange, from send to the last byte.
+
+An answer larger than `response_limit` bytes (a body, or a whole stream) is refused as an
+`UpstreamProtocolError` (502, code `response_too_large`): a broken or hostile upstream cannot make
+the proxy buffer without bound. TLS to upstreams verifies certificates (the system's CAs, or a
+provider's own `ca_bundle` through `ssl`); a failed verification is a 502 that says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 
@@ -22,14 +29,37 @@ import aiohttp
 from router.config.schema import Timeouts
 from router.errors import UpstreamProtocolError, UpstreamTimeout
 
+DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024
+
+
+@functools.cache
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | None:
+    """The TLS trust for a provider: its CA bundle (PEM file), or None for the system's CAs."""
+    return None if ca_bundle is None else ssl.create_default_context(cafile=ca_bundle)
+
+
+def too_large(limit: int) -> UpstreamProtocolError:
+    return UpstreamProtocolError(
+        f"The upstream provider's answer is larger than this proxy accepts ({limit} bytes; "
+        "server.response_limit_bytes).",
+        code="response_too_large",
+    )
+
 
 class UpstreamResponse:
     """An upstream response whose headers have arrived; the body is read with idle/total limits."""
 
-    def __init__(self, resp: aiohttp.ClientResponse, timeouts: Timeouts, deadline: float) -> None:
+    def __init__(
+        self,
+        resp: aiohttp.ClientResponse,
+        timeouts: Timeouts,
+        deadline: float,
+        limit: int = DEFAULT_RESPONSE_LIMIT,
+    ) -> None:
         self._resp = resp
         self._timeouts = timeouts
         self._deadline = deadline
+        self._limit_bytes = limit
         self.status = resp.status
         self.headers = resp.headers
         self.where = f"{resp.url.host}:{resp.url.port}"
@@ -43,9 +73,19 @@ class UpstreamResponse:
 
     async def read(self) -> bytes:
         loop = asyncio.get_running_loop()
+        declared = self._resp.content_length
+        if declared is not None and declared > self._limit_bytes:
+            raise too_large(self._limit_bytes)
         try:
             async with asyncio.timeout_at(self._limit(loop)):
-                return await self._resp.read()
+                parts: list[bytes] = []
+                size = 0
+                while data := await self._resp.content.readany():
+                    size += len(data)
+                    if size > self._limit_bytes:
+                        raise too_large(self._limit_bytes)
+                    parts.append(data)
+                return b"".join(parts)
         except TimeoutError:
             raise UpstreamTimeout(self._timeout_message(loop)) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
@@ -57,12 +97,16 @@ class UpstreamResponse:
         """Body bytes as they arrive; each wait is bounded by the idle and total timeouts."""
         loop = asyncio.get_running_loop()
         content = self._resp.content
+        size = 0
         try:
             async with asyncio.timeout_at(self._limit(loop)) as cm:
                 while True:
                     data = await content.readany()
                     if not data:
                         return
+                    size += len(data)
+                    if size > self._limit_bytes:
+                        raise too_large(self._limit_bytes)
                     yield data
                     cm.reschedule(self._limit(loop))
         except TimeoutError:
@@ -94,8 +138,9 @@ class UpstreamResponse:
 
 
 class Upstream:
-    def __init__(self, timeouts: Timeouts) -> None:
+    def __init__(self, timeouts: Timeouts, response_limit: int = DEFAULT_RESPONSE_LIMIT) -> None:
         self.timeouts = timeouts
+        self.response_limit = response_limit
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -117,9 +162,18 @@ class Upstream:
             self._session = None
 
     async def send(
-        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        *,
+        tls: ssl.SSLContext | None = None,
     ) -> UpstreamResponse:
-        """Send a request and wait for the status line and headers (the first byte)."""
+        """Send a request and wait for the status line and headers (the first byte).
+
+        `tls`: the provider's own trust (its `ca_bundle`); None verifies with the system's CAs.
+        """
         if self._session is None:
             raise RuntimeError("Upstream.start() was not awaited")
         loop = asyncio.get_running_loop()
@@ -127,10 +181,19 @@ class Upstream:
         first_byte = min(deadline, loop.time() + self.timeouts.first_byte)
         try:
             async with asyncio.timeout_at(first_byte):
-                resp = await self._session.request(method, url, data=body, headers=headers)
+                resp = await self._session.request(
+                    method, url, data=body, headers=headers, ssl=True if tls is None else tls
+                )
         except TimeoutError:
             raise UpstreamTimeout(
                 f"The upstream provider did not answer within {self.timeouts.first_byte:g} s."
+            ) from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            raise UpstreamProtocolError(
+                f"TLS to the upstream provider at {exc.host}:{exc.port} failed: its certificate "
+                "could not be verified. If it uses a private CA, name a CA bundle in the "
+                "provider's ca_bundle.",
+                code="upstream_tls_error",
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise UpstreamProtocolError(
@@ -140,4 +203,4 @@ class Upstream:
             raise UpstreamProtocolError(
                 f"The upstream provider closed the connection before answering ({exc})."
             ) from None
-        return UpstreamResponse(resp, self.timeouts, deadline)
+        return UpstreamResponse(resp, self.timeouts, deadline, self.response_limit)

@@ -1,0 +1,199 @@
+"""Types and ranges of the common OpenAI request fields, checked before anything is forwarded.
+
+The proxy forwards fields it does not act on, but a wrong type or an out-of-range number is the
+client's mistake whichever upstream would have seen it: it gets the 400 OpenAI gives, naming the
+field, instead of a paid upstream call that fails (or, on some hosts, a 500). Ranges are OpenAI's
+(the widest among providers); `null` means "not set" everywhere, as in OpenAI's API. Fields not
+listed here pass through unchecked. Pure functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from router.errors import InvalidRequest
+
+INT32 = 2**31 - 1
+INT64 = 2**63 - 1
+
+Check = Callable[[str, Any], None]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _wrong_type(name: str, expected: str, value: Any) -> InvalidRequest:
+    return InvalidRequest(
+        f"Invalid type for '{name}': expected {expected}, got {_json_type(value)}.",
+        param=name,
+        code="invalid_type",
+    )
+
+
+def integer(low: int, high: int) -> Check:
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong_type(name, "an integer", value)
+        if not low <= value <= high:
+            raise InvalidRequest(
+                f"Invalid '{name}': {value} is out of range; expected {low} to {high}.",
+                param=name,
+                code="invalid_value",
+            )
+
+    return check
+
+
+def number(low: float, high: float) -> Check:
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _wrong_type(name, "a number", value)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise InvalidRequest(
+                f"Invalid '{name}': {value} is out of range; expected {low:g} to {high:g}.",
+                param=name,
+                code="invalid_value",
+            )
+
+    return check
+
+
+def of_type(kind: type, expected: str) -> Check:
+    def check(name: str, value: Any) -> None:
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+            raise _wrong_type(name, expected, value)
+
+    return check
+
+
+def string_or_strings(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        return
+    if not isinstance(value, list):
+        raise _wrong_type(name, "a string or an array of strings", value)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _wrong_type(f"{name}[{i}]", "a string", item)
+
+
+def string_or_object(name: str, value: Any) -> None:
+    if not isinstance(value, str | dict):
+        raise _wrong_type(name, "a string or an object", value)
+
+
+def array_of_objects(name: str, value: Any) -> None:
+    if not isinstance(value, list):
+        raise _wrong_type(name, "an array of objects", value)
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _wrong_type(f"{name}[{i}]", "an object", item)
+
+
+def bias_map(name: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _wrong_type(name, "an object of token ids to numbers", value)
+    check = number(-100, 100)
+    for key, bias in value.items():
+        check(f"{name}.{key}", bias)
+
+
+OBJECT = of_type(dict, "an object")
+BOOLEAN = of_type(bool, "a boolean")
+STRING = of_type(str, "a string")
+
+CHAT_FIELDS: Mapping[str, Check] = {
+    "max_tokens": integer(1, INT32),
+    "max_completion_tokens": integer(1, INT32),
+    "temperature": number(0, 2),
+    "top_p": number(0, 1),
+    "n": integer(1, 128),
+    "presence_penalty": number(-2, 2),
+    "frequency_penalty": number(-2, 2),
+    "seed": integer(-INT64 - 1, INT64),
+    "logprobs": BOOLEAN,
+    "top_logprobs": integer(0, 20),
+    "logit_bias": bias_map,
+    "stop": string_or_strings,
+    "user": STRING,
+    "stream_options": OBJECT,
+    "tools": array_of_objects,
+    "tool_choice": string_or_object,
+    "parallel_tool_calls": BOOLEAN,
+    "response_format": OBJECT,
+    "metadata": OBJECT,
+    "store": BOOLEAN,
+    "service_tier": STRING,
+    "modalities": string_or_strings,
+    "prediction": OBJECT,
+    "audio": OBJECT,
+    "web_search_options": OBJECT,
+}
+
+EMBEDDINGS_FIELDS: Mapping[str, Check] = {
+    "encoding_format": STRING,
+    "dimensions": integer(1, INT32),
+    "user": STRING,
+}
+
+
+def check_fields(body: Mapping[str, Any], checks: Mapping[str, Check]) -> None:
+    """Raise InvalidRequest for the first listed field of the wrong type or out of range."""
+    for name, check in checks.items():
+        value = body.get(name)
+        if value is not None:
+            check(name, value)
+
+
+def check_message_fields(messages: list[dict[str, Any]]) -> None:
+    """Each message's `content` (a string, an array of parts, or null) and `name`."""
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        if content is not None and not isinstance(content, str):
+            if not isinstance(content, list):
+                raise _wrong_type(
+                    f"messages[{i}].content", "a string or an array of content parts", content
+                )
+            for j, part in enumerate(content):
+                if not isinstance(part, dict):
+                    raise _wrong_type(f"messages[{i}].content[{j}]", "an object", part)
+        name = message.get("name")
+        if name is not None and not isinstance(name, str):
+            raise _wrong_type(f"messages[{i}].name", "a string", name)
+        calls = message.get("tool_calls")
+        if calls is not None:
+            array_of_objects(f"messages[{i}].tool_calls", calls)
+        call_id = message.get("tool_call_id")
+        if call_id is not None and not isinstance(call_id, str):
+            raise _wrong_type(f"messages[{i}].tool_call_id", "a string", call_id)
+
+
+def check_embedding_input(value: Any) -> None:
+    """A string, an array of strings, an array of token ids, or an array of such arrays."""
+    if isinstance(value, str):
+        return
+    expected = "a string, an array of strings or an array of token arrays"
+    if not isinstance(value, list):
+        raise _wrong_type("input", expected, value)
+    if not value:
+        raise InvalidRequest(
+            "Invalid 'input': the array is empty.", param="input", code="invalid_value"
+        )
+    for i, item in enumerate(value):
+        if isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)):
+            continue
+        if isinstance(item, list) and all(
+            isinstance(t, int) and not isinstance(t, bool) for t in item
+        ):
+            continue
+        raise _wrong_type(f"input[{i}]", "a string or an array of token ids", item)

@@ -1,0 +1,147 @@
+"""An OpenAI-compatible upstream that misbehaves on purpose, served on loopback for the security
+tests: it records every request, and by the `model` it is asked for it
+
+- answers normally (`plain`), as JSON or as an event stream;
+- echoes the Authorization header it received, as some providers do in a 401 (`echo-401`),
+  in a 200 error body (`echo-200`), mid-stream (`echo-stream`) or inside an answer (`echo-ok`);
+- sends more than any proxy should buffer (`huge`, `huge-stream`);
+- replays, whatever the model, the exact bytes a request's last message asks for, when that
+  message is `REPLAY:{"stream": bool, "raw": str}` (the end-to-end fuzz of upstream answers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+HUGE = 300_000  # bytes: past the limit the security tests configure
+
+
+def completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-hostile",
+        "object": "chat.completion",
+        "created": 1,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+
+
+def chunk(model: str, content: str | None, finish: str | None = None) -> bytes:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-hostile",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+def usage_chunk(model: str) -> bytes:
+    body = {
+        "id": "chatcmpl-hostile",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": model,
+        "choices": [],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+REPLAY = "REPLAY:"
+
+
+def replayed(body: dict[str, Any]) -> dict[str, Any] | None:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return None
+    text = messages[-1].get("content")
+    if not isinstance(text, str) or not text.startswith(REPLAY):
+        return None
+    spec: dict[str, Any] = json.loads(text[len(REPLAY) :])
+    return spec
+
+
+def create_hostile_app() -> Starlette:
+    seen: list[dict[str, Any]] = []
+
+    async def chat(request: Request) -> Response:
+        body = await request.json()
+        auth = request.headers.get("authorization", "")
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        model = body.get("model", "")
+        stream = bool(body.get("stream"))
+        replay = replayed(body)
+        if replay is not None:
+            kind = "text/event-stream" if replay["stream"] else "application/json"
+            return Response(replay["raw"].encode("utf-8", "surrogatepass"), media_type=kind)
+        if model == "echo-401":
+            message = f"Incorrect API key provided: {auth}. You can find your key online."
+            error = {"message": message, "type": "invalid_request_error", "code": "invalid_key"}
+            return JSONResponse({"error": error}, status_code=401)
+        if model == "echo-200":
+            return JSONResponse({"error": {"message": f"key {auth} is over quota"}})
+        if model == "huge" and not stream:
+            return JSONResponse(completion(model, "x" * HUGE))
+        if not stream:
+            text = f"your key is {auth}" if model == "echo-ok" else "hello"
+            return JSONResponse(completion(model, text))
+
+        async def events() -> AsyncIterator[bytes]:
+            yield chunk(model, "hel")
+            if model == "echo-stream":
+                error = {"error": {"message": f"stream broke for {auth}", "type": "server_error"}}
+                yield b"data: " + json.dumps(error).encode() + b"\n\n"
+                return
+            if model == "huge-stream":
+                for _ in range(HUGE // 1000):
+                    yield chunk(model, "y" * 1000)
+            yield chunk(model, "lo", "stop")
+            yield usage_chunk(model)
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def embeddings(request: Request) -> Response:
+        body = await request.json()
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        if body.get("model") == "echo-401":
+            auth = request.headers.get("authorization", "")
+            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": 2, "total_tokens": 2},
+            }
+        )
+
+    async def catch_all(request: Request) -> Response:
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": None})
+        return JSONResponse({"error": {"message": "no such path"}}, status_code=404)
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
+            Route("/{path:path}", catch_all, methods=["GET", "POST", "PUT", "DELETE"]),
+        ]
+    )
+    app.state.seen = seen
+    return app

@@ -1,0 +1,139 @@
+"""Graceful shutdown of a real `tokenwise serve`: SIGTERM while a stream is in flight.
+
+The listening socket closes at once (new connections are refused), the stream runs to its end,
+the process settles the stream's budget reservation, flushes its ledger record into the store
+and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import openai
+
+from router.store.base import LedgerRecord, SpendView
+from router.store.sqlite import SQLiteStore
+from tests.integration.test_ledger import KEY, Proxy
+
+MASTER = "tw-shutdown-master"
+SLOW = {"sim": {"inter_chunk_ms": 150, "completion_tokens": 80, "tokens_per_chunk": 4}}
+
+
+def refused(port: int, wait: float = 10.0) -> bool:
+    """Whether connecting to the port is refused (within `wait`: the server notices the signal
+    on its next tick)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_lets_the_stream_finish_settles_and_exits_0(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proxy = Proxy(home, env={"TOKENWISE_MASTER_KEY": MASTER})
+    try:
+        put = httpx.put(
+            f"{proxy.base}/admin/budgets/team:dev",
+            json={"limit_usd": "100", "window": "total"},
+            headers={"authorization": f"Bearer {MASTER}"},
+        )
+        assert put.status_code == 200, put.text
+        client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
+        stream = client.chat.completions.create(
+            model="sim-small",
+            messages=[{"role": "user", "content": "Tell me a long story."}],
+            stream=True,
+            extra_body=SLOW,
+        )
+        request_id = stream.response.headers["x-request-id"]
+        chunks = iter(stream)
+        first = next(chunks)
+        proxy.proc.send_signal(signal.SIGTERM)
+        assert refused(proxy.port)  # no new connections, while the stream goes on
+        rest = list(chunks)
+        assert rest, "the stream ended before the signal: make it slower"
+        text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
+        assert text
+        assert [c.choices[0].finish_reason for c in rest if c.choices][-1] == "stop"
+        assert proxy.proc.wait(timeout=60) == 0, proxy.output()[-2000:]
+    finally:
+        proxy.stop()
+
+    records, view = asyncio.run(read_store(home))
+    mine = [r for r in records if r.request_id == request_id]
+    assert len(mine) == 1 and mine[0].status == "ok"
+    assert mine[0].cost_total > 0
+    assert view is not None
+    assert view.in_flight == 0  # no reservation left held
+    assert abs(view.settled - mine[0].cost_total) < Decimal(
+        "0.000001"
+    )  # settled to the micro-dollar
+    # Flushed, not left for the next start to replay.
+    assert all(not p.read_bytes().strip() for p in (home / "spool").glob("ledger-*.jsonl"))
+
+
+async def read_store(home: Path) -> tuple[list[LedgerRecord], SpendView | None]:
+    store = await SQLiteStore(home / "tokenwise.db").open()
+    try:
+        return await store.query_ledger(), await store.spend("team:dev", time.time())
+    finally:
+        await store.close()
+
+
+def test_past_the_grace_period_a_stream_is_cut_settled_and_recorded(tmp_path: Path) -> None:
+    config = tmp_path / "tokenwise.yaml"
+    config.write_text(
+        """
+server:
+  shutdown_grace_seconds: 0.5
+providers:
+  sim: {base_url: "builtin:simulator"}
+models:
+  sim-small: {provider: sim}
+auth:
+  keys:
+    - {team: dev, name: dev, key_env: TW_SHUTDOWN_KEY}
+budgets:
+  limits:
+    - {scope: "team:dev", limit_usd: 100, window: total}
+""",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    proxy = Proxy(home, "--config", str(config), env={"TW_SHUTDOWN_KEY": KEY})
+    endless = {"sim": {"inter_chunk_ms": 500, "completion_tokens": 4000, "tokens_per_chunk": 4}}
+    try:
+        client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
+        stream = client.chat.completions.create(
+            model="sim-small",
+            messages=[{"role": "user", "content": "Count to a million."}],
+            stream=True,
+            extra_body=endless,
+        )
+        request_id = stream.response.headers["x-request-id"]
+        chunks = iter(stream)
+        next(chunks)
+        proxy.proc.send_signal(signal.SIGTERM)
+        finishes = []
+        with contextlib.suppress(openai.APIError, httpx.HTTPError):
+            finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+        assert "stop" not in finishes  # cut short: 1,000 chunks would take minutes
+        assert proxy.proc.wait(timeout=60) == 0, proxy.output()[-2000:]
+    finally:
+        proxy.stop()
+    records, view = asyncio.run(read_store(home))
+    mine = [r for r in records if r.request_id == request_id]
+    assert len(mine) == 1 and mine[0].status == "cancelled"
+    assert view is not None and view.in_flight == 0
