@@ -241,9 +241,11 @@ class BudgetService:
         user: str | None = None,
         allowance: int | None = None,
         default_effort: str | None = None,
+        rate: bool = True,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
-        `default_effort`: the effort the router sends when the client names none)."""
+        `default_effort`: the effort the router sends when the client names none; `rate`
+        False: a fallback's new reservation, the request already counted by the rate limits)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -252,7 +254,7 @@ class BudgetService:
                 body, level = cap_effort(body, pressure.effort_cap, model.efforts, default_effort)
             notes.append(pressure.soft.header(level))
         scopes = scopes_of(principal)
-        rules = rules_for(principal, self.rate_limits)
+        rules = rules_for(principal, self.rate_limits) if rate else ()
         budgets: dict[str, BudgetRecord] | None
         try:
             budgets = await self.cache.budgets(scopes)

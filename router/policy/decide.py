@@ -7,9 +7,10 @@ budget set one), then pick the lowest expected cost:
     expected cost = input price x prompt tokens + output price x expected completion tokens
 
 where expected completion tokens (reasoning included) come from `TokenPriors` for that model,
-category and effort. A conversation pinned to a model keeps it unless the new turn is a harder
-tier (prompt caches survive); a forced tier (`x-tokenwise-route: tier=hard`) replaces the
-classifier's.
+category and effort. Candidates whose upstream's circuit breaker is open (`unavailable`) are
+left out while any other remains. A conversation pinned to a model keeps it unless the new turn
+is a harder tier (prompt caches survive); a forced tier (`x-tokenwise-route: tier=hard`)
+replaces the classifier's.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Decision:
     expected_tokens: float
     expected_cost: Decimal
     reason: str
+    fallbacks: tuple[str, ...] = ()  # the chosen candidate's fallbacks, in order
 
     def header(self) -> str:
         return (
@@ -77,6 +79,7 @@ def decide(
     forced_tier: Tier | None = None,
     pin: Pin | None = None,
     max_effort: str | None = None,
+    unavailable: frozenset[str] = frozenset(),
 ) -> Decision:
     tier: Tier = forced_tier or c.tier
     category = c.category
@@ -85,6 +88,7 @@ def decide(
         and forced_tier is None
         and TIERS.index(tier) <= TIERS.index(pin.tier)
         and pin.model in models
+        and pin.model not in unavailable
     ):
         tokens = priors.expected(pin.model, category, pin.effort)
         return Decision(
@@ -107,8 +111,13 @@ def decide(
         if max_effort is None or EFFORT_RANK[x.effort] <= EFFORT_RANK[max_effort]
     ]
     pool = capped or eligible or list(listed)
+    up = [x for x in pool if x.model not in unavailable]
+    skipped = len(pool) - len(up) if up else 0
+    pool = up or pool
     best, best_cost, best_tokens = _cheapest(pool, category, prompt_tokens, models, priors)
     reason = f"cheapest of {len(pool)} at floor {floor:g}"
+    if skipped:
+        reason += f"; {skipped} skipped (circuit open)"
     if forced_tier is not None:
         reason += f"; tier forced to {forced_tier}"
     if pin is not None and forced_tier is None:
@@ -125,6 +134,7 @@ def decide(
         best_tokens,
         best_cost,
         reason,
+        best.fallbacks,
     )
 
 

@@ -86,6 +86,7 @@ class Router:
         *,
         policy_override: str | None = None,
         max_effort: str | None = None,
+        unavailable: frozenset[str] = frozenset(),
     ) -> tuple[Decision, Classification]:
         """Decide for a virtual model; a soft budget may swap the policy and cap the effort."""
         policy = self.by_virtual[requested]
@@ -115,6 +116,7 @@ class Router:
             forced_tier=forced_tier,
             pin=pin,
             max_effort=max_effort,
+            unavailable=unavailable,
         )
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())

@@ -36,6 +36,8 @@ from router.sim.requestlog import RequestLog
 
 OWNER = "tokenwise-simulator"
 _REQUEST_ID = "sim.request_id"
+# A proxy's own id for the request, kept in the log so retries and fallbacks can be traced.
+CLIENT_ID_HEADER = "x-tokenwise-request-id"
 _JSON = "application/json"
 _SSE = "text/event-stream"
 _ERROR_KINDS = {
@@ -89,6 +91,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
         body = await _body(request)
         model = _lookup(models, _model_name(body))
         entry: dict[str, Any] = {"request_id": request.scope[_REQUEST_ID], "model": model.name}
+        client_id = request.headers.get(CLIENT_ID_HEADER)
+        if client_id is not None:
+            entry["client_request_id"] = client_id
         try:
             parsed = parse_chat(body, model, seed)
         except ProxyError as error:

@@ -33,6 +33,7 @@ class UpstreamResponse:
         self.status = resp.status
         self.headers = resp.headers
         self.where = f"{resp.url.host}:{resp.url.port}"
+        self._first: bytes | None = None  # read by `first_chunk`, yielded first by `chunks`
 
     @property
     def content_type(self) -> str:
@@ -53,10 +54,30 @@ class UpstreamResponse:
                 f"The upstream provider broke the connection while sending its answer ({exc})."
             ) from None
 
+    async def first_chunk(self) -> bytes:
+        """Read the body's first bytes now (b"": the body is empty), bounded like any read;
+        `chunks` yields them first. A stream is checked this way before it is relayed."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(self._limit(loop)):
+                self._first = await self._resp.content.readany()
+        except TimeoutError:
+            raise UpstreamTimeout(self._timeout_message(loop)) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise UpstreamProtocolError(
+                f"The upstream provider broke the connection before sending anything ({exc})."
+            ) from None
+        return self._first
+
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body bytes as they arrive; each wait is bounded by the idle and total timeouts."""
         loop = asyncio.get_running_loop()
         content = self._resp.content
+        if self._first is not None:
+            first, self._first = self._first, None
+            if not first:
+                return
+            yield first
         try:
             async with asyncio.timeout_at(self._limit(loop)) as cm:
                 while True:
