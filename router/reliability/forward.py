@@ -112,6 +112,7 @@ async def forward(
             moved = "circuit_open"
             continue
         if current.target.name != name:
+            queue += [f for f in rel.config.fallbacks.get(name, ()) if f not in (*tried, *queue)]
             exchange.route = replace(exchange.route, target=target)
             try:
                 current = await switch(target)
