@@ -4,9 +4,12 @@
     POST /v1/chat/completions          JSON or SSE, per the model's dialect, with faults
     POST /v1/embeddings                deterministic vectors
     GET  /healthz                      liveness
-    GET  /sim/log, DELETE /sim/log     what the simulator saw (bounded), and a reset
+    GET  /sim/log, DELETE /sim/log     what the simulator saw (bounded; `?after=<id>`: newer
+                                       entries only; `?limit=N`: the last N), and a reset
 
-Every response carries `x-tokenwise-simulated: true` and `x-sim-request-id`.
+Every response carries `x-tokenwise-simulated: true` and `x-sim-request-id`. A proxy's own id
+for the request (`x-tokenwise-request-id`) is kept in the log, so retries and fallbacks of one
+client request can be told apart.
 """
 
 from __future__ import annotations
@@ -132,6 +135,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
             return _json({"cleared": True})
         limit = request.query_params.get("limit", "")
         entries = log.entries(int(limit) if limit.isdigit() else None)
+        after = request.query_params.get("after")
+        if after:  # only entries newer than this request id (ids sort in order)
+            entries = [e for e in entries if e["request_id"] > after]
         return _json({"object": "list", "data": entries})
 
     routes = [
