@@ -126,13 +126,12 @@ def parse_policy(
                 where = f"tiers.{tier}.{category}.{i}"
                 model = resolve(c.model, f"{where}.model")
                 check_effort(model, c.effort, source, f"{where}.effort")
-                fallbacks = tuple(
+                # Roles may name one model twice (reasoner = large): a fallback that is the
+                # candidate itself, or a repeat, is left out.
+                named = (
                     resolve(f, f"{where}.fallbacks.{j}").name for j, f in enumerate(c.fallbacks)
                 )
-                if model.name in fallbacks:
-                    raise ConfigError(
-                        f"{source}: {where}.fallbacks: {model.name} cannot be its own fallback"
-                    )
+                fallbacks = tuple(n for n in dict.fromkeys(named) if n != model.name)
                 out.append(Candidate(model.name, c.effort, c.quality, fallbacks))
             if not any(c.quality >= floors[tier] for c in out):
                 raise ConfigError(

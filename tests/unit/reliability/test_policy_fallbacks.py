@@ -63,10 +63,14 @@ def test_a_session_pinned_to_an_open_upstream_is_routed_afresh() -> None:
     assert moved.model == "small"
 
 
-def test_a_fallback_must_exist_and_differ() -> None:
+def test_a_fallback_must_exist() -> None:
     bad = TEXT.replace("fallbacks: [reasoner, big]", "fallbacks: [nope]")
     with pytest.raises(ConfigError, match=r"tiers.trivial.any.0.fallbacks.0"):
         parse_policy("default", "test.yaml", bad, MODELS, ROLES)
-    itself = TEXT.replace("fallbacks: [reasoner, big]", "fallbacks: [small]")
-    with pytest.raises(ConfigError, match="cannot be its own fallback"):
-        parse_policy("default", "test.yaml", itself, MODELS, ROLES)
+
+
+def test_a_role_that_names_the_candidate_itself_is_left_out() -> None:
+    roles = {**ROLES, "large": "small"}  # two roles, one model
+    text = TEXT.replace("fallbacks: [reasoner, big]", "fallbacks: [large, small, reasoner, mini]")
+    policy = parse_policy("default", "test.yaml", text, MODELS, roles)
+    assert policy.tiers["trivial"]["any"][0].fallbacks == ("mini",)
