@@ -117,10 +117,10 @@ async def forward(
             try:
                 current = await switch(target)
             except ProxyError as exc:  # its budget or its dialect refuses: try the next one
+                budget = isinstance(exc, (BudgetExceeded, RateLimited))
                 if last is None:
-                    budget = isinstance(exc, (BudgetExceeded, RateLimited))
                     last = Failure(exc, "budget" if budget else "upstream_error", False, False)
-                moved = "budget"
+                moved = "budget" if budget else moved
                 continue
         retry = 0
         while True:

@@ -30,6 +30,7 @@ from router.localserver import ServerThread, serving
 from router.sim.app import create_sim_app
 from router.sim.config import build_sim_config
 from router.store.base import LedgerRecord
+from router.store.rules import micros_up, usd
 from tests.integration.conftest import closed_port
 
 KEY = "tw-reliability-key"
@@ -347,6 +348,24 @@ def test_matrix_leaves_nothing_behind(proxy: ServerThread, faulty_sim: ServerThr
     assert not connector._acquired, "an upstream connection was left checked out"
     assert len(proxy.tasks()) <= tasks, "a task outlived its request"
     assert open_fds() <= fds, "a file descriptor leaked"
+
+
+def test_the_budget_counts_what_the_ledger_bills(proxy: ServerThread) -> None:
+    """Reservations moved between models on fallback settle at the serving model's cost: the
+    team's settled spend is the sum of its ledger records (each rounded up to a micro-dollar)."""
+    services = services_of(proxy)
+    deadline = time.monotonic() + 10
+    while True:
+        on_loop(proxy, services.ledger.flush(2))
+        view = on_loop(proxy, services.store.spend("team:rel", time.time()))
+        records = on_loop(proxy, services.store.query_ledger(team="rel"))
+        billed = sum((usd(micros_up(r.cost_total)) for r in records if r.cost_total), Decimal(0))
+        if (view.in_flight == 0 and view.settled == billed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert any(r.routed_model != r.requested_model for r in records)  # fallbacks were billed
+    assert view.in_flight == 0
+    assert view.settled == billed > 0
 
 
 def test_sdk_sees_the_fallbacks_answer(proxy: ServerThread) -> None:
