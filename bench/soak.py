@@ -11,7 +11,9 @@ model whose provider refuses connections and whose fallback is sim-small. Then i
   shows failing on every upstream call it received, and that carried a fault;
 - no ledger record is lost: after a clean shutdown, the ledger holds exactly the request ids
   the clients were answered with, and no reservation is left open;
-- memory (RSS) and open file descriptors of the proxy stay flat (read every --sample seconds).
+- memory (RSS) and open file descriptors of the proxy stay flat (read every --sample seconds;
+  the session-pin map, bounded at 100,000 by default, is kept at 1,000 so that it fills during
+  the warm-up instead of reading as growth: every soak prompt opens a new conversation).
 
     python bench/soak.py                      # 10 minutes
     python bench/soak.py --duration 120       # 2 minutes
@@ -94,6 +96,7 @@ models:
 routing:
   default_model: sim-small
   roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
+  session_capacity: 1000  # every prompt here is new: a full pin map would read as growth
 auth:
   keys: [{{team: soak, key_sha256: "{digest}"}}]
 budgets:

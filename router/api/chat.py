@@ -33,8 +33,9 @@ from router.providers.openai_reply import hide_reasoning
 from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
 from router.reasoning.intent import ReasoningIntent, normalize_reasoning
-from router.reliability.forward import Answer, Prepared, forward
+from router.reliability.forward import Prepared, forward
 from router.services import Route, Services, Target, services_of
+from router.upstream.answer import Answer
 from router.upstream.client import UpstreamResponse
 
 ENDPOINT = "chat"
