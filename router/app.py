@@ -45,6 +45,8 @@ from router.observability.metrics import Metrics
 from router.observability.multiproc import forget_process, multiprocess_dir
 from router.policy.priors import NAMESPACE as PRIORS
 from router.policy.router import Router
+from router.reliability.service import Reliability
+from router.reliability.shed import LoadShedder
 from router.services import Services, build_targets
 from router.simhost import InProcessSimulator
 from router.store.open import open_store
@@ -63,6 +65,7 @@ class TokenwiseAPI(FastAPI):
         handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
         app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers)
         app = ResolvePrincipal(app, authenticator_of)  # store lookups of /v1/ keys
+        app = LoadShedder(app, reliability_of)  # past max_in_flight: 503 at once
         app = errors.RequestIdMiddleware(app)
         return ServerErrorMiddleware(app, handler=self.exception_handlers.get(Exception))
 
@@ -77,6 +80,11 @@ def secrets_of(settings: Settings) -> list[str]:
     found = [m.provider.api_key for m in settings.models.values()]
     found += [settings.master_key, settings.metrics_token]
     return [s for s in found if s]
+
+
+def reliability_of(scope: Scope) -> Reliability | None:
+    services = getattr(scope["app"].state, "services", None)
+    return None if services is None else services.reliability
 
 
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
@@ -121,6 +129,12 @@ def create_app(settings: Settings) -> FastAPI:
             budget = BudgetService(store, settings, counter, ledger, metrics.registry)
             await budget.start()
             stack.push_async_callback(budget.close)
+            reliability = Reliability(
+                settings.config.reliability,
+                settings.models,
+                metrics.registry,
+                first_byte_s=settings.config.server.timeouts.first_byte,
+            )
             app.state.services = Services(
                 settings=settings,
                 upstream=upstream,
@@ -132,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
                 ledger=ledger,
                 counter=counter,
                 router=router,
+                reliability=reliability,
                 budget=budget,
             )
             stack.callback(install_reload_signal(app.state.services))  # SIGHUP: reload prices

@@ -13,6 +13,7 @@
     ├── UpstreamStatus              (the upstream's status, passed through with its message)
     ├── UpstreamProtocolError       502     upstream_error          upstream_error
     ├── Overloaded                  503     overloaded_error        overloaded
+    ├── UpstreamUnavailable         503     upstream_error          upstream_unavailable
     ├── UpstreamTimeout             504     timeout_error           upstream_timeout
     └── InternalError               500     server_error            internal_error
 
@@ -144,6 +145,14 @@ class Overloaded(ProxyError):
     status = 503
     type = "overloaded_error"
     code = "overloaded"
+
+
+class UpstreamUnavailable(ProxyError):
+    """Every upstream that could answer is failing (its circuit breaker is open)."""
+
+    status = 503
+    type = "upstream_error"
+    code = "upstream_unavailable"
 
 
 class UpstreamTimeout(ProxyError):

@@ -125,7 +125,8 @@ class Exchange:
             counterfactual = c.total + bill.savings
             services.metrics.spend(labels, tokens, c.parts(), c.total, counterfactual, u.estimated)
         decision = self.route.decision
-        if bill is not None and decision is not None and outcome == "ok":
+        served_as_decided = decision is not None and decision.model == self.route.target.name
+        if bill is not None and decision is not None and served_as_decided and outcome == "ok":
             services.router.priors.observe(
                 decision.model, decision.category, decision.effort, bill.usage.output_total
             )

@@ -22,6 +22,7 @@ from router.metering.tokens import TokenCounter
 from router.observability.metrics import Metrics
 from router.policy.decide import Decision
 from router.policy.router import Router
+from router.reliability.service import Reliability
 from router.store.base import Store
 from router.upstream.client import Upstream, tls_context
 
@@ -71,6 +72,7 @@ class Services:
     ledger: LedgerWriter
     counter: TokenCounter
     router: Router
+    reliability: Reliability  # retries, fallbacks, breakers, shedding (router.reliability)
     budget: BudgetService | None = None  # reservations and rate limits (router.budget)
 
     def route(
@@ -100,6 +102,7 @@ class Services:
                 policy_override=policy_override,
                 max_effort=max_effort,
                 allowed=allowed,
+                unavailable=self.reliability.unavailable(),
             )
             self.metrics.decision(
                 decision.policy, decision.category, decision.tier, decision.model, decision.effort

@@ -25,18 +25,19 @@ from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
-from router.budget.service import NO_PRESSURE
-from router.errors import REDACTED, PermissionDenied, ProxyError, UpstreamProtocolError
-from router.exchange import Exchange
+from router.budget.service import NO_PRESSURE, Pressure
+from router.errors import REDACTED, PermissionDenied, ProxyError
+from router.exchange import ZERO, Exchange
 from router.observability.metrics import Metrics
 from router.providers.base import Adapter, ParamReport
 from router.providers.openai_reply import hide_reasoning
 from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
 from router.reasoning.intent import ReasoningIntent, normalize_reasoning
-from router.services import Route, Target, services_of
+from router.reliability.forward import Prepared, forward
+from router.services import Route, Services, Target, services_of
+from router.upstream.answer import Answer
 from router.upstream.client import UpstreamResponse
-from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "chat"
 MAX_USER = 256
@@ -171,51 +172,85 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
+
+    async def switch(to: Target) -> Prepared:  # a fallback: move the budget, build anew
+        return await _prepare(services, principal, exchange, received, asked, pressure)
+
     try:
-        resp = await services.upstream.send(
-            "POST", target.url(call.path), orjson.dumps(call.body), call.headers, tls=target.tls
+        first = Prepared(target, adapter, intent, call, headers)
+        served = await forward(
+            services, exchange, first, switch, stream=stream, gone=request.is_disconnected
         )
+        resp, target, adapter = served.resp, served.prepared.target, served.prepared.adapter
+        intent, headers = served.prepared.intent, served.prepared.headers
         if stream:
             translator = adapter.stream(target.model, True, created=int(time.time()))
             hooks = MeteredEvents(
                 exchange, wants_usage(body), translator=translator, show_reasoning=intent.show
             )
             return await _stream(exchange, resp, headers, hooks)
-        parsed = await _answer(resp, target.provider)
-        raw = redact(_reply(exchange, adapter, parsed, intent.show), target)
+        assert served.answer is not None
+        raw = redact(_reply(exchange, adapter, served.answer, intent.show), target)
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
         return Response(raw, media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
-        services.metrics.upstream_error(target.provider, outcome)
+        services.metrics.upstream_error(exchange.route.target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
-        exc.headers.update(headers)
-        exc.redact(target.model.provider.api_key)
+        exc.headers = {**headers, **exc.headers}  # forward's own: what was tried last
+        exc.redact(exchange.route.target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
         raise
 
 
-class Answer:
-    __slots__ = ("json", "raw")
-
-    def __init__(self, raw: bytes, json: dict[str, Any]) -> None:
-        self.raw = raw
-        self.json = json
-
-
-async def _answer(resp: UpstreamResponse, provider: str) -> Answer:
-    async with resp:
-        data = await resp.read()
-    if resp.status >= 400:
-        raise status_error(resp.status, data, resp.headers, provider)
-    parsed = check_json_body(data, provider)
-    if isinstance(parsed, ProxyError):
-        raise parsed
-    return Answer(data, parsed)
+async def _prepare(
+    services: Services,
+    principal: Principal,
+    exchange: Exchange,
+    received: dict[str, Any],
+    asked: ReasoningIntent,
+    pressure: Pressure,
+) -> Prepared:
+    """The request made ready for `exchange.route`'s target, a fallback: the old reservation
+    is released (nothing was served) and one made for this model, from the client's body."""
+    route = exchange.route
+    check_allowed(principal, route)  # a fallback outside the key's allow-list is skipped
+    target = route.target
+    old = exchange.hold
+    if old is not None:
+        exchange.hold = None
+        old.closing(ZERO)
+        await old.settle(ZERO)
+    headers = route_headers(route)
+    body = received
+    if services.budget is not None:
+        admission = await services.budget.admit(
+            principal,
+            target.model,
+            exchange.request_id,
+            received,
+            exchange.messages,
+            pressure=pressure,
+            requested=route.requested,
+            user=exchange.user,
+            default_effort=routed_effort(route, received),
+            rate=False,
+        )
+        body = admission.body
+        exchange.hold = admission.hold
+        headers.update(admission.headers)
+    adapter = adapter_for(target.model.provider.dialect)
+    intent = reasoning_intent(body, route, asked if body is received else None)
+    call = adapter.build(body, target.model, intent, target.model.provider.strict)
+    headers.update(call.report.headers())
+    count_params(services.metrics, call.report)
+    if call.report.effort is not None:
+        exchange.effort = call.report.effort.sent
+    return Prepared(target, adapter, intent, call, headers)
 
 
 def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> bytes:
@@ -232,14 +267,7 @@ def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> 
 async def _stream(
     exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
 ) -> EventStreamResponse:
-    provider = exchange.route.target.provider
-    if resp.status >= 400 or "event-stream" not in resp.content_type:
-        # Nothing has reached the client yet: answer with a proper status instead of a stream.
-        await _answer(resp, provider)
-        raise UpstreamProtocolError(
-            f"The upstream provider '{provider}' answered a streaming request with a "
-            "JSON body instead of an event stream."
-        )
+    provider = exchange.route.target.provider  # `forward` checked how the stream began
     end = StreamEnd()
 
     async def finished() -> None:

@@ -24,6 +24,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready once started; the detail says each upstream's circuit breaker state."""
     services = getattr(request.app.state, "services", None)
     if services is None:
         return json_response({"status": "starting"}, status=503)
@@ -33,6 +34,8 @@ async def readyz(request: Request) -> Response:
             "config": services.settings.source,
             "models": len(services.targets),
             "simulated": services.settings.uses_simulator,
+            "in_flight": services.reliability.in_flight,
+            "upstreams": services.reliability.breakers.snapshot(services.reliability.clock()),
         }
     )
 

@@ -245,11 +245,13 @@ class BudgetService:
         allowance: int | None = None,
         default_effort: str | None = None,
         output: bool = True,
+        rate: bool = True,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
         `default_effort`: the effort the router sends when the client names none; `output`:
         False for a request that generates no tokens, such as embeddings, whose body is never
-        given an output limit)."""
+        given an output limit; `rate` False: a fallback's new reservation, the request already
+        counted by the rate limits)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -258,7 +260,7 @@ class BudgetService:
                 body, level = cap_effort(body, pressure.effort_cap, model.efforts, default_effort)
             notes.append(pressure.soft.header(level))
         scopes = scopes_of(principal)
-        rules = rules_for(principal, self.rate_limits)
+        rules = rules_for(principal, self.rate_limits) if rate else ()
         budgets: dict[str, BudgetRecord] | None
         try:
             budgets = await self.cache.budgets(scopes)

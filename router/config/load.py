@@ -29,6 +29,7 @@ from router.metering.pricing import (
 from router.policy.priors import ModelPriors
 from router.providers.registry import default_usage
 from router.reasoning.effort import DEFAULT_BUDGETS, Effort, validate_budgets
+from router.reliability.plan import problems as reliability_problems
 
 EMBEDDED = "<embedded default>"
 NATIVE_APIS = {"openai": ("chat", "responses", "completions")}
@@ -225,6 +226,8 @@ def resolve(
         raise ConfigError(f"{source}: routing.default_model: unknown model {default_model!r}")
     keys = _static_keys(config, source, env)
     for where, problem in budget_problems(config):
+        raise ConfigError(f"{source}: {where}: {problem}")
+    for where, problem in reliability_problems(config.reliability, models):
         raise ConfigError(f"{source}: {where}: {problem}")
     return Settings(
         config=config,

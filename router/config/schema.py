@@ -201,6 +201,39 @@ class Responses(Strict):
     ttl_seconds: float = Field(86_400.0, gt=0, description="how long a response id is kept")
 
 
+class Retries(Strict):
+    """Retries of one upstream before its first byte reaches the client."""
+
+    attempts: int = Field(3, ge=1, le=10, description="tries per upstream (1: no retry)")
+    base_ms: float = Field(100.0, ge=0, description="first backoff; doubles each retry")
+    max_ms: float = Field(5000.0, ge=0, description="longest backoff between two tries")
+    deadline_s: float | None = Field(
+        None, gt=0, description="all tries and fallbacks of a request (default: first_byte)"
+    )
+    max_retry_after_s: float = Field(
+        10.0, ge=0, description="a longer retry-after moves on to the next fallback instead"
+    )
+
+
+class Breaker(Strict):
+    """Per upstream (catalog model): open on errors, probe after `open_s`."""
+
+    window_s: float = Field(30.0, gt=0, description="errors are counted over this window")
+    min_requests: int = Field(10, ge=1, description="fewer tries in the window never open it")
+    error_rate: float = Field(0.5, gt=0, le=1, description="failed share that opens it")
+    open_s: float = Field(15.0, gt=0, description="how long it stays open before a probe")
+    probes: int = Field(1, ge=1, description="requests let through at once while half-open")
+
+
+class Reliability(Strict):
+    retries: Retries = Retries()
+    breaker: Breaker = Breaker()
+    max_in_flight: int | None = Field(None, ge=1, description="beyond it: 503 overloaded")
+    shed_retry_after_s: int = Field(1, ge=1, description="retry-after sent when shedding")
+    fallbacks: dict[str, tuple[str, ...]] = {}  # catalog model -> models to try next, in order
+    context_fallback: bool = True  # a prompt too long moves to a model with a larger window
+
+
 class Config(Strict):
     server: Server = Server()
     store: Store = Store()
@@ -212,3 +245,4 @@ class Config(Strict):
     budgets: Budgets = Budgets()
     rate_limits: RateLimits = RateLimits()
     responses: Responses = Responses()
+    reliability: Reliability = Reliability()

@@ -7,9 +7,10 @@ budget set one), then pick the lowest expected cost:
     expected cost = input price x prompt tokens + output price x expected completion tokens
 
 where expected completion tokens (reasoning included) come from `TokenPriors` for that model,
-category and effort. A conversation pinned to a model keeps it unless the new turn is a harder
-tier (prompt caches survive); a forced tier (`x-tokenwise-route: tier=hard`) replaces the
-classifier's.
+category and effort. Candidates whose upstream's circuit breaker is open (`unavailable`) are
+left out while any other remains. A conversation pinned to a model keeps it unless the new turn
+is a harder tier (prompt caches survive); a forced tier (`x-tokenwise-route: tier=hard`)
+replaces the classifier's.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Decision:
     expected_tokens: float
     expected_cost: Decimal
     reason: str
+    fallbacks: tuple[str, ...] = ()  # the chosen candidate's fallbacks, in order
 
     def header(self) -> str:
         return (
@@ -78,6 +80,7 @@ def decide(
     pin: Pin | None = None,
     max_effort: str | None = None,
     allowed: Collection[str] | None = None,
+    unavailable: frozenset[str] = frozenset(),
 ) -> Decision:
     """The cheapest candidate at the tier's quality floor (`allowed`: the only models the
     caller may use, when its key has an allow-list; a policy with none of them decides as if
@@ -90,6 +93,7 @@ def decide(
         and TIERS.index(tier) <= TIERS.index(pin.tier)
         and pin.model in models
         and (allowed is None or pin.model in allowed)
+        and pin.model not in unavailable
     ):
         tokens = priors.expected(pin.model, category, pin.effort)
         return Decision(
@@ -114,8 +118,13 @@ def decide(
         if max_effort is None or EFFORT_RANK[x.effort] <= EFFORT_RANK[max_effort]
     ]
     pool = capped or eligible or list(listed)
+    up = [x for x in pool if x.model not in unavailable]
+    skipped = len(pool) - len(up) if up else 0
+    pool = up or pool
     best, best_cost, best_tokens = _cheapest(pool, category, prompt_tokens, models, priors)
     reason = f"cheapest of {len(pool)} at floor {floor:g}"
+    if skipped:
+        reason += f"; {skipped} skipped (circuit open)"
     if forced_tier is not None:
         reason += f"; tier forced to {forced_tier}"
     if pin is not None and forced_tier is None:
@@ -132,6 +141,7 @@ def decide(
         best_tokens,
         best_cost,
         reason,
+        best.fallbacks,
     )
 
 

@@ -26,6 +26,7 @@ class Candidate:
     model: str
     effort: str
     quality: float
+    fallbacks: tuple[str, ...] = ()  # catalog models, in order
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,13 @@ def parse_policy(
                 where = f"tiers.{tier}.{category}.{i}"
                 model = resolve(c.model, f"{where}.model")
                 check_effort(model, c.effort, source, f"{where}.effort")
-                out.append(Candidate(model.name, c.effort, c.quality))
+                # Roles may name one model twice (reasoner = large): a fallback that is the
+                # candidate itself, or a repeat, is left out.
+                named = (
+                    resolve(f, f"{where}.fallbacks.{j}").name for j, f in enumerate(c.fallbacks)
+                )
+                fallbacks = tuple(n for n in dict.fromkeys(named) if n != model.name)
+                out.append(Candidate(model.name, c.effort, c.quality, fallbacks))
             if not any(c.quality >= floors[tier] for c in out):
                 raise ConfigError(
                     f"{source}: tiers.{tier}.{category}: no candidate reaches the floor "

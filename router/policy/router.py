@@ -87,6 +87,7 @@ class Router:
         policy_override: str | None = None,
         max_effort: str | None = None,
         allowed: Collection[str] | None = None,
+        unavailable: frozenset[str] = frozenset(),
     ) -> tuple[Decision, Classification]:
         """Decide for a virtual model; a soft budget may swap the policy and cap the effort."""
         policy = self.by_virtual[requested]
@@ -117,6 +118,7 @@ class Router:
             pin=pin,
             max_effort=max_effort,
             allowed=allowed,
+            unavailable=unavailable,
         )
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())

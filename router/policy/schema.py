@@ -10,10 +10,11 @@
         any:                           # candidates for categories not listed
           - {model: small, effort: none, quality: 0.8}
         math:
-          - {model: reasoner, effort: low, quality: 0.9}
+          - {model: reasoner, effort: low, quality: 0.9, fallbacks: [large]}
 
 A candidate names a role (mapped to a catalog model by `routing.roles` in the config) or a
-catalog model, the effort to send, and the quality it is trusted with (default 1.0). The
+catalog model, the effort to send, the quality it is trusted with (default 1.0), and the
+models to fall back to, in order, when it fails (README, "Reliability"). The
 decision keeps the candidates at or above the floor and picks the lowest expected cost.
 """
 
@@ -38,6 +39,7 @@ class CandidateFile(Strict):
     model: str = Field(min_length=1)
     effort: Effort = "none"
     quality: float = Field(1.0, ge=0.0, le=1.0)
+    fallbacks: tuple[str, ...] = ()  # roles or catalog models to try when this one fails
 
 
 class PolicyFile(Strict):

@@ -8,9 +8,12 @@
     POST /v1/completions               legacy text completions, for models that list them
     POST /v1/embeddings                deterministic vectors
     GET  /healthz                      liveness
-    GET  /sim/log, DELETE /sim/log     what the simulator saw (bounded), and a reset
+    GET  /sim/log, DELETE /sim/log     what the simulator saw (bounded; `?after=<id>`: newer
+                                       entries only; `?limit=N`: the last N), and a reset
 
-Every response carries `x-tokenwise-simulated: true` and `x-sim-request-id`.
+Every response carries `x-tokenwise-simulated: true` and `x-sim-request-id`. A proxy's own id
+for the request (`x-tokenwise-request-id`) is kept in the log, so retries and fallbacks of one
+client request can be told apart.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ from router.sim.responses import (
 
 OWNER = "tokenwise-simulator"
 _REQUEST_ID = "sim.request_id"
+# A proxy's own id for the request, kept in the log so retries and fallbacks can be traced.
+CLIENT_ID_HEADER = "x-tokenwise-request-id"
 _JSON = "application/json"
 _SSE = "text/event-stream"
 _ERROR_KINDS = {
@@ -104,6 +109,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
         body = await _body(request)
         model = _lookup(models, _model_name(body))
         entry: dict[str, Any] = {"request_id": request.scope[_REQUEST_ID], "model": model.name}
+        client_id = request.headers.get(CLIENT_ID_HEADER)
+        if client_id is not None:
+            entry["client_request_id"] = client_id
         try:
             parsed = parse_chat(body, model, seed)
         except ProxyError as error:
@@ -214,6 +222,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
             return _json({"cleared": True})
         limit = request.query_params.get("limit", "")
         entries = log.entries(int(limit) if limit.isdigit() else None)
+        after = request.query_params.get("after")
+        if after:  # only entries newer than this request id (ids sort in order)
+            entries = [e for e in entries if e["request_id"] > after]
         return _json({"object": "list", "data": entries})
 
     routes = [

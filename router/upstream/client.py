@@ -63,6 +63,7 @@ class UpstreamResponse:
         self.status = resp.status
         self.headers = resp.headers
         self.where = f"{resp.url.host}:{resp.url.port}"
+        self._first: bytes | None = None  # read by `first_chunk`, yielded first by `chunks`
 
     @property
     def content_type(self) -> str:
@@ -78,8 +79,9 @@ class UpstreamResponse:
             raise too_large(self._limit_bytes)
         try:
             async with asyncio.timeout_at(self._limit(loop)):
-                parts: list[bytes] = []
-                size = 0
+                parts: list[bytes] = [self._first] if self._first else []
+                size = len(self._first or b"")
+                self._first = None
                 while data := await self._resp.content.readany():
                     size += len(data)
                     if size > self._limit_bytes:
@@ -93,11 +95,34 @@ class UpstreamResponse:
                 f"The upstream provider broke the connection while sending its answer ({exc})."
             ) from None
 
+    async def first_chunk(self) -> bytes:
+        """Read the body's first bytes now (b"": the body is empty), bounded like any read;
+        `chunks` yields them first. A stream is checked this way before it is relayed."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(self._limit(loop)):
+                self._first = await self._resp.content.readany()
+        except TimeoutError:
+            raise UpstreamTimeout(self._timeout_message(loop)) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise UpstreamProtocolError(
+                f"The upstream provider broke the connection before sending anything ({exc})."
+            ) from None
+        return self._first
+
     async def chunks(self) -> AsyncIterator[bytes]:
         """Body bytes as they arrive; each wait is bounded by the idle and total timeouts."""
         loop = asyncio.get_running_loop()
         content = self._resp.content
         size = 0
+        if self._first is not None:
+            first, self._first = self._first, None
+            if not first:
+                return
+            size = len(first)
+            if size > self._limit_bytes:
+                raise too_large(self._limit_bytes)
+            yield first
         try:
             async with asyncio.timeout_at(self._limit(loop)) as cm:
                 while True:

@@ -318,3 +318,18 @@ def test_embeddings(client: openai.OpenAI, raw: httpx.Client) -> None:
         json={"model": "sim-small", "input": "alpha", "dimensions": 8, "encoding_format": "float"},
     ).json()
     assert len(floats["data"][0]["embedding"]) == 8 and floats["object"] == "list"
+
+
+def test_log_keeps_the_proxys_request_id_and_reads_from_an_id(
+    client: openai.OpenAI, raw: httpx.Client
+) -> None:
+    first = client.chat.completions.with_raw_response.create(
+        model="sim-small", messages=ask(), extra_headers={"x-tokenwise-request-id": "req_1"}
+    )
+    second = client.chat.completions.with_raw_response.create(model="sim-small", messages=ask())
+    url = str(raw.base_url).removesuffix("/v1/") + "/sim/log"
+    after = raw.get(url, params={"after": first.headers["x-sim-request-id"]}).json()["data"]
+    assert [e["request_id"] for e in after] == [second.headers["x-sim-request-id"]]
+    assert "client_request_id" not in after[0]
+    mine = raw.get(url, params={"limit": 2}).json()["data"][0]
+    assert mine["client_request_id"] == "req_1"

@@ -1,0 +1,1 @@
+"""Retries, fallbacks, circuit breakers and load shedding (README, "Reliability")."""
