@@ -109,6 +109,8 @@ class HarmonyAdapter:
         choices = []
         raw = payload.get("choices")
         for position, choice in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(choice, Mapping):
+                continue  # not a choice: nothing to translate or meter
             index = choice.get("index", position)
             state = ChoiceState("harmony", f"{seed}:{index}")
             original = {"role": "assistant", "content": _choice_text(choice)}

@@ -14,6 +14,8 @@ from openai_harmony import Role  # type: ignore[import-untyped]
 
 from router.errors import UnsupportedParameter
 from router.providers.harmony_render import harmony_encoding, render_prompt
+from router.providers.registry import adapter_for
+from tests.unit.providers.catalog import catalog
 from tests.unit.providers.golden import Case, cases, read_json
 
 OFFLINE_CHECK = """
@@ -114,3 +116,11 @@ def test_adapter_agrees_with_the_library_parser(case: Case) -> None:
     calls = [(function["name"], function["arguments"]) for function in functions]
     assert calls == library["calls"]
     assert len(COMPLETE) >= 2
+
+
+def test_a_choice_that_is_not_an_object_is_left_out() -> None:
+    model = next(m for m in catalog().values() if m.provider.dialect == "harmony")
+    good = {"index": 1, "message": {"role": "assistant", "content": "hi"}}
+    payload: dict[str, Any] = {"id": "x", "choices": [[], "text", good]}
+    reply = adapter_for("harmony").parse_response(payload, model, True)
+    assert [c["index"] for c in reply["choices"]] == [1]
