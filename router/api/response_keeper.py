@@ -3,7 +3,8 @@
 `translated_view` continues a conversation the proxy kept (chat-only upstreams) or refuses a
 `previous_response_id` it cannot continue; `Keeper` notes each finished response's id (and,
 for a chat-only upstream with `responses.conversations`, the conversation and the response
-object) in the store, before the client has the last byte of it.
+object, without the provider's key should the upstream have echoed it) in the store, before
+the client has the last byte of it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from router.api.chat import redact_object
 from router.errors import InvalidRequest
 from router.responses.history import output_as_message
 from router.responses.memory import Pin, remember
@@ -92,6 +94,9 @@ class Keeper:
         if not self.native:
             if not config.conversations:
                 return
+            target = self.services.targets.get(self.target)
+            if target is not None:  # an upstream that echoed its key: kept without it
+                response = redact_object(dict(response), target)
             turn = output_as_message(list(response.get("output") or []))
             messages = [*self.history, *self.view.turn, turn]
             pin = Pin(self.target, self.team, messages, dict(response))
