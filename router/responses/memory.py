@@ -5,7 +5,10 @@ which catalog model answered (and for which team) for `responses.ttl_seconds`:
 `previous_response_id` then goes back to that model, and `GET`/`DELETE /v1/responses/{id}` reach
 it. For a chat-only upstream with `responses.conversations: true` the proxy also keeps the
 conversation as chat messages and the response object itself, so it can continue and show it.
-Each id is its own state namespace (`responses:<id>`); an expired or deleted id reads as unknown.
+Each id is its own state namespace (`responses:<id>`), put with `responses.ttl_seconds` as its
+store ttl, so the store itself deletes it when that time is up (Redis expires the key; SQLite and
+memory purge it): the store does not grow with every response ever made. An expired or deleted
+id reads as unknown (the `expires` value also says so, for ids kept before stores had a ttl).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ async def remember(
         values["messages"] = orjson.dumps(pin.messages).decode()
     if pin.response is not None:
         values["response"] = orjson.dumps(pin.response).decode()
-    await store.put_state(PREFIX + response_id, values)
+    await store.put_state(PREFIX + response_id, values, ttl_seconds=ttl)
 
 
 async def recall(store: Store, response_id: str, *, now: float | None = None) -> Pin | None:
@@ -68,4 +71,4 @@ async def recall(store: Store, response_id: str, *, now: float | None = None) ->
 
 
 async def forget(store: Store, response_id: str) -> None:
-    await store.put_state(PREFIX + response_id, {"expires": "0"})
+    await store.put_state(PREFIX + response_id, {}, ttl_seconds=0)  # deleted at once
