@@ -17,7 +17,7 @@ from typing import Any
 from router.api.chat import redact_object
 from router.errors import InvalidRequest
 from router.responses.history import output_as_message
-from router.responses.memory import Pin, remember
+from router.responses.memory import Pin, context_tokens, remember
 from router.responses.request import ChatView, to_chat
 from router.services import Services
 
@@ -90,7 +90,7 @@ class Keeper:
         response_id = response.get("id")
         if not isinstance(response_id, str):
             return
-        pin = Pin(self.target, self.team)
+        pin = Pin(self.target, self.team, tokens=context_tokens(response))
         if not self.native:
             if not config.conversations:
                 return

@@ -100,6 +100,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             requested=model,
             user=user,
             default_effort=routed_effort(route, chat),
+            history_tokens=_held_upstream(pin, native),
         )
         chat = admission.body
     exchange = Exchange(services, principal, route, request_id, ENDPOINT, chat["messages"], started)
@@ -178,6 +179,12 @@ async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin 
     if pin is None or pin.team != team:
         raise unknown_previous(previous, services.settings.config.responses.conversations)
     return pin
+
+
+def _held_upstream(pin: Pin | None, native: bool) -> int:
+    """Tokens of the conversation a native upstream holds for `previous_response_id` (the
+    proxy's own conversations are in the chat view already)."""
+    return pin.tokens if native and pin is not None and pin.messages is None else 0
 
 
 def _upstream(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from router.responses.memory import PREFIX, Pin, forget, recall, remember
+from router.responses.memory import PREFIX, Pin, context_tokens, forget, recall, remember
 from router.store.base import Store
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
@@ -51,3 +51,25 @@ async def test_forget_deletes_at_once(store: Store) -> None:
     await forget(store, "resp_1")
     assert await store.get_state(PREFIX + "resp_1") == {}
     assert await recall(store, "resp_1") is None
+
+
+async def test_the_tokens_a_native_upstream_holds_are_kept(store: Store) -> None:
+    usage = {"input_tokens": 120, "output_tokens": 45, "total_tokens": 165}
+    pin = Pin("sim-large-reasoner", "dev", tokens=context_tokens({"usage": usage}))
+    await remember(store, "resp_3", pin, 600)
+    assert await recall(store, "resp_3") == Pin("sim-large-reasoner", "dev", tokens=165)
+
+
+@pytest.mark.parametrize(
+    ("response", "tokens"),
+    [
+        ({"usage": {"input_tokens": 10, "output_tokens": 5}}, 15),
+        ({"usage": {"input_tokens": 10}}, 10),
+        ({"usage": None}, 0),
+        ({}, 0),
+        ({"usage": {"input_tokens": "10", "output_tokens": True}}, 0),
+        ({"usage": {"input_tokens": -3, "output_tokens": 4}}, 4),
+    ],
+)
+def test_context_tokens(response: dict[str, object], tokens: int) -> None:
+    assert context_tokens(response) == tokens
