@@ -291,3 +291,16 @@ def redact(raw: bytes, target: Target) -> bytes:
     if key and key.encode() in raw:
         return raw.replace(key.encode(), REDACTED.encode())
     return raw
+
+
+def secret_of(target: Target) -> bytes | None:
+    """The provider's key as a relayed stream would carry it (`relay_events(redact=...)`)."""
+    key = target.model.provider.api_key
+    return key.encode() if key else None
+
+
+def redact_object(value: dict[str, Any], target: Target) -> dict[str, Any]:
+    """A parsed answer without the provider's key (before the proxy keeps it in the store)."""
+    raw = orjson.dumps(value)
+    clean = redact(raw, target)
+    return value if clean is raw else cast(dict[str, Any], orjson.loads(clean))

@@ -18,7 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import read_json_object, require_model, stream_flag
-from router.api.chat import check_allowed, end_user, route_headers, wants_usage
+from router.api.chat import (
+    check_allowed,
+    end_user,
+    redact,
+    route_headers,
+    secret_of,
+    wants_usage,
+)
+from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
@@ -50,6 +58,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
             param="prompt",
             code="missing_required_parameter",
         )
+    check_fields(body, COMPLETIONS_FIELDS)
     messages = prompt_messages(body["prompt"])
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
@@ -96,7 +105,11 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         headers.update(admission.headers)
     try:
         resp = await services.upstream.send(
-            "POST", target.url("/completions"), orjson.dumps(upstream_body), target.headers
+            "POST",
+            target.url("/completions"),
+            orjson.dumps(upstream_body),
+            target.headers,
+            tls=target.tls,
         )
         if stream:
             return await _stream(
@@ -113,12 +126,13 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         bill = await exchange.close("ok")
         if bill is not None:
             headers.update(bill.headers())
-        return Response(data, media_type="application/json", headers=headers)
+        return Response(redact(data, target), media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
+        exc.redact(target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
@@ -146,6 +160,9 @@ async def _stream(
             exchange.services.metrics.upstream_error(provider, end.outcome)
         await exchange.close(end.outcome)
 
+    secret = secret_of(exchange.route.target)
     return EventStreamResponse(
-        relay_events(resp, end, time.perf_counter, hooks), headers=headers, on_close=finished
+        relay_events(resp, end, time.perf_counter, hooks, redact=secret),
+        headers=headers,
+        on_close=finished,
     )

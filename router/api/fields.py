@@ -100,6 +100,46 @@ def array_of_objects(name: str, value: Any) -> None:
             raise _wrong_type(f"{name}[{i}]", "an object", item)
 
 
+def strings(name: str, value: Any) -> None:
+    if not isinstance(value, list):
+        raise _wrong_type(name, "an array of strings", value)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _wrong_type(f"{name}[{i}]", "a string", item)
+
+
+def string_or_objects(name: str, value: Any) -> None:
+    """A string, or an array of objects (Responses `input` items)."""
+    if isinstance(value, str):
+        return
+    if not isinstance(value, list):
+        raise _wrong_type(name, "a string or an array of items", value)
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _wrong_type(f"{name}[{i}]", "an object", item)
+
+
+def text_or_tokens(name: str, value: Any) -> None:
+    """A string, an array of strings, an array of token ids, or an array of such arrays."""
+    if isinstance(value, str):
+        return
+    expected = "a string, an array of strings or an array of token arrays"
+    if not isinstance(value, list):
+        raise _wrong_type(name, expected, value)
+    if not value:
+        raise InvalidRequest(
+            f"Invalid '{name}': the array is empty.", param=name, code="invalid_value"
+        )
+    for i, item in enumerate(value):
+        if isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)):
+            continue
+        if isinstance(item, list) and all(
+            isinstance(t, int) and not isinstance(t, bool) for t in item
+        ):
+            continue
+        raise _wrong_type(f"{name}[{i}]", "a string or an array of token ids", item)
+
+
 def bias_map(name: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise _wrong_type(name, "an object of token ids to numbers", value)
@@ -138,6 +178,59 @@ CHAT_FIELDS: Mapping[str, Check] = {
     "prediction": OBJECT,
     "audio": OBJECT,
     "web_search_options": OBJECT,
+}
+
+# The Responses API's own names (`max_output_tokens`, `input`, `instructions`, ...). `input` and
+# `instructions` take a string or an array of items (what the items say is the translation's
+# business, router.responses.request); `stream` is read before (router.api.body.stream_flag).
+RESPONSES_FIELDS: Mapping[str, Check] = {
+    "input": string_or_objects,
+    "instructions": string_or_objects,
+    "max_output_tokens": integer(1, INT32),
+    "temperature": number(0, 2),
+    "top_p": number(0, 1),
+    "top_logprobs": integer(0, 20),
+    "max_tool_calls": integer(1, INT32),
+    "tools": array_of_objects,
+    "tool_choice": string_or_object,
+    "parallel_tool_calls": BOOLEAN,
+    "stream": BOOLEAN,
+    "stream_options": OBJECT,
+    "store": BOOLEAN,
+    "background": BOOLEAN,
+    "metadata": OBJECT,
+    "previous_response_id": STRING,
+    "reasoning": OBJECT,
+    "text": OBJECT,
+    "include": strings,
+    "truncation": STRING,
+    "user": STRING,
+    "service_tier": STRING,
+    "prompt": OBJECT,
+    "prompt_cache_key": STRING,
+    "safety_identifier": STRING,
+    "conversation": string_or_object,
+}
+
+# Legacy completions: `prompt` as OpenAI takes it; `logprobs` is a count here, not a flag.
+COMPLETIONS_FIELDS: Mapping[str, Check] = {
+    "prompt": text_or_tokens,
+    "suffix": STRING,
+    "max_tokens": integer(1, INT32),
+    "temperature": number(0, 2),
+    "top_p": number(0, 1),
+    "n": integer(1, 128),
+    "best_of": integer(1, 20),
+    "presence_penalty": number(-2, 2),
+    "frequency_penalty": number(-2, 2),
+    "seed": integer(-INT64 - 1, INT64),
+    "logprobs": integer(0, 5),
+    "echo": BOOLEAN,
+    "logit_bias": bias_map,
+    "stop": string_or_strings,
+    "stream": BOOLEAN,
+    "stream_options": OBJECT,
+    "user": STRING,
 }
 
 EMBEDDINGS_FIELDS: Mapping[str, Check] = {
@@ -180,20 +273,4 @@ def check_message_fields(messages: list[dict[str, Any]]) -> None:
 
 def check_embedding_input(value: Any) -> None:
     """A string, an array of strings, an array of token ids, or an array of such arrays."""
-    if isinstance(value, str):
-        return
-    expected = "a string, an array of strings or an array of token arrays"
-    if not isinstance(value, list):
-        raise _wrong_type("input", expected, value)
-    if not value:
-        raise InvalidRequest(
-            "Invalid 'input': the array is empty.", param="input", code="invalid_value"
-        )
-    for i, item in enumerate(value):
-        if isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)):
-            continue
-        if isinstance(item, list) and all(
-            isinstance(t, int) and not isinstance(t, bool) for t in item
-        ):
-            continue
-        raise _wrong_type(f"input[{i}]", "a string or an array of token ids", item)
+    text_or_tokens("input", value)

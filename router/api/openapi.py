@@ -1,10 +1,11 @@
 """The OpenAPI document of the public endpoints, written by hand and served at `/openapi.json`.
 
 The routes are plain Starlette routes (FastAPI's generated document would list none of them),
-so this document says what a client may send: chat completions, embeddings, the model list and
-the health probes. It describes the fields the proxy reads itself and the common OpenAI ones;
-anything else in a body is forwarded to the upstream (`additionalProperties` stays open). Every
-error is the OpenAI error object. The fuzz suite (tests/fuzz/) generates its requests from it.
+so this document says what a client may send: chat completions, the Responses API (create, get,
+delete), legacy completions, embeddings, the model list and the health probes. It describes the
+fields the proxy reads itself and the common OpenAI ones; anything else in a body is forwarded
+to the upstream (`additionalProperties` stays open). Every error is the OpenAI error object. The
+fuzz suite (tests/fuzz/) generates its requests from it.
 """
 
 from __future__ import annotations
@@ -112,6 +113,120 @@ EMBEDDINGS_REQUEST = {
     },
 }
 
+INPUT_PART = {
+    "type": "object",
+    "required": ["type", "text"],
+    "properties": {"type": {"const": "input_text"}, "text": {"type": "string"}},
+}
+
+INPUT_MESSAGE = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "type": {"const": "message"},
+        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+        "content": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/InputTextPart"}},
+            ]
+        },
+    },
+}
+
+FUNCTION_TOOL = {
+    "type": "object",
+    "required": ["type", "name"],
+    "properties": {
+        "type": {"const": "function"},
+        "name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
+        "description": {"type": "string"},
+        "parameters": {"type": "object"},
+    },
+}
+
+RESPONSES_REQUEST = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"$ref": "#/components/schemas/InputMessage"},
+                },
+            ]
+        },
+        "instructions": {"type": ["string", "null"]},
+        "stream": {"type": ["boolean", "null"]},
+        "store": {"type": "boolean"},
+        "max_output_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "previous_response_id": {"type": ["string", "null"]},
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+        "user": {"type": "string"},
+        "tools": {"type": "array", "items": {"$ref": "#/components/schemas/FunctionTool"}},
+        "tool_choice": {"type": "string", "enum": ["none", "auto"]},
+        "parallel_tool_calls": {"type": "boolean"},
+        "truncation": {"type": "string", "enum": ["auto", "disabled"]},
+        "text": {
+            "type": "object",
+            "properties": {
+                "format": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"type": "string", "enum": ["text", "json_object"]}},
+                }
+            },
+        },
+        "reasoning": {
+            "type": "object",
+            "properties": {
+                "effort": {"type": "string", "enum": EFFORTS},
+                "summary": {"type": "string", "enum": ["auto", "concise", "detailed"]},
+            },
+        },
+    },
+}
+
+COMPLETIONS_REQUEST = {
+    "type": "object",
+    "required": ["model", "prompt"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "prompt": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        },
+        "suffix": {"type": "string"},
+        "stream": {"type": ["boolean", "null"]},
+        "stream_options": {
+            "type": "object",
+            "properties": {"include_usage": {"type": "boolean"}},
+        },
+        "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "n": {"type": "integer", "minimum": 1, "maximum": 1},
+        "stop": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "maxItems": 4},
+            ]
+        },
+        "seed": {"type": "integer"},
+        "echo": {"type": "boolean"},
+        "logprobs": {"type": "integer", "minimum": 0, "maximum": 5},
+        "user": {"type": "string"},
+    },
+}
+
 # Answers every endpoint may give besides its own success.
 ERRORS = {
     "400": "the request is malformed: the message names the field",
@@ -144,6 +259,28 @@ def _post(summary: str, schema: str, ok: dict[str, Any]) -> dict[str, Any]:
             },
             "responses": {"200": ok, **_errors(*ERRORS)},
         }
+    }
+
+
+def _stored(method: str, summary: str) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "response_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": f"the {method} answer",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **_errors("401", "404", "502", "503", "504"),
+        },
     }
 
 
@@ -191,6 +328,32 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
                     },
                 },
             ),
+            "/v1/responses": _post(
+                "Create a response (Responses API; JSON, or its events with stream: true)",
+                "ResponsesRequest",
+                {
+                    "description": "the response",
+                    "content": {
+                        "application/json": {"schema": json_object},
+                        "text/event-stream": {"schema": {"type": "string"}},
+                    },
+                },
+            ),
+            "/v1/responses/{response_id}": {
+                "get": _stored("get", "A stored response made through this proxy"),
+                "delete": _stored("delete", "Delete a stored response"),
+            },
+            "/v1/completions": _post(
+                "Create a legacy text completion (models whose upstream serves them)",
+                "CompletionsRequest",
+                {
+                    "description": "the completion",
+                    "content": {
+                        "application/json": {"schema": json_object},
+                        "text/event-stream": {"schema": {"type": "string"}},
+                    },
+                },
+            ),
             "/v1/embeddings": _post(
                 "Create embeddings",
                 "EmbeddingsRequest",
@@ -222,6 +385,11 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
                 "TextPart": TEXT_PART,
                 "Message": MESSAGE,
                 "ChatRequest": _with_models(CHAT_REQUEST, models),
+                "InputTextPart": INPUT_PART,
+                "InputMessage": INPUT_MESSAGE,
+                "FunctionTool": FUNCTION_TOOL,
+                "ResponsesRequest": _with_models(RESPONSES_REQUEST, models),
+                "CompletionsRequest": _with_models(COMPLETIONS_REQUEST, models),
                 "EmbeddingsRequest": _with_models(EMBEDDINGS_REQUEST, models),
             },
         },

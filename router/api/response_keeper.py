@@ -3,7 +3,8 @@
 `translated_view` continues a conversation the proxy kept (chat-only upstreams) or refuses a
 `previous_response_id` it cannot continue; `Keeper` notes each finished response's id (and,
 for a chat-only upstream with `responses.conversations`, the conversation and the response
-object) in the store, before the client has the last byte of it.
+object, without the provider's key should the upstream have echoed it) in the store, before
+the client has the last byte of it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from router.api.chat import redact_object
 from router.errors import InvalidRequest
 from router.responses.history import output_as_message
-from router.responses.memory import Pin, remember
+from router.responses.memory import Pin, context_tokens, remember
 from router.responses.request import ChatView, to_chat
 from router.services import Services
 
@@ -88,10 +90,13 @@ class Keeper:
         response_id = response.get("id")
         if not isinstance(response_id, str):
             return
-        pin = Pin(self.target, self.team)
+        pin = Pin(self.target, self.team, tokens=context_tokens(response))
         if not self.native:
             if not config.conversations:
                 return
+            target = self.services.targets.get(self.target)
+            if target is not None:  # an upstream that echoed its key: kept without it
+                response = redact_object(dict(response), target)
             turn = output_as_message(list(response.get("output") or []))
             messages = [*self.history, *self.view.turn, turn]
             pin = Pin(self.target, self.team, messages, dict(response))

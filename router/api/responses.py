@@ -33,9 +33,12 @@ from router.api.chat import (
     count_params,
     end_user,
     reasoning_intent,
+    redact,
     route_headers,
     routed_effort,
+    secret_of,
 )
+from router.api.fields import RESPONSES_FIELDS, check_fields
 from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
@@ -69,6 +72,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         raise InvalidRequest(
             "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
         )
+    check_fields(body, RESPONSES_FIELDS)
     loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
     asked = normalize_reasoning(loose.body)
     pin = await _previous(services, body, principal.team)
@@ -96,6 +100,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             requested=model,
             user=user,
             default_effort=routed_effort(route, chat),
+            history_tokens=_held_upstream(pin, native),
         )
         chat = admission.body
     exchange = Exchange(services, principal, route, request_id, ENDPOINT, chat["messages"], started)
@@ -121,7 +126,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     keep = Keeper(services, principal.team, target.name, body, view, pin, native)
     try:
         resp = await services.upstream.send(
-            "POST", target.url(path), orjson.dumps(upstream_body), call.headers
+            "POST", target.url(path), orjson.dumps(upstream_body), call.headers, tls=target.tls
         )
         if stream:
             if native:
@@ -142,12 +147,14 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         if bill is not None:
             headers.update(bill.headers())
         await keep(parsed)
-        return Response(raw or orjson.dumps(parsed), media_type="application/json", headers=headers)
+        answer = redact(raw or orjson.dumps(parsed), target)
+        return Response(answer, media_type="application/json", headers=headers)
     except ProxyError as exc:
         outcome = "timeout" if exc.status == 504 else "upstream_error"
         services.metrics.upstream_error(target.provider, outcome)
         await exchange.close(outcome, upstream_answered=False)
         exc.headers.update(headers)
+        exc.redact(target.model.provider.api_key)
         raise
     except BaseException:
         await exchange.close("cancelled", upstream_answered=False)
@@ -172,6 +179,12 @@ async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin 
     if pin is None or pin.team != team:
         raise unknown_previous(previous, services.settings.config.responses.conversations)
     return pin
+
+
+def _held_upstream(pin: Pin | None, native: bool) -> int:
+    """Tokens of the conversation a native upstream holds for `previous_response_id` (the
+    proxy's own conversations are in the chat view already)."""
+    return pin.tokens if native and pin is not None and pin.messages is None else 0
 
 
 def _upstream(
@@ -264,7 +277,14 @@ async def _stream(
     end = StreamEnd()
     relay = cast(
         AsyncGenerator[bytes, None],
-        relay_events(resp, end, time.perf_counter, hooks, end_with_done=False),
+        relay_events(
+            resp,
+            end,
+            time.perf_counter,
+            hooks,
+            end_with_done=False,
+            redact=secret_of(exchange.route.target),
+        ),
     )
 
     async def body() -> AsyncIterator[bytes]:

@@ -3,7 +3,8 @@
 The proxy knows which catalog model made each response id for `responses.ttl_seconds`
 (router.responses.memory) and for which team: another team's id, an expired or an unknown one is
 a 404. On a Responses upstream the call passes through, query string included (answer, status
-and content type as the upstream gives them); for a conversation the proxy kept itself
+and content type as the upstream gives them, over the provider's own TLS trust and without the
+provider's key should the upstream echo it); for a conversation the proxy kept itself
 (chat-only upstream, `responses.conversations`) the proxy answers from the store.
 """
 
@@ -13,8 +14,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.api.chat import route_headers
-from router.errors import NotFound, Overloaded
+from router.api.chat import redact, route_headers
+from router.errors import NotFound, Overloaded, ProxyError
 from router.responses.memory import forget, recall
 from router.services import Route, services_of
 from router.upstream.failure import status_error
@@ -44,14 +45,22 @@ async def stored_response(request: Request) -> Response:
     if "responses" in target.model.apis:
         query = f"?{request.url.query}" if request.url.query else ""
         path = f"/responses/{response_id}{suffix}{query}"
-        resp = await services.upstream.send(request.method, target.url(path), None, target.headers)
-        async with resp:
-            data = await resp.read()
-        if resp.status >= 400:
-            raise status_error(resp.status, data, resp.headers, target.provider)
+        try:
+            resp = await services.upstream.send(
+                request.method, target.url(path), None, target.headers, tls=target.tls
+            )
+            async with resp:
+                data = await resp.read()
+            if resp.status >= 400:
+                raise status_error(resp.status, data, resp.headers, target.provider)
+        except ProxyError as exc:
+            exc.headers.update(headers)
+            exc.redact(target.model.provider.api_key)
+            raise
         if request.method == "DELETE":
             await forget(services.store, response_id)
-        return Response(data, media_type=resp.content_type or "application/json", headers=headers)
+        kind = resp.content_type or "application/json"
+        return Response(redact(data, target), media_type=kind, headers=headers)
     if suffix:
         raise NotFound(
             f"Input items of '{response_id}' are served only by an upstream that speaks the "

@@ -208,13 +208,16 @@ class BudgetService:
         messages: Sequence[Mapping[str, Any]],
         allowance: int | None,
         output: bool = True,
+        history_tokens: int = 0,
     ) -> tuple[Estimate, OutputAsk]:
-        """The estimate of a request (`allowance`: output tokens to expect, from the router)."""
+        """The estimate of a request (`allowance`: output tokens to expect, from the router;
+        `history_tokens`: a conversation the upstream holds and adds to the prompt, as its
+        usage reported it, so without a margin)."""
         counted = self.counter.count_messages(messages, model.upstream_id).tokens
         tools = body.get("tools")
         if tools:
             counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
-        prompt = margin_tokens(counted, self.config.prompt_margin)
+        prompt = margin_tokens(counted, self.config.prompt_margin) + max(0, history_tokens)
         if not output:  # embeddings: the input is the whole cost
             return estimate(model.price, prompt, 0, 0), OutputAsk(None, None)
         ask = output_ask(body)
@@ -246,12 +249,14 @@ class BudgetService:
         default_effort: str | None = None,
         output: bool = True,
         rate: bool = True,
+        history_tokens: int = 0,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
         `default_effort`: the effort the router sends when the client names none; `output`:
         False for a request that generates no tokens, such as embeddings, whose body is never
         given an output limit; `rate` False: a fallback's new reservation, the request already
-        counted by the rate limits)."""
+        counted by the rate limits; `history_tokens`: the conversation a native Responses
+        upstream holds for `previous_response_id`, part of the prompt it will bill)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -268,7 +273,7 @@ class BudgetService:
             budgets = self.cache.last_known(scopes)  # None: unknown, treated as budgeted
         if budgets == {} and not rules:
             return _admitted(body, headers, notes, None, level)
-        est, ask = self.measure(model, body, messages, allowance, output)
+        est, ask = self.measure(model, body, messages, allowance, output, history_tokens)
         now = time.time()
         rid = f"{request_id or 'req'}.{secrets.token_hex(4)}"
         pending: dict[str, Any] = {

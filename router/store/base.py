@@ -203,10 +203,16 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    # Small named state (e.g. the router's learned token figures): string values under a
-    # namespace; `put_state` upserts the given keys and leaves the others.
+    # Small named state (the router's learned token figures, the Responses API's response ids):
+    # string values under a namespace; `put_state` upserts the given keys and leaves the others.
+    # With `ttl_seconds` the whole namespace expires that long after the call (a later put with
+    # a ttl sets a new expiry, one without leaves it as it is; zero or less deletes the namespace
+    # at once). An expired namespace reads as empty and its storage is reclaimed: Redis expires
+    # the key itself; SQLite and memory purge expired namespaces on writes and in `expire`.
     async def get_state(self, namespace: str) -> dict[str, str]: ...
-    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None: ...
+    async def put_state(
+        self, namespace: str, values: Mapping[str, str], ttl_seconds: float | None = None
+    ) -> None: ...
 
     # Teams and keys. `put_key` needs the team to exist, refuses a digest held by another key
     # and refuses to move a key to another team (ValueError). `delete_team` also deletes the

@@ -6,6 +6,8 @@ loop each call is atomic without a lock. It is not shared between processes or t
 
 from __future__ import annotations
 
+import heapq
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -88,6 +90,8 @@ class MemoryStore:
         self._counters = MemoryCounters()
         self._ledger: dict[str, LedgerRecord] = {}
         self._state: dict[str, dict[str, str]] = {}
+        self._state_expiry: dict[str, float] = {}  # namespace -> when it expires
+        self._state_deadlines: list[tuple[float, str]] = []  # a heap; stale entries skipped
 
     async def open(self) -> MemoryStore:
         return self
@@ -96,10 +100,30 @@ class MemoryStore:
         return None
 
     async def get_state(self, namespace: str) -> dict[str, str]:
+        self._purge_state(time.time())
         return dict(self._state.get(namespace, {}))
 
-    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
+    async def put_state(
+        self, namespace: str, values: Mapping[str, str], ttl_seconds: float | None = None
+    ) -> None:
+        now = time.time()
+        self._purge_state(now)
+        if ttl_seconds is not None and ttl_seconds <= 0:
+            self._state.pop(namespace, None)
+            self._state_expiry.pop(namespace, None)
+            return
         self._state.setdefault(namespace, {}).update(values)
+        if ttl_seconds is not None:
+            self._state_expiry[namespace] = deadline = now + ttl_seconds
+            heapq.heappush(self._state_deadlines, (deadline, namespace))
+
+    def _purge_state(self, now: float) -> None:
+        deadlines = self._state_deadlines
+        while deadlines and deadlines[0][0] <= now:
+            deadline, namespace = heapq.heappop(deadlines)
+            if self._state_expiry.get(namespace) == deadline:  # not renewed since
+                del self._state_expiry[namespace]
+                self._state.pop(namespace, None)
 
     async def put_team(self, team: TeamRecord) -> None:
         self._teams[team.name] = team
@@ -186,6 +210,7 @@ class MemoryStore:
         return accounting.settle(self._counters, request_id, settle_micros(actual))
 
     async def expire(self, now: float) -> int:
+        self._purge_state(now)
         return accounting.expire(self._counters, now)
 
     async def spend(self, scope: str, now: float) -> SpendView | None:

@@ -13,6 +13,7 @@ Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
     {tw:team:<name>}:leases                        reservations by lease end
     {tw:ledger}:rec, {tw:ledger}:ts, {tw:ledger}:team:<name>
     tw:tags (tags with reservations), tw:rid:<request id> (the tag a reservation lives under)
+    {tw:state}<namespace>                          named state, a hash (PEXPIRE'd with a ttl)
 
 Counters expire some time after their period (`windows.retain_until`); rate counters after two
 minutes. A reservation made by this process is settled with one script call; one made by
@@ -29,6 +30,7 @@ as `client=` to use Sentinel.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -114,12 +116,26 @@ class RedisStore(RedisLedger):
             raise StoreUnavailable(f"Redis store: {exc}") from exc
         return {str(k): str(v) for k, v in raw.items()}
 
-    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
-        if not values:
-            return
+    async def put_state(
+        self, namespace: str, values: Mapping[str, str], ttl_seconds: float | None = None
+    ) -> None:
+        key = self._tagged("state") + namespace
         try:
+            if ttl_seconds is not None and ttl_seconds <= 0:
+                await self.client.delete(key)
+                return
+            if not values:
+                if ttl_seconds is not None:
+                    await self.client.pexpire(key, max(1, math.ceil(ttl_seconds * 1000)))
+                return
             mapping = {str(k): str(v) for k, v in values.items()}
-            await self.client.hset(self._tagged("state") + namespace, mapping=mapping)  # type: ignore[arg-type]
+            if ttl_seconds is None:
+                await self.client.hset(key, mapping=mapping)  # type: ignore[arg-type]
+                return
+            async with self.client.pipeline(transaction=True) as pipe:  # one MULTI/EXEC
+                pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
+                pipe.pexpire(key, max(1, math.ceil(ttl_seconds * 1000)))
+                await pipe.execute()
         except UNAVAILABLE as exc:
             raise StoreUnavailable(f"Redis store: {exc}") from exc
 

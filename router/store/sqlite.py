@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -39,7 +40,13 @@ from router.store.base import (
     TeamRecord,
 )
 from router.store.rules import check_budget_owner, check_key, scope_owner, settle_micros
-from router.store.sqlite_tables import SQLiteCounters, create_schema
+from router.store.sqlite_tables import (
+    SQLiteCounters,
+    create_schema,
+    purge_state,
+    read_state,
+    write_state,
+)
 
 R = TypeVar("R")
 Work = Callable[[sqlite3.Connection], R]
@@ -109,18 +116,14 @@ class SQLiteStore:
         return await self._call(lambda: self._tx("BEGIN", work))
 
     async def get_state(self, namespace: str) -> dict[str, str]:
-        rows = await self._reading(
-            lambda c: c.execute(
-                "SELECT key, value FROM state WHERE namespace = ?", (namespace,)
-            ).fetchall()
-        )
-        return dict(rows)
+        now = time.time()
+        return await self._reading(lambda c: read_state(c, namespace, now))
 
-    async def put_state(self, namespace: str, values: Mapping[str, str]) -> None:
-        rows = [(namespace, k, v) for k, v in values.items()]
-        await self._writing(
-            lambda c: c.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", rows)
-        )
+    async def put_state(
+        self, namespace: str, values: Mapping[str, str], ttl_seconds: float | None = None
+    ) -> None:
+        now, items = time.time(), dict(values)
+        await self._writing(lambda c: write_state(c, namespace, items, ttl_seconds, now))
 
     # Teams and keys
 
@@ -272,7 +275,11 @@ class SQLiteStore:
         )
 
     async def expire(self, now: float) -> int:
-        return await self._writing(lambda c: accounting.expire(SQLiteCounters(c), now))
+        def work(c: sqlite3.Connection) -> int:
+            purge_state(c, now)
+            return accounting.expire(SQLiteCounters(c), now)
+
+        return await self._writing(work)
 
     async def spend(self, scope: str, now: float) -> SpendView | None:
         return await self._reading(lambda c: accounting.spend(SQLiteCounters(c), scope, now))

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS state (
     value TEXT NOT NULL,
     PRIMARY KEY (namespace, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_expiry (namespace TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS state_expiry_at ON state_expiry (expires_at);
 """
 
 
@@ -77,6 +79,49 @@ def create_schema(conn: sqlite3.Connection, path: str) -> None:
         if statement.strip():
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def read_state(conn: sqlite3.Connection, namespace: str, now: float) -> dict[str, str]:
+    """A namespace's values; none once it expired (purged or not yet)."""
+    rows = conn.execute(
+        "SELECT key, value FROM state WHERE namespace = ? AND NOT EXISTS"
+        " (SELECT 1 FROM state_expiry WHERE namespace = ? AND expires_at <= ?)",
+        (namespace, namespace, now),
+    )
+    return dict(rows.fetchall())
+
+
+def write_state(
+    conn: sqlite3.Connection,
+    namespace: str,
+    values: dict[str, str],
+    ttl_seconds: float | None,
+    now: float,
+) -> None:
+    """`Store.put_state` in the caller's write transaction, after purging what expired."""
+    purge_state(conn, now)
+    if ttl_seconds is not None and ttl_seconds <= 0:
+        conn.execute("DELETE FROM state WHERE namespace = ?", (namespace,))
+        conn.execute("DELETE FROM state_expiry WHERE namespace = ?", (namespace,))
+        return
+    conn.executemany(
+        "INSERT OR REPLACE INTO state VALUES (?, ?, ?)",
+        [(namespace, k, v) for k, v in values.items()],
+    )
+    if ttl_seconds is not None:
+        conn.execute(
+            "INSERT OR REPLACE INTO state_expiry VALUES (?, ?)", (namespace, now + ttl_seconds)
+        )
+
+
+def purge_state(conn: sqlite3.Connection, now: float) -> None:
+    """Delete the namespaces whose expiry has passed (found through the expiry index)."""
+    conn.execute(
+        "DELETE FROM state WHERE namespace IN"
+        " (SELECT namespace FROM state_expiry WHERE expires_at <= ?)",
+        (now,),
+    )
+    conn.execute("DELETE FROM state_expiry WHERE expires_at <= ?", (now,))
 
 
 def _reservation(request_id: str, lease_end: float, entries: str) -> Reservation:

@@ -50,6 +50,9 @@ def test_the_fuzzed_document_is_the_served_one(base_url: str) -> None:
     assert "enum" not in anonymous["components"]["schemas"]["ChatRequest"]["properties"]["model"]
     assert set(served["paths"]) == {
         "/v1/chat/completions",
+        "/v1/responses",
+        "/v1/responses/{response_id}",
+        "/v1/completions",
         "/v1/embeddings",
         "/v1/models",
         "/healthz",

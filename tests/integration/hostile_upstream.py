@@ -5,6 +5,8 @@ tests: it records every request, and by the `model` it is asked for it
 - echoes the Authorization header it received, as some providers do in a 401 (`echo-401`),
   in a 200 error body (`echo-200`), mid-stream (`echo-stream`) or inside an answer (`echo-ok`);
 - sends more than any proxy should buffer (`huge`, `huge-stream`);
+- does the same echoing on its Responses API (`/v1/responses`, JSON and events, and
+  `GET /v1/responses/{id}`, which always echoes) and on legacy completions (`/v1/completions`);
 - replays, whatever the model, the exact bytes a request's last message asks for, when that
   message is `REPLAY:{"stream": bool, "raw": str}` (the end-to-end fuzz of upstream answers).
 """
@@ -61,6 +63,54 @@ def usage_chunk(model: str) -> bytes:
         "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
     }
     return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+RESPONSE_ID = "resp_hostile"
+USAGE = {
+    "input_tokens": 5,
+    "input_tokens_details": {"cached_tokens": 0},
+    "output_tokens": 3,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 8,
+}
+
+
+def response_object(model: str, text: str) -> dict[str, Any]:
+    part = {"type": "output_text", "text": text, "annotations": []}
+    message = {
+        "type": "message",
+        "id": "msg_hostile",
+        "role": "assistant",
+        "status": "completed",
+        "content": [part],
+    }
+    return {
+        "id": RESPONSE_ID,
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "model": model,
+        "output": [message],
+        "usage": USAGE,
+    }
+
+
+def response_event(event: dict[str, Any]) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+def text_completion(model: str, text: str, finish: str | None, *, usage: bool) -> dict[str, Any]:
+    choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+    body: dict[str, Any] = {
+        "id": "cmpl-hostile",
+        "object": "text_completion",
+        "created": 1,
+        "model": model,
+        "choices": [choice],
+    }
+    if usage:
+        body["usage"] = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    return body
 
 
 REPLAY = "REPLAY:"
@@ -132,6 +182,55 @@ def create_hostile_app() -> Starlette:
             }
         )
 
+    async def responses(request: Request) -> Response:
+        body = await request.json()
+        auth = request.headers.get("authorization", "")
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        model = body.get("model", "")
+        if model == "echo-401":
+            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+        if model == "echo-200":
+            return JSONResponse({"error": {"message": f"key {auth} is over quota"}})
+        text = f"your key is {auth}" if model in ("echo-ok", "echo-stream") else "hello"
+        if not body.get("stream"):
+            return JSONResponse(response_object(model, text))
+
+        async def events() -> AsyncIterator[bytes]:
+            yield response_event({"type": "response.created", "response": {"id": RESPONSE_ID}})
+            yield response_event({"type": "response.output_text.delta", "delta": text})
+            if model == "echo-stream":
+                yield response_event({"type": "error", "message": f"stream broke for {auth}"})
+                return
+            final = response_object(model, text)
+            yield response_event({"type": "response.completed", "response": final})
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def stored(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": None})
+        return JSONResponse(response_object("plain", f"stored for {auth}"))
+
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        auth = request.headers.get("authorization", "")
+        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        model = body.get("model", "")
+        if model == "echo-401":
+            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+        text = f"your key is {auth}" if model in ("echo-ok", "echo-stream") else "hello"
+        if not body.get("stream"):
+            return JSONResponse(text_completion(model, text, "stop", usage=True))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for piece in (text, None):
+                done = None if piece else "stop"
+                data = text_completion(model, piece or "", done, usage=piece is None)
+                yield b"data: " + json.dumps(data).encode() + b"\n\n"
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
     async def catch_all(request: Request) -> Response:
         seen.append({"path": request.url.path, "headers": dict(request.headers), "body": None})
         return JSONResponse({"error": {"message": "no such path"}}, status_code=404)
@@ -140,6 +239,9 @@ def create_hostile_app() -> Starlette:
         routes=[
             Route("/v1/chat/completions", chat, methods=["POST"]),
             Route("/v1/embeddings", embeddings, methods=["POST"]),
+            Route("/v1/responses", responses, methods=["POST"]),
+            Route("/v1/responses/{response_id}", stored, methods=["GET"]),
+            Route("/v1/completions", completions, methods=["POST"]),
             Route("/{path:path}", catch_all, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
     )

@@ -123,3 +123,38 @@ def test_a_response_id_belongs_to_its_team(budgeted: ServerThread) -> None:
             model="sim-large-reasoner", input="Again.", previous_response_id=made.id
         )
         assert follow.previous_response_id == made.id
+
+
+@pytest.fixture
+def rated(sim: ServerThread, tmp_path: Path) -> Iterator[ServerThread]:
+    """Tokens per minute counted for team research: `x-ratelimit-remaining-tokens` shows what
+    each request was estimated at (the same estimate a budget reserves)."""
+    text = config(sim, "rate_limits:\n  teams: {research: {tpm: 100000000}}").replace(
+        "sim-large-reasoner: {provider: sim,",
+        "sim-large-reasoner: {provider: sim, apis: [chat, responses],",
+    )
+    with serving(proxy_app(tmp_path / "home", text)) as proxy:
+        yield proxy
+
+
+def test_a_native_continuation_reserves_for_the_conversation_upstream(
+    rated: ServerThread,
+) -> None:
+    ask = {"model": "sim-large-reasoner", "input": "Name three rivers.", "max_output_tokens": 300}
+    with client(rated, "research") as sdk:
+        for _ in range(3):  # three requests inside one rate-limit minute (retried if not)
+            minute = time.time() // 60
+            first = sdk.responses.with_raw_response.create(**ask)
+            made = first.parse()
+            continued = sdk.responses.with_raw_response.create(**ask, previous_response_id=made.id)
+            fresh = sdk.responses.with_raw_response.create(**ask)
+            if time.time() // 60 == minute:
+                break
+        else:
+            pytest.fail("no three requests fell inside one minute")
+    left = [int(r.headers["x-ratelimit-remaining-tokens"]) for r in (first, continued, fresh)]
+    continuation, fresh_request = left[0] - left[1], left[1] - left[2]
+    assert made.usage is not None
+    held = made.usage.input_tokens + made.usage.output_tokens
+    assert held > 0
+    assert continuation == fresh_request + held

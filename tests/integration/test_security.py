@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,11 +35,19 @@ TEAM_KEY = "tw-security-team-a-key"
 BROKE_KEY = "tw-security-team-broke-key"
 METRICS_TOKEN = "tw-security-metrics-token"
 MODELS = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream", "huge", "huge-stream")
+# Also served as `native-<name>`: the same upstream model, with its Responses API and legacy
+# completions declared (test_security_responses.py); the names above are chat-only.
+NATIVE = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream")
 PROMPT = "the secret plan is codeword-7f3a9"
 
 
 def config_text(upstream_port: int, extra_provider: str = "") -> str:
     models = "\n".join(f"  {m}: {{provider: hostile, price: sim-small}}" for m in MODELS)
+    models += "".join(
+        f"\n  native-{m}: {{provider: hostile, price: sim-small, upstream_id: {m},"
+        " apis: [chat, responses, completions]}"
+        for m in NATIVE
+    )
     return f"""
 server:
   response_limit_bytes: 200000
@@ -58,6 +64,8 @@ auth:
     - {{team: dev, name: dev, key_env: TW_DEV_KEY}}
     - {{team: a, name: a, key_env: TW_TEAM_A_KEY, models: [plain]}}
     - {{team: broke, name: broke, key_env: TW_BROKE_KEY}}
+responses:
+  conversations: true
 budgets:
   limits:
     - {{scope: "team:a", limit_usd: 5}}
@@ -282,46 +290,6 @@ def test_an_answer_past_the_response_limit_is_a_clean_502(proxy: str) -> None:
 # --- TLS ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that no system trusts, made with the openssl command."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is not installed")
-    where = tmp_path_factory.mktemp("tls")
-    cert, key = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-@pytest.fixture(scope="module")
-def https_upstream(self_signed: tuple[Path, Path]) -> Iterator[ServerThread]:
-    cert, key = self_signed
-    with serving(create_hostile_app(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
-        yield server
-
-
 def tls_proxy(tmp: Path, port: int, ca_bundle: Path | None) -> Any:
     bundle = f"\n    ca_bundle: {ca_bundle}" if ca_bundle else ""
     config = tmp / "tokenwise.yaml"
@@ -332,6 +300,8 @@ providers:
     base_url: https://127.0.0.1:{port}/v1{bundle}
 models:
   plain: {{provider: tls, price: sim-small}}
+  native-plain:
+    {{provider: tls, price: sim-small, upstream_id: plain, apis: [chat, responses, completions]}}
 """,
         encoding="utf-8",
     )
