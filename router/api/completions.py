@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,11 +29,14 @@ from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
-from router.errors import InvalidRequest, ProxyError, UpstreamProtocolError
+from router.errors import InvalidRequest, ProxyError
 from router.exchange import Exchange
+from router.providers.base import ParamReport, UpstreamCall
+from router.providers.registry import adapter_for
+from router.reasoning.intent import ReasoningIntent
+from router.reliability.forward import Prepared, forward
 from router.services import services_of
 from router.upstream.client import UpstreamResponse
-from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "completions"
 
@@ -104,24 +106,25 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         exchange.hold = admission.hold
         headers.update(admission.headers)
     try:
-        resp = await services.upstream.send(
-            "POST",
-            target.url("/completions"),
-            orjson.dumps(upstream_body),
-            target.headers,
-            tls=target.tls,
+        call = UpstreamCall(
+            "/completions", upstream_body, target.headers, ParamReport(target.provider)
+        )
+        served = await forward(  # retries and the breaker; no fallback to another model
+            services,
+            exchange,
+            Prepared(
+                target, adapter_for(target.model.provider.dialect), ReasoningIntent(), call, headers
+            ),
+            None,
+            stream=stream,
+            gone=request.is_disconnected,
         )
         if stream:
             return await _stream(
-                exchange, resp, headers, MeteredEvents(exchange, wants_usage(body))
+                exchange, served.resp, headers, MeteredEvents(exchange, wants_usage(body))
             )
-        async with resp:
-            data = await resp.read()
-        if resp.status >= 400:
-            raise status_error(resp.status, data, resp.headers, target.provider)
-        parsed = check_json_body(data, target.provider)
-        if isinstance(parsed, ProxyError):
-            raise parsed
+        assert served.answer is not None
+        data, parsed = served.answer.raw, served.answer.json
         exchange.tally.add_response(parsed)
         bill = await exchange.close("ok")
         if bill is not None:
@@ -142,16 +145,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
 async def _stream(
     exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
 ) -> EventStreamResponse:
-    provider = exchange.route.target.provider
-    if resp.status >= 400 or "event-stream" not in resp.content_type:
-        async with resp:
-            data = await resp.read()
-        if resp.status >= 400:
-            raise status_error(resp.status, data, resp.headers, provider)
-        raise UpstreamProtocolError(
-            f"The upstream provider '{provider}' answered a streaming request with a "
-            "JSON body instead of an event stream."
-        )
+    provider = exchange.route.target.provider  # `forward` checked how the stream began
     end = StreamEnd()
 
     async def finished() -> None:

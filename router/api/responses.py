@@ -43,11 +43,12 @@ from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
-from router.errors import InvalidRequest, Overloaded, ProxyError, UpstreamProtocolError
+from router.errors import InvalidRequest, Overloaded, ProxyError
 from router.exchange import Exchange
 from router.providers.base import Adapter, UpstreamCall
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
+from router.reliability.forward import Prepared, forward
 from router.responses.events import ResponseEvents
 from router.responses.memory import Pin, recall
 from router.responses.meter import add_response
@@ -56,7 +57,6 @@ from router.responses.reply import to_response
 from router.responses.request import ChatView, to_chat
 from router.services import Route, Services, services_of
 from router.upstream.client import UpstreamResponse
-from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "responses"
 
@@ -125,9 +125,16 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         exchange.effort = call.report.effort.sent
     keep = Keeper(services, principal.team, target.name, body, view, pin, native)
     try:
-        resp = await services.upstream.send(
-            "POST", target.url(path), orjson.dumps(upstream_body), call.headers, tls=target.tls
+        sent = UpstreamCall(path, upstream_body, call.headers, call.report)
+        served = await forward(  # retries and the breaker; a response stays on its model
+            services,
+            exchange,
+            Prepared(target, adapter, intent, sent, headers),
+            None,
+            stream=stream,
+            gone=request.is_disconnected,
         )
+        resp = served.resp
         if stream:
             if native:
                 hooks: NativeEvents | TranslatedEvents = NativeEvents(exchange)
@@ -138,7 +145,8 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
                 )
                 hooks = TranslatedEvents(exchange, translator, state)
             return await _stream(exchange, resp, headers, hooks, keep)
-        raw, parsed = await _answer(resp, target.provider)
+        assert served.answer is not None
+        raw, parsed = served.answer.raw, served.answer.json
         if native:
             add_response(exchange.tally, parsed)
         else:
@@ -249,17 +257,6 @@ def _route(
     )
 
 
-async def _answer(resp: UpstreamResponse, provider: str) -> tuple[bytes, dict[str, Any]]:
-    async with resp:
-        data = await resp.read()
-    if resp.status >= 400:
-        raise status_error(resp.status, data, resp.headers, provider)
-    parsed = check_json_body(data, provider)
-    if isinstance(parsed, ProxyError):
-        raise parsed
-    return data, parsed
-
-
 async def _stream(
     exchange: Exchange,
     resp: UpstreamResponse,
@@ -268,13 +265,7 @@ async def _stream(
     keep: Keeper,
 ) -> EventStreamResponse:
     provider = exchange.route.target.provider
-    if resp.status >= 400 or "event-stream" not in resp.content_type:
-        await _answer(resp, provider)
-        raise UpstreamProtocolError(
-            f"The upstream provider '{provider}' answered a streaming request with a "
-            "JSON body instead of an event stream."
-        )
-    end = StreamEnd()
+    end = StreamEnd()  # `forward` checked how the stream began
     relay = cast(
         AsyncGenerator[bytes, None],
         relay_events(

@@ -11,9 +11,11 @@ retried.
 
 Moving to another model is the caller's `switch(target)`: it moves the budget reservation to
 that model and builds the request in its dialect; `exchange.route` follows, so the ledger and
-the metrics bill the model that served. The answer says what happened: `x-tokenwise-model` is
-the serving model, `x-tokenwise-fallback: from=<routed>; reason=<why>; attempts=<n>` when it is
-not the routed one, `x-tokenwise-attempts: <n>` when it took more than one try.
+the metrics bill the model that served (no `switch`: the request stays on its model, as on
+endpoints that cannot move it; retries and the breaker still apply). The answer says what
+happened: `x-tokenwise-model` is the serving model, `x-tokenwise-fallback: from=<routed>;
+reason=<why>; attempts=<n>` when it is not the routed one, `x-tokenwise-attempts: <n>` when it
+took more than one try.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ async def forward(
     services: Services,
     exchange: Exchange,
     first: Prepared,
-    switch: Switch,
+    switch: Switch | None,
     *,
     stream: bool,
     gone: Gone | None = None,
@@ -92,7 +94,7 @@ class _Walk:
         services: Services,
         exchange: Exchange,
         first: Prepared,
-        switch: Switch,
+        switch: Switch | None,
         stream: bool,
         gone: Gone | None,
     ) -> None:
@@ -107,7 +109,11 @@ class _Walk:
         self.deadline = self.loop.time() + self.rel.deadline_s
         decision = exchange.route.decision
         fallbacks = decision.fallbacks if decision else ()
-        self.queue = list(candidates(first.target.name, fallbacks, self.rel.config))
+        self.queue = (
+            list(candidates(first.target.name, fallbacks, self.rel.config))
+            if switch is not None
+            else [first.target.name]
+        )
         self.tried: list[str] = []  # every candidate reached, skipped ones included
         self.attempts = 0
         self.last: Failure | None = None
@@ -141,6 +147,7 @@ class _Walk:
         name = target.name
         fallbacks = self.rel.config.fallbacks.get(name, ())
         self.queue += [f for f in fallbacks if f not in (*self.tried, *self.queue)]
+        assert self.switch is not None  # without one, the queue holds the first target only
         self.exchange.route = replace(self.exchange.route, target=target)
         try:
             self.current = await self.switch(target)
@@ -201,7 +208,10 @@ class _Walk:
             await asyncio.sleep(pause)
 
     def _larger_window(self, refused: str) -> None:
-        """Put a model with a larger window next in line; raise when there is none."""
+        """Put a model with a larger window next in line; raise when there is none (or when
+        the request cannot move)."""
+        if self.switch is None:
+            raise self._final()
         models = {name: t.model for name, t in self.services.targets.items()}
         whole = self.rel.config.context_fallback
         bigger = larger_window(refused, self.queue, models, self.tried, whole_catalog=whole)

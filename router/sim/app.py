@@ -144,6 +144,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
         request_id = request.scope[_REQUEST_ID]
         turn = read_turn(body, model, seed, responses, request_id)
         fault = turn.parsed.fault
+        failing = fault.status is not None and log.should_fail(
+            b"responses:" + turn.parsed.digest + model.name.encode(), fault.fail_first
+        )
         log.record(
             {
                 "request_id": request_id,
@@ -155,9 +158,10 @@ def create_sim_app(config: SimConfig) -> Starlette:
                     i.get("type") for i in body.get("input") or [] if isinstance(i, dict)
                 ],
                 "fault": list(fault.active()),
+                "status": fault.status if failing else 200,
             }
         )
-        if fault.status is not None:
+        if failing:
             return await _failure(fault)
         if turn.parsed.stream:
             await sleep_ms(fault.slow_first_byte_ms)
@@ -188,6 +192,9 @@ def create_sim_app(config: SimConfig) -> Starlette:
         model = _lookup(models, _model_name(body))
         require_api(model, "completions")
         parsed = parse_chat(legacy_chat_body(body, model), model, seed)
+        failing = parsed.fault.status is not None and log.should_fail(
+            b"completions:" + parsed.digest + model.name.encode(), parsed.fault.fail_first
+        )
         log.record(
             {
                 "request_id": request.scope[_REQUEST_ID],
@@ -195,9 +202,10 @@ def create_sim_app(config: SimConfig) -> Starlette:
                 "api": "completions",
                 "stream": parsed.stream,
                 "fault": list(parsed.fault.active()),
+                "status": parsed.fault.status if failing else 200,
             }
         )
-        if parsed.fault.status is not None:
+        if failing:
             return await _failure(parsed.fault)
         if parsed.stream:
             paced = sse_events(

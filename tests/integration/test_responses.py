@@ -487,3 +487,28 @@ def test_a_native_answer_is_relayed_byte_for_byte(native: ServerThread, sim: Ser
     direct = httpx.get(f"http://127.0.0.1:{sim.port}/v1/responses/{made['id']}", timeout=30)
     assert via_proxy.content == direct.content
     assert made["output"][0]["encrypted_content"]
+
+
+def test_a_failing_upstream_is_retried_on_both_paths_and_for_completions(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    fault = {"sim": {"fault": {"status": 503, "fail_first": 1}}}
+    for server, label in ((native, "native"), (translated, "translated")):
+        with sdk(server) as client:
+            for stream in (False, True):
+                ask = f"{QUESTION} ({label}, stream={stream}, retried)"
+                raw = client.responses.with_raw_response.create(
+                    model="sim-small", input=ask, stream=stream, extra_body=fault
+                )
+                assert raw.headers["x-tokenwise-attempts"] == "2"
+                if stream:
+                    events = list(raw.parse())
+                    assert events[-1].type == "response.completed"
+                else:
+                    assert raw.parse().output_text
+    with sdk(native) as client:
+        raw = client.completions.with_raw_response.create(
+            model="sim-small", prompt="Once upon a time, retried", extra_body=fault
+        )
+        assert raw.headers["x-tokenwise-attempts"] == "2"
+        assert raw.parse().choices[0].text
