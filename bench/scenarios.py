@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import clients
-from targets import BUILTIN, Target
+from targets import BUILTIN, BUILTIN_TARGETS, Target
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,17 @@ SCENARIOS = {
     )
 }
 DEFAULT_SCENARIOS = "ns-l0,ns-l50,st-l50"
+DEFAULT_TARGETS = "direct,floor,full-sqlite,full-redis,litellm"
 UPSTREAM_COMMAND = "python bench/fake_upstream.py --port {port} --latency-ms L --chunk-ms C"
 COMMANDS = {
     "floor": "python bench/floor_proxy.py --port {port} --upstream {upstream}",
-    "tokenwise": "tokenwise serve --config <generated> --host 127.0.0.1 --port {port}",
+    "tokenwise": "tokenwise serve --config <generated: one model> --host 127.0.0.1 --port {port}",
+    "full-sqlite": "tokenwise serve --config <generated: every feature, sqlite> --port {port}",
+    "full-redis": "tokenwise serve --config <generated: every feature, redis> --port {port}",
+    "full-redis-w2": "tokenwise serve --config <same as full-redis> --port {port} --workers 2",
+    "full-redis-r2": "2 x tokenwise serve --config <same as full-redis> --port {port_i}",
+    "litellm": ".venv-litellm/bin/litellm --config <generated> --port {port}",
+    "redis": "redis-server --port {port} --save '' --appendonly no (on the proxy CPU)",
 }
 
 
@@ -68,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--scenarios", default=DEFAULT_SCENARIOS, help=f"of {','.join(SCENARIOS)}")
     add("--concurrency", default="1,16,64", help="client connections, comma-separated")
-    add("--targets", default="direct,floor,tokenwise", help="of direct,floor,tokenwise")
+    add("--targets", default=DEFAULT_TARGETS, help=f"of {','.join(BUILTIN)}")
     add("--duration", type=int, help="measured seconds per run (default 4; 2 with --quick)")
     add("--warmup", type=int, default=1, help="unrecorded warm-up seconds per run")
     add("--repeats", type=int, help="repeats, medians reported (default 3; 1 with --quick)")
@@ -89,9 +96,9 @@ def parse_plan(argv: Sequence[str] | None, *, key: str, model: str) -> Plan:
     if args.proxy_cmd and args.proxy_name not in names:
         names.append(args.proxy_name)
     targets = [
-        Target(name, args.proxy_cmd, args.proxy_health)
+        Target(name, args.proxy_cmd, args.proxy_health, kind="custom")
         if args.proxy_cmd and name == args.proxy_name
-        else Target(name)
+        else BUILTIN_TARGETS[name]
         for name in dict.fromkeys(names)
     ]
     concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -124,6 +131,8 @@ def describe(plan: Plan) -> dict[str, Any]:
     for target in plan.targets:
         if target.name != "direct":
             commands[target.name] = pin + (target.command or COMMANDS[target.name])
+            if target.uses_redis:
+                commands["redis"] = pin + COMMANDS["redis"]
     layout = "split: CPU 0 client + upstream, CPU 1 proxy" if plan.proxy_cpu is not None else "none"
     return {
         "layout": layout,
