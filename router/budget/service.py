@@ -280,7 +280,7 @@ class BudgetService:
         }
         self.settler.note(rid, pending)
         try:
-            result = await self._reserve(rid, scopes, est, rules, now)
+            result = await self._reserve(rid, scopes, est, rules, now, budgets)
         except UNAVAILABLE:
             self.metrics.store_errors.labels("reserve").inc()
             if not self.fail_open:
@@ -320,8 +320,10 @@ class BudgetService:
         est: Estimate,
         rules: Sequence[RateRule],
         now: float,
+        known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
-        """Reserve; a reservation the caller stops waiting for is released when it lands."""
+        """Reserve (`known`: the budget records the cache holds, None when unknown); a
+        reservation the caller stops waiting for is released when it lands."""
 
         async def call() -> ReserveResult:
             return await self.store.reserve(
@@ -333,6 +335,7 @@ class BudgetService:
                 minimum=est.minimum,
                 rate=rules,
                 tokens=est.tokens,
+                known=known,
             )
 
         task = asyncio.get_running_loop().create_task(self.gate.call(call))

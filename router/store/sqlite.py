@@ -245,6 +245,7 @@ class SQLiteStore:
         minimum: Decimal | None = None,
         rate: Sequence[RateRule] = (),
         tokens: int = 0,
+        known: Mapping[str, BudgetRecord] | None = None,  # read here, atomically
     ) -> ReserveResult:
         return await self._writing(
             lambda c: accounting.reserve(
