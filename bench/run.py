@@ -108,7 +108,9 @@ class Bench:
                 self._proxy_block(scenario, target, upstream, upstream_port, with_direct)
         if with_direct and not any(r["target"] == "direct" for r in self.rows[measured:]):
             direct = Running("direct", [upstream_port], None, self.plan.model, None)
-            for c in self.plan.concurrency:  # no proxy to pair with: the baseline alone
+            for c in self.plan.concurrency_of(
+                scenario
+            ):  # no proxy to pair with: the baseline alone
                 for repeat in range(self.plan.repeats):
                     self._measure(scenario, direct, upstream, c, repeat)
 
@@ -159,7 +161,7 @@ class Bench:
                     raise TargetFailed(f"{target.name} target failed its smoke check:{found}")
             proxied = Running(target.name, ports, proxy, target.model, store)
             direct = Running("direct", [upstream_port], None, target.model, None)
-            for c in self.plan.concurrency:
+            for c in self.plan.concurrency_of(scenario):
                 for repeat in range(self.plan.repeats):
                     runs = [direct, proxied] if repeat % 2 == 0 else [proxied, direct]
                     for run in runs if with_direct else [proxied]:
