@@ -177,6 +177,12 @@ litellm_settings:
 """
 
 
+LITELLM_LOGGING = """\
+{"version": 1, "disable_existing_loggers": false,
+ "loggers": {"uvicorn.access": {"level": "WARNING"}, "LiteLLM": {"level": "WARNING"}}}
+"""
+
+
 def litellm_command(port: int, upstream_base: str, workdir: Path, key: str) -> list[str]:
     """LiteLLM's proxy from its own virtualenv (`.venv-litellm`, or $LITELLM_BIN), its master
     key set to the bench key, one model on the fake upstream; no database (LiteLLM's spend
@@ -189,7 +195,10 @@ def litellm_command(port: int, upstream_base: str, workdir: Path, key: str) -> l
         )
     config = workdir / "litellm.yaml"
     config.write_text(LITELLM_CONFIG.format(upstream=upstream_base, key=key))
-    return [exe, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    quiet = workdir / "litellm-logging.json"  # no access log line per request, as tokenwise
+    quiet.write_text(LITELLM_LOGGING)
+    cmd = [exe, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    return [*cmd, "--log_config", str(quiet)]
 
 
 def proxy_commands(
