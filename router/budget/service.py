@@ -75,6 +75,8 @@ from router.store.base import (
 log = logging.getLogger("tokenwise.budget")
 
 ZERO = Decimal(0)
+# Prompt characters encoded for an estimate (~2 ms); a longer prompt is extrapolated from them.
+ESTIMATE_EXACT_CHARS = 16_384
 UNAVAILABLE = (StoreUnavailable, TimeoutError)
 
 
@@ -209,7 +211,9 @@ class BudgetService:
         allowance: int | None,
     ) -> tuple[Estimate, OutputAsk]:
         """The estimate of a request (`allowance`: output tokens to expect, from the router)."""
-        counted = self.counter.count_messages(messages, model.upstream_id).tokens
+        counted = self.counter.count_messages(
+            messages, model.upstream_id, max_chars=ESTIMATE_EXACT_CHARS
+        ).tokens
         tools = body.get("tools")
         if tools:
             counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
