@@ -1,4 +1,5 @@
-"""Shared state costs at most two Redis round trips per request: one to reserve, one to settle.
+"""Shared state costs at most two Redis round trips per request: one to reserve, one to settle,
+with one proxy and with two replicas sharing the Redis.
 
 A proxy with every feature on (a team key, `auto` routed by the classifier, a hard team budget
 and key rate limits, metering, the ledger) keeps its state in a private redis-server; the test
@@ -14,6 +15,7 @@ one event).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import time
@@ -93,63 +95,72 @@ def handshake_reads(url: str, counter: redis.Redis) -> int:
     return counts(counter)[0] - before - 1 - 1  # the INFO, the PING
 
 
-def quiet(proxy: ServerThread, on_loop: Any) -> None:
+def quiet(proxy: ServerThread) -> None:
     """Wait until every settlement has landed and every ledger record is in the store."""
     services = proxy.server.config.app.state.services
     deadline = time.monotonic() + 10
     while services.budget.settler.in_flight and time.monotonic() < deadline:
         time.sleep(0.02)
     assert services.budget.settler.in_flight == 0
-    assert on_loop(services.ledger.flush(5))
+    assert on_loop(proxy, services.ledger.flush(5))
 
 
+def on_loop(proxy: ServerThread, work: Any) -> Any:
+    assert proxy.loop is not None
+    return asyncio.run_coroutine_threadsafe(work, proxy.loop).result(timeout=30)
+
+
+def replica(sim: ServerThread, home: Path, redis_url: str) -> Any:
+    home.mkdir()
+    path = home / "tokenwise.yaml"
+    path.write_text(config(sim, redis_url), encoding="utf-8")
+    env = {**os.environ, "TOKENWISE_HOME": str(home), "RT_KEY": KEY}
+    return create_app(load_settings(str(path), env=env))
+
+
+def ask(proxies: list[ServerThread], stream: bool, n: int) -> None:
+    """n requests through the OpenAI SDK, taking the replicas in turn."""
+    clients = [
+        openai.OpenAI(base_url=f"http://127.0.0.1:{p.port}/v1", api_key=KEY) for p in proxies
+    ]
+    for i in range(n):
+        sdk = clients[i % len(clients)]
+        if stream:
+            chunks = sdk.chat.completions.create(model="auto", messages=ASK, seed=i, stream=True)
+            assert any(c.choices and c.choices[0].delta.content for c in chunks)
+        else:
+            reply = sdk.chat.completions.create(model="auto", messages=ASK, seed=i)
+            assert reply.choices[0].message.content
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
 def test_a_request_costs_at_most_two_round_trips_one_reserve_one_settle(
-    sim: ServerThread, tmp_path: Path, private_redis: tuple[str, redis.Redis]
+    sim: ServerThread, tmp_path: Path, private_redis: tuple[str, redis.Redis], replicas: int
 ) -> None:
     url, counter = private_redis
     handshake = handshake_reads(url, counter)
-    home = tmp_path / "home"
-    home.mkdir()
-    path = home / "tokenwise.yaml"
-    path.write_text(config(sim, url), encoding="utf-8")
-    env = {"TOKENWISE_HOME": str(home), "RT_KEY": KEY, **{k: v for k, v in os.environ.items()}}
-    app = create_app(load_settings(str(path), env=env))
-    with serving(app) as proxy:
-        assert proxy.loop is not None
-        loop = proxy.loop
-
-        def on_loop(work: Any) -> Any:
-            return asyncio.run_coroutine_threadsafe(work, loop).result(timeout=30)
-
-        sdk = openai.OpenAI(base_url=f"http://127.0.0.1:{proxy.port}/v1", api_key=KEY)
-
-        def ask(stream: bool, n: int) -> None:
-            for i in range(n):
-                if stream:
-                    chunks = sdk.chat.completions.create(
-                        model="auto", messages=ASK, seed=i, stream=True
-                    )
-                    assert any(c.choices and c.choices[0].delta.content for c in chunks)
-                else:
-                    reply = sdk.chat.completions.create(model="auto", messages=ASK, seed=i)
-                    assert reply.choices[0].message.content
-
-        ask(False, 2)  # warm-up: the key, the budget records, the scripts
-        ask(True, 1)
-        quiet(proxy, on_loop)
+    apps = [replica(sim, tmp_path / f"home-{i}", url) for i in range(replicas)]
+    with contextlib.ExitStack() as stack:
+        proxies = [stack.enter_context(serving(app)) for app in apps]
+        for _ in proxies:  # warm-up: the key, the budget records, the scripts, on each
+            ask(proxies, False, replicas)
+        ask(proxies, True, replicas)
+        for proxy in proxies:
+            quiet(proxy)
         reads_before, scripts_before, connections_before = counts(counter)
         n = 12
-        ask(False, n)
-        ask(True, n)
-        quiet(proxy, on_loop)
+        ask(proxies, False, n)
+        ask(proxies, True, n)
+        for proxy in proxies:
+            quiet(proxy)
         reads_after, scripts_after, connections_after = counts(counter)
-        records = on_loop(app.state.services.store.query_ledger(team="research"))
+        records = on_loop(proxies[0], apps[0].state.services.store.query_ledger(team="research"))
 
     requests = 2 * n
     reads = reads_after - reads_before - 1  # the second INFO
     ledger_batches = scripts_after - scripts_before - 2 * requests
     opened = connections_after - connections_before
-    assert len(records) == requests + 3  # every request wrote its record
+    assert len(records) == requests + replicas * (replicas + 1)  # every request, one record
     assert 1 <= ledger_batches <= requests
     hot_path = reads - ledger_batches - opened * handshake
     assert hot_path <= 2 * requests  # reserve, settle; a third lookup would add `requests`
