@@ -123,14 +123,20 @@ def ask(proxies: list[ServerThread], stream: bool, n: int) -> None:
     clients = [
         openai.OpenAI(base_url=f"http://127.0.0.1:{p.port}/v1", api_key=KEY) for p in proxies
     ]
-    for i in range(n):
-        sdk = clients[i % len(clients)]
-        if stream:
-            chunks = sdk.chat.completions.create(model="auto", messages=ASK, seed=i, stream=True)
-            assert any(c.choices and c.choices[0].delta.content for c in chunks)
-        else:
-            reply = sdk.chat.completions.create(model="auto", messages=ASK, seed=i)
-            assert reply.choices[0].message.content
+    try:
+        for i in range(n):
+            sdk = clients[i % len(clients)]
+            if stream:
+                chunks = sdk.chat.completions.create(
+                    model="auto", messages=ASK, seed=i, stream=True
+                )
+                assert any(c.choices and c.choices[0].delta.content for c in chunks)
+            else:
+                reply = sdk.chat.completions.create(model="auto", messages=ASK, seed=i)
+                assert reply.choices[0].message.content
+    finally:
+        for sdk in clients:
+            sdk.close()
 
 
 @pytest.mark.parametrize("replicas", [1, 2])
