@@ -25,8 +25,8 @@ A scope's tag is its team: `team:<name>` is tagged by the team, and `key:<id>` b
 so a request's team and key scopes share one slot. Any other scope is tagged by itself. Limit
 with Cluster: one `reserve` may only combine scopes of one team (plus rate rules of that team);
 a deployment-wide scope next to a team scope raises CROSSSLOT there. One Redis or a Sentinel
-master has no such limit. Pass a ready client (e.g. from `redis.asyncio.Sentinel.master_for`)
-as `client=` to use Sentinel.
+master has no such limit. Sentinel: the store URL `redis+sentinel://host:port/service/db`
+(`router.store.open`), or a ready client passed as `client=`.
 """
 
 from __future__ import annotations
@@ -78,14 +78,20 @@ def counter_keys(tag: str, kind: str, scope: str, period: str) -> tuple[str, str
 
 class RedisStore(RedisLedger):
     def __init__(
-        self, url: str | None = None, *, client: aioredis.Redis | None = None, prefix: str = "tw"
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "tw",
+        owned: bool = False,
     ) -> None:
+        """`client`: a ready client (a Sentinel master's); `owned`: close it with the store."""
         if (url is None) == (client is None):
             raise ValueError("RedisStore needs a url or a client")
         super().__init__(prefix)
         self.url = url
         self._given = client
-        self._opened: aioredis.Redis | None = None
+        self._opened: aioredis.Redis | None = client if owned else None
         self._held: dict[str, list[str]] = {}  # request id -> its settle KEYS (this process)
 
     async def open(self) -> RedisStore:
@@ -135,6 +141,9 @@ class RedisStore(RedisLedger):
     async def close(self) -> None:
         if self._opened is not None:
             await self._opened.aclose()
+            manager = getattr(self._opened.connection_pool, "sentinel_manager", None)
+            for sentinel in getattr(manager, "sentinels", ()):  # a Sentinel master's watchers
+                await sentinel.aclose()
             self._opened = None
 
     async def get_state(self, namespace: str) -> dict[str, str]:
