@@ -38,7 +38,7 @@ def plot(summaries: Sequence[Summary], path: Path, title: str) -> bool:
     l0 = _at(summaries, "ns-l0", 16)
     if l0:
         c = l0[0].concurrency
-        panels.append((f"req/s (ns-l0, c={c})", l0, [("req/s", lambda s: s.rps)]))
+        panels.append((f"req/s (ns-l0, c={c}, log scale)", l0, [("req/s", lambda s: s.rps)]))
         cpu: list[tuple[str, Pick]] = [
             ("proxy", lambda s: s.cpu_ms_per_req),
             ("+ redis", lambda s: s.redis_cpu_ms_per_req),
@@ -71,6 +71,8 @@ def plot(summaries: Sequence[Summary], path: Path, title: str) -> bool:
             ax.bar_label(bars, fmt="%.3g", fontsize=7)
         ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(rows))], labels)
         ax.set_title(name, fontsize=9)
+        if "log scale" in name:
+            ax.set_yscale("log")
         ax.tick_params(labelsize=8)
         if len(series) > 1:
             ax.legend(fontsize=7)
