@@ -71,19 +71,21 @@ class WriteBatcher:
         self, ran: asyncio.Future[list[Outcome]], batch: list[tuple[Work, asyncio.Future[Any]]]
     ) -> None:
         self._running = None
-        error = ran.exception() if not ran.cancelled() else asyncio.CancelledError()
+        error = None if ran.cancelled() else ran.exception()
         for index, (_, done) in enumerate(batch):
             if done.done():
                 continue  # its caller stopped waiting; the write itself has run
-            if error is not None:
+            if ran.cancelled():
+                done.cancel()
+            elif error is not None:
                 failure = self._unavailable(error) if isinstance(error, sqlite3.Error) else error
                 done.set_exception(failure)
-                continue
-            ok, value = ran.result()[index]
-            if ok:
-                done.set_result(value)
             else:
-                done.set_exception(value)
+                ok, value = ran.result()[index]
+                if ok:
+                    done.set_result(value)
+                else:
+                    done.set_exception(value)
         if self._queued and not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._start)

@@ -8,12 +8,13 @@ fails inside a batch rolled back alone while its neighbours commit.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from router.store.base import BudgetRecord, TeamRecord
+from router.store.base import BudgetRecord, StoreUnavailable, TeamRecord
 from router.store.sqlite import SQLiteStore
 
 T0 = 1_710_000_000.0
@@ -60,3 +61,22 @@ async def test_a_write_after_close_is_refused(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(RuntimeError, match="not open"):
         await store.put_team(TeamRecord("research", T0))
+
+
+async def test_a_batch_that_cannot_take_the_lock_fails_every_write_in_it(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    store = await SQLiteStore(path, busy_timeout=0.1).open()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await store.put_team(TeamRecord("research", T0))
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        results = await asyncio.gather(
+            *(store.put_team(TeamRecord(f"t{i}", T0)) for i in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, StoreUnavailable) for r in results), results
+        other.execute("ROLLBACK")
+        await store.put_team(TeamRecord("after", T0))  # the next batch works again
+        assert [t.name for t in await store.list_teams()] == ["after", "research"]
+    finally:
+        other.close()
+        await store.close()
