@@ -3,8 +3,8 @@
 The server is started fresh per target (nothing saved to disk), pinned to the proxy CPU: it is
 part of what a Redis-backed deployment costs. `Counts` reads `INFO stats` and `INFO cpu`:
 
-- `total_commands_processed`: every command, those run inside Lua scripts excluded (a script
-  call is one command), pipelined ones included;
+- `total_commands_processed`: every command, pipelined ones and those a Lua script calls
+  inside Redis included;
 - `total_reads_processed`: read events on client connections, i.e. round trips (a pipeline or
   a script call sent in one write is read in one event);
 - `used_cpu_sys` + `used_cpu_user`: the server's CPU seconds.
