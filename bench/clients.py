@@ -97,7 +97,7 @@ def run_window(
     model: str,
 ) -> tuple[str, LoadResult]:
     """(client name, result) of one closed-loop window against `url`."""
-    if use_wrk and not stream:
+    if use_wrk and not stream and "," not in url:  # wrk takes one URL: replicas use loadgen
         return "wrk", run_wrk(url, connections, duration_s, body_file, key)
     result = run_loadgen(url, connections, duration_s, stream=stream, key=key, model=model)
     return "loadgen", result

@@ -58,7 +58,7 @@ def request_body(model: str, *, stream: bool) -> bytes:
 
 @dataclass(frozen=True)
 class LoadSpec:
-    url: str
+    url: str  # several, comma-separated: connection i goes to the (i mod n)-th (replicas)
     connections: int
     body: bytes
     stream: bool
@@ -203,8 +203,9 @@ class _Stats:
         self.first_error = self.first_error or message
 
 
-def _raw_request(spec: LoadSpec) -> tuple[str, int, bytes]:
-    parts = urlsplit(spec.url)
+def _raw_request(spec: LoadSpec, index: int) -> tuple[str, int, bytes]:
+    urls = spec.url.split(",")
+    parts = urlsplit(urls[index % len(urls)])
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     head = (
@@ -214,9 +215,9 @@ def _raw_request(spec: LoadSpec) -> tuple[str, int, bytes]:
     return host, port, head.encode() + spec.body
 
 
-async def _worker(spec: LoadSpec, stats: _Stats, deadline: float) -> None:
+async def _worker(spec: LoadSpec, stats: _Stats, deadline: float, index: int) -> None:
     loop = asyncio.get_running_loop()
-    host, port, request = _raw_request(spec)
+    host, port, request = _raw_request(spec, index)
     client: _Client | None = None
     try:
         while time.perf_counter() < deadline:
@@ -263,7 +264,9 @@ async def run_load(spec: LoadSpec) -> LoadResult:
     stats = _Stats()
     started = time.perf_counter()
     deadline = started + (spec.duration_s if spec.duration_s is not None else math.inf)
-    workers = [asyncio.create_task(_worker(spec, stats, deadline)) for _ in range(spec.connections)]
+    workers = [
+        asyncio.create_task(_worker(spec, stats, deadline, i)) for i in range(spec.connections)
+    ]
     if spec.duration_s is not None:
         await asyncio.wait(workers, timeout=spec.duration_s)
         for task in workers:
@@ -292,7 +295,11 @@ def _summarise(stats: _Stats, elapsed: float) -> LoadResult:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default="http://127.0.0.1:18000/v1/chat/completions")
+    parser.add_argument(
+        "--url",
+        default="http://127.0.0.1:18000/v1/chat/completions",
+        help="several comma-separated: connections are spread over them in turn",
+    )
     parser.add_argument("--connections", "-c", type=int, default=16)
     parser.add_argument("--duration", type=float, help="seconds (default 4 unless --requests)")
     parser.add_argument("--requests", type=int, help="stop after this many requests")

@@ -5,7 +5,8 @@ upstream and reads the RSS of the proxy's process tree after a warm-up (default 
 requests) and then every --step requests. The ratio end / after-warm-up should stay near 1;
 the exit code is 1 when it exceeds --max-ratio or when requests failed.
 
-    python bench/memory.py                          # tokenwise, non-streaming
+    python bench/memory.py                          # every feature on (SQLite), non-streaming
+    python bench/memory.py --target full-redis --requests 1000000
     python bench/memory.py --stream --target floor
 """
 
@@ -20,17 +21,18 @@ from typing import Any
 
 import orjson
 import procs
+import redis_stats
 import uvloop
-from loadgen import DEFAULT_MODEL, LoadSpec, bench_key, request_body, run_load
+from loadgen import LoadSpec, bench_key, request_body, run_load
 from smoke import smoke_check
-from targets import Target, TargetFailed, start_proxy, upstream_command
+from targets import BUILTIN_TARGETS, Target, TargetFailed, start_proxy, upstream_command
 
 LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
 
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", default="tokenwise", help="tokenwise, floor or --proxy-cmd's")
+    parser.add_argument("--target", default="full-sqlite", help="a bench target or --proxy-cmd's")
     parser.add_argument("--proxy-cmd", help="command to measure; {port} and {upstream} filled in")
     parser.add_argument("--proxy-health", help="GET path answering 200 when --proxy-cmd is up")
     parser.add_argument("--requests", type=int, default=100_000, help="total, warm-up included")
@@ -38,13 +40,13 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--step", type=int, default=10_000, help="requests between RSS readings")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--stream", action="store_true", help="streamed requests")
-    parser.add_argument("--max-ratio", type=float, default=1.2, help="allowed end/warm-up RSS")
+    parser.add_argument("--max-ratio", type=float, default=1.1, help="allowed end/warm-up RSS")
     parser.add_argument("--layout", choices=("split", "none"), default="split")
     args = parser.parse_args()
     if not 0 < args.warmup < args.requests or args.step < 1:
         parser.error("need 0 < --warmup < --requests and --step >= 1")
-    if args.target not in ("tokenwise", "floor") and not args.proxy_cmd:
-        parser.error("--target other than tokenwise/floor needs --proxy-cmd")
+    if args.target not in BUILTIN_TARGETS and not args.proxy_cmd:
+        parser.error(f"--target not in {', '.join(BUILTIN_TARGETS)} needs --proxy-cmd")
     return args
 
 
@@ -52,7 +54,7 @@ def _batch(port: int, args: argparse.Namespace, count: int) -> tuple[int, int, s
     spec = LoadSpec(
         url=f"http://127.0.0.1:{port}/v1/chat/completions",
         connections=args.connections,
-        body=request_body(DEFAULT_MODEL, stream=args.stream),
+        body=request_body(args.model, stream=args.stream),
         stream=args.stream,
         key=bench_key(),
         requests=count,
@@ -95,8 +97,12 @@ def main() -> int:
     split = args.layout == "split"
     if split:
         os.sched_setaffinity(0, {0})  # this client and the upstream on CPU 0
-    health = args.proxy_health if args.proxy_cmd else "/healthz"
-    target = Target(args.target, args.proxy_cmd or "", health)
+    if args.proxy_cmd:
+        target = Target(args.target, args.proxy_cmd, args.proxy_health, kind="custom")
+    else:
+        target = BUILTIN_TARGETS[args.target]
+    args.model = target.model
+    redis = None
     port = procs.free_port()
     upstream = procs.start(
         "fake-upstream",
@@ -111,19 +117,27 @@ def main() -> int:
             return 1
         with tempfile.TemporaryDirectory(prefix="tokenwise-memory-") as tmp:
             try:
-                proxy, proxy_port = start_proxy(
+                store_url = None
+                if target.uses_redis:
+                    redis, redis_port = redis_stats.start_redis(
+                        Path(tmp) / "redis", LOG_DIR / "redis-memory.log", 1 if split else None
+                    )
+                    store_url = f"redis://127.0.0.1:{redis_port}/0"
+                proxy, ports = start_proxy(
                     target,
                     upstream_base=f"http://127.0.0.1:{port}/v1",
                     workdir=Path(tmp),
                     log_path=LOG_DIR / f"{target.name}-memory.log",
                     key=bench_key(),
                     cpu=1 if split else None,
+                    store_url=store_url,
                 )
-            except TargetFailed as exc:
+            except (TargetFailed, OSError) as exc:
                 print(str(exc), file=sys.stderr)
                 return 1
+            proxy_port = ports[0]
             try:
-                problems = smoke_check(proxy_port, bench_key(), DEFAULT_MODEL)
+                problems = smoke_check(proxy_port, bench_key(), target.model)
                 if problems:
                     print(f"{target.name} failed its smoke check: {problems}", file=sys.stderr)
                     return 1
@@ -132,6 +146,8 @@ def main() -> int:
                 proxy.stop()
     finally:
         upstream.stop()
+        if redis is not None:
+            redis.stop()
     print(orjson.dumps(summary).decode())
     failed = summary["errors"] != 0 or summary["ratio"] > args.max_ratio
     if failed:

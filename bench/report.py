@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 Row = dict[str, Any]
 HEADERS = (
     "scenario", "c", "target", "req/s", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms",
-    "TTFT p50", "+TTFT p50", "CPU ms/req", "RSS MB", "errors",
+    "TTFT p50", "+TTFT p50", "CPU ms/req", "x floor", "RSS MB", "redis CPU", "redis cmd/req",
+    "redis RT/req", "errors",
 )  # fmt: skip
 
 
@@ -36,6 +37,10 @@ class Summary:
     cpu_ms_per_req: float | None
     rss_mb: float | None
     errors: int
+    redis_cpu_ms_per_req: float | None = None
+    redis_cmds_per_req: float | None = None
+    redis_rtt_per_req: float | None = None
+    cpu_vs_floor: float | None = None  # CPU ms/req over the floor's, same scenario and c
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -74,7 +79,17 @@ def summarise(
         who = order.index(target) if target in order else 99
         return where, concurrency, who
 
-    return [_summary(key, groups[key], directs) for key in sorted(groups, key=rank)]
+    summaries = [_summary(key, groups[key], directs) for key in sorted(groups, key=rank)]
+    floors = {
+        (s.scenario, s.concurrency): s.cpu_ms_per_req for s in summaries if s.target == "floor"
+    }
+    return [_versus_floor(s, floors.get((s.scenario, s.concurrency))) for s in summaries]
+
+
+def _versus_floor(summary: Summary, floor: float | None) -> Summary:
+    if summary.cpu_ms_per_req is None or not floor or summary.target == "direct":
+        return summary
+    return replace(summary, cpu_vs_floor=summary.cpu_ms_per_req / floor)
 
 
 def _summary(
@@ -103,6 +118,9 @@ def _summary(
         cpu_ms_per_req=med("proxy_cpu_ms_per_req"),
         rss_mb=med("proxy_rss_mb"),
         errors=sum(int(row["errors"]) for row in group),
+        redis_cpu_ms_per_req=_median(row.get("redis_cpu_ms_per_req") for row in group),
+        redis_cmds_per_req=_median(row.get("redis_cmds_per_req") for row in group),
+        redis_rtt_per_req=_median(row.get("redis_rtt_per_req") for row in group),
     )
 
 
@@ -125,7 +143,11 @@ def cells(summary: Summary) -> list[str]:
         _fmt(summary.ttft_p50_ms),
         _fmt(summary.added_ttft_p50_ms, signed=True),
         _fmt(summary.cpu_ms_per_req, 3),
+        _fmt(summary.cpu_vs_floor),
         _fmt(summary.rss_mb, 1),
+        _fmt(summary.redis_cpu_ms_per_req, 3),
+        _fmt(summary.redis_cmds_per_req),
+        _fmt(summary.redis_rtt_per_req),
         str(summary.errors),
     ]
 
@@ -162,7 +184,9 @@ def _loads(meta: Row) -> str:
     return f"{show('loadavg_start')} at start, {show('loadavg_end')} at end"
 
 
-def markdown_report(meta: Row, summaries: Sequence[Summary], failures: Sequence[str]) -> str:
+def markdown_report(
+    meta: Row, summaries: Sequence[Summary], failures: Sequence[str], notes: Sequence[str] = ()
+) -> str:
     """latest.md: conditions, the table, and any target that could not be measured."""
     conditions = [
         ("run", meta["run_id"]),
@@ -185,8 +209,12 @@ def markdown_report(meta: Row, summaries: Sequence[Summary], failures: Sequence[
     parts.append(
         "`+` columns: proxied minus direct, paired within the same repeat (median of the "
         "differences). CPU ms/req: the proxy's process tree over the measured window; "
-        "RSS: that tree at the end of the window."
+        "RSS: that tree at the end of the window. x floor: CPU ms/req over the floor's. "
+        "redis: the benchmark's redis-server, per request: its CPU, commands "
+        "(total_commands_processed) and round trips (total_reads_processed)."
     )
+    if notes:
+        parts += ["", "## Skipped", ""] + [f"- {note}" for note in notes]
     if failures:
         parts += ["", "## Not measured", ""] + [f"```\n{failure}\n```" for failure in failures]
     return "\n".join(parts) + "\n"

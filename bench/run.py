@@ -20,19 +20,41 @@ import platform
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import clients
 import orjson
+import plot
 import procs
+import redis_stats
 import report
 import scenarios
 from loadgen import DEFAULT_MODEL, LoadResult, bench_key, request_body
 from scenarios import Plan, Scenario
 from smoke import smoke_check
-from targets import REPO_DIR, Target, TargetFailed, start_proxy, upstream_command
+from targets import REPO_DIR, Target, TargetAbsent, TargetFailed, start_proxy, upstream_command
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Store:
+    """The redis-server a target uses (started by the benchmark, on the proxy CPU)."""
+
+    service: procs.Service
+    port: int
+
+
+@dataclass(frozen=True)
+class Running:
+    """A measured endpoint: direct (no service) or a started proxy with its replicas' ports."""
+
+    name: str
+    ports: list[int]
+    service: procs.Service | None
+    model: str
+    store: Store | None
 
 
 class Bench:
@@ -45,11 +67,13 @@ class Bench:
         self.rows: list[report.Row] = []
         self.failures: list[str] = []
         self.broken: set[str] = set()
-        self.body_files: dict[bool, Path] = {}
-        for stream in (False, True):
-            path = workdir / f"body-{'stream' if stream else 'json'}.json"
-            path.write_bytes(request_body(plan.model, stream=stream))
-            self.body_files[stream] = path
+        self.notes: list[str] = []
+        self.body_files: dict[tuple[bool, str], Path] = {}
+        for model in {plan.model, *(t.model for t in plan.targets)}:
+            for stream in (False, True):
+                path = workdir / f"body-{model}-{'stream' if stream else 'json'}.json"
+                path.write_bytes(request_body(model, stream=stream))
+                self.body_files[stream, model] = path
 
     def record(self, row: report.Row) -> None:
         with self.sink.open("ab") as out:
@@ -83,9 +107,12 @@ class Bench:
             if target.name not in self.broken:
                 self._proxy_block(scenario, target, upstream, upstream_port, with_direct)
         if with_direct and not any(r["target"] == "direct" for r in self.rows[measured:]):
-            for c in self.plan.concurrency:  # no proxy to pair with: the baseline alone
+            direct = Running("direct", [upstream_port], None, self.plan.model, None)
+            for c in self.plan.concurrency_of(
+                scenario
+            ):  # no proxy to pair with: the baseline alone
                 for repeat in range(self.plan.repeats):
-                    self._measure(scenario, "direct", upstream_port, None, upstream, c, repeat)
+                    self._measure(scenario, direct, upstream, c, repeat)
 
     def _proxy_block(
         self,
@@ -95,37 +122,61 @@ class Bench:
         upstream_port: int,
         with_direct: bool,
     ) -> None:
-        """Start one proxy, smoke-check it, measure it (paired with direct) at every c."""
+        """Start one proxy (and its Redis), smoke-check it, measure it (paired with direct)."""
+        workdir = self.workdir / f"{target.name}-{scenario.name}"
+        store: Store | None = None
         try:
-            proxy, port = start_proxy(
+            if target.uses_redis:
+                service, port = redis_stats.start_redis(
+                    workdir / "redis",
+                    RESULTS_DIR / "logs" / f"redis-{target.name}-{scenario.name}.log",
+                    self.plan.proxy_cpu,
+                )
+                store = Store(service, port)
+            proxy, ports = start_proxy(
                 target,
                 upstream_base=f"http://127.0.0.1:{upstream_port}/v1",
-                workdir=self.workdir / f"{target.name}-{scenario.name}",
+                workdir=workdir,
                 log_path=RESULTS_DIR / "logs" / f"{target.name}-{scenario.name}.log",
                 key=self.plan.key,
                 cpu=self.plan.proxy_cpu,
+                store_url=None if store is None else f"redis://127.0.0.1:{store.port}/0",
             )
-        except TargetFailed as exc:
+        except TargetAbsent as exc:
+            self._absent(target.name, str(exc))
+            if store is not None:
+                store.service.stop()
+            return
+        except (TargetFailed, OSError) as exc:
             self._fail(target.name, str(exc))
+            if store is not None:
+                store.service.stop()
             return
         pair = target.name if with_direct else None
         try:
-            problems = smoke_check(port, self.plan.key, self.plan.model)
-            if problems:
-                found = "".join(f"\n  {problem}" for problem in problems)
-                raise TargetFailed(f"{target.name} target failed its smoke check:{found}")
-            for c in self.plan.concurrency:
+            for port in ports:
+                problems = smoke_check(port, self.plan.key, target.model)
+                if problems:
+                    found = "".join(f"\n  {problem}" for problem in problems)
+                    raise TargetFailed(f"{target.name} target failed its smoke check:{found}")
+            proxied = Running(target.name, ports, proxy, target.model, store)
+            direct = Running("direct", [upstream_port], None, target.model, None)
+            for c in self.plan.concurrency_of(scenario):
                 for repeat in range(self.plan.repeats):
-                    runs: list[tuple[str, int, procs.Service | None]] = [(target.name, port, proxy)]
-                    if with_direct:
-                        direct = ("direct", upstream_port, None)
-                        runs = [direct, *runs] if repeat % 2 == 0 else [*runs, direct]
-                    for name, at, service in runs:
-                        self._measure(scenario, name, at, service, upstream, c, repeat, pair)
+                    runs = [direct, proxied] if repeat % 2 == 0 else [proxied, direct]
+                    for run in runs if with_direct else [proxied]:
+                        self._measure(scenario, run, upstream, c, repeat, pair)
         except (TargetFailed, clients.ClientFailed) as exc:
             self._fail(target.name, str(exc))
         finally:
             proxy.stop()
+            if store is not None:
+                store.service.stop()
+
+    def _absent(self, name: str, message: str) -> None:
+        print(f"\n-- skipped: {message}\n", file=sys.stderr)
+        self.notes.append(message)
+        self.broken.add(name)
 
     def _fail(self, name: str, message: str) -> None:
         print(f"\n!! {message}\n", file=sys.stderr)
@@ -135,29 +186,33 @@ class Bench:
     def _measure(
         self,
         scenario: Scenario,
-        target: str,
-        port: int,
-        proxy: procs.Service | None,
+        run: Running,
         upstream: procs.Service,
         c: int,
         repeat: int,
         pair: str | None = None,
     ) -> None:
-        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        url = ",".join(f"http://127.0.0.1:{port}/v1/chat/completions" for port in run.ports)
         plan = self.plan
+        proxy, store = run.service, run.store
 
         def window(seconds: int) -> tuple[str, LoadResult]:
-            body = self.body_files[scenario.stream]
+            body = self.body_files[scenario.stream, run.model]
             return clients.run_window(
                 url, c, seconds, stream=scenario.stream, use_wrk=plan.use_wrk,
-                body_file=body, key=plan.key, model=plan.model,
+                body_file=body, key=plan.key, model=run.model,
             )  # fmt: skip
 
         window(plan.warmup_s)
         proxy_cpu = procs.tree_cpu_s(proxy.pid) if proxy else 0.0
         upstream_cpu = procs.tree_cpu_s(upstream.pid)
+        redis_before = redis_stats.counts(store.port) if store else None
         client, result = window(plan.duration_s)
+        redis_used = None
+        if store is not None and redis_before is not None:
+            redis_used = redis_stats.counts(store.port).delta(redis_before)
         done = max(result.requests, 1)
+        target = run.name
         row: report.Row = {
             "type": "run",
             "run_id": plan.run_id,
@@ -175,7 +230,14 @@ class Bench:
             "upstream_cpu_ms_per_req": round(
                 (procs.tree_cpu_s(upstream.pid) - upstream_cpu) * 1000 / done, 4
             ),
+            "redis_cpu_ms_per_req": None,
+            "redis_cmds_per_req": None,
+            "redis_rtt_per_req": None,
         }
+        if redis_used is not None:
+            row["redis_cpu_ms_per_req"] = round(redis_used.cpu_s * 1000 / done, 4)
+            row["redis_cmds_per_req"] = round(redis_used.commands / done, 3)
+            row["redis_rtt_per_req"] = round(redis_used.reads / done, 3)
         self.record(row)
         print(scenarios.progress_line(row), file=sys.stderr, flush=True)
 
@@ -223,8 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     print(report.text_table(summaries))
     latest = RESULTS_DIR / "latest.md"
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    latest.write_text(report.markdown_report(meta, summaries, bench.failures))
+    latest.write_text(report.markdown_report(meta, summaries, bench.failures, bench.notes))
+    plot_path = RESULTS_DIR / "latest.png"
+    if plot.plot(summaries, plot_path, str(meta["run_id"])):
+        print(f"plot: {plot_path}")
     print(f"\nraw rows: {RESULTS_DIR / 'results.jsonl'}  table: {latest}")
+    for note in bench.notes:
+        print(f"\nSKIPPED: {note}", file=sys.stderr)
     for failure in bench.failures:
         print(f"\nNOT MEASURED:\n{failure}", file=sys.stderr)
     return 1 if bench.failures else 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import clients
-from targets import BUILTIN, Target
+from targets import BUILTIN, BUILTIN_TARGETS, Target
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,17 @@ SCENARIOS = {
     )
 }
 DEFAULT_SCENARIOS = "ns-l0,ns-l50,st-l50"
+DEFAULT_TARGETS = "direct,floor,full-sqlite,full-redis,litellm"
 UPSTREAM_COMMAND = "python bench/fake_upstream.py --port {port} --latency-ms L --chunk-ms C"
 COMMANDS = {
     "floor": "python bench/floor_proxy.py --port {port} --upstream {upstream}",
-    "tokenwise": "tokenwise serve --config <generated> --host 127.0.0.1 --port {port}",
+    "tokenwise": "tokenwise serve --config <generated: one model> --host 127.0.0.1 --port {port}",
+    "full-sqlite": "tokenwise serve --config <generated: every feature, sqlite> --port {port}",
+    "full-redis": "tokenwise serve --config <generated: every feature, redis> --port {port}",
+    "full-redis-w2": "tokenwise serve --config <same as full-redis> --port {port} --workers 2",
+    "full-redis-r2": "2 x tokenwise serve --config <same as full-redis> --port {port_i}",
+    "litellm": ".venv-litellm/bin/litellm --config <generated> --port {port}",
+    "redis": "redis-server --port {port} --save '' --appendonly no (on the proxy CPU)",
 }
 
 
@@ -43,6 +50,11 @@ class Plan:
     run_id: str
     scenarios: list[Scenario]
     concurrency: list[int]
+    levels: dict[str, list[int]]  # a scenario's own concurrency (`ns-l0@16`), else the default
+
+    def concurrency_of(self, scenario: Scenario) -> list[int]:
+        return self.levels.get(scenario.name, self.concurrency)
+
     targets: list[Target]
     duration_s: int
     warmup_s: int
@@ -53,6 +65,30 @@ class Plan:
     upstream_port: int | None
     key: str
     model: str
+
+
+def _levels(text: str, what: str) -> list[int]:
+    try:
+        levels = [int(c) for c in text.replace("+", ",").split(",") if c.strip()]
+    except ValueError:
+        levels = []
+    if not levels or min(levels) < 1:
+        raise SystemExit(f"{what} needs positive integers, got {text!r}")
+    return levels
+
+
+def _scenarios(text: str) -> tuple[list[Scenario], dict[str, list[int]]]:
+    """`ns-l0@16,ns-l50@1+64,st-l50`: scenarios, each with its own concurrency when given."""
+    names, levels = [], {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, at, given = item.partition("@")
+        names.append(name)
+        if at:
+            levels[name] = _levels(given, f"--scenarios {name}@")
+    chosen = _names(",".join(names), list(SCENARIOS), "scenarios")
+    return [SCENARIOS[n] for n in chosen], levels
 
 
 def _names(text: str, known: Sequence[str], what: str) -> list[str]:
@@ -66,9 +102,13 @@ def _names(text: str, known: Sequence[str], what: str) -> list[str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Measure proxy overhead against a fake upstream.")
     add = parser.add_argument
-    add("--scenarios", default=DEFAULT_SCENARIOS, help=f"of {','.join(SCENARIOS)}")
+    add(
+        "--scenarios",
+        default=DEFAULT_SCENARIOS,
+        help=f"of {','.join(SCENARIOS)}; NAME@16+64 gives one its own concurrency",
+    )
     add("--concurrency", default="1,16,64", help="client connections, comma-separated")
-    add("--targets", default="direct,floor,tokenwise", help="of direct,floor,tokenwise")
+    add("--targets", default=DEFAULT_TARGETS, help=f"of {','.join(BUILTIN)}")
     add("--duration", type=int, help="measured seconds per run (default 4; 2 with --quick)")
     add("--warmup", type=int, default=1, help="unrecorded warm-up seconds per run")
     add("--repeats", type=int, help="repeats, medians reported (default 3; 1 with --quick)")
@@ -89,21 +129,21 @@ def parse_plan(argv: Sequence[str] | None, *, key: str, model: str) -> Plan:
     if args.proxy_cmd and args.proxy_name not in names:
         names.append(args.proxy_name)
     targets = [
-        Target(name, args.proxy_cmd, args.proxy_health)
+        Target(name, args.proxy_cmd, args.proxy_health, kind="custom")
         if args.proxy_cmd and name == args.proxy_name
-        else Target(name)
+        else BUILTIN_TARGETS[name]
         for name in dict.fromkeys(names)
     ]
-    concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    if not concurrency or min(concurrency) < 1:
-        raise SystemExit("--concurrency needs positive integers")
+    concurrency = _levels(args.concurrency, "--concurrency")
+    chosen, levels = _scenarios(args.scenarios)
     if args.layout == "split" and not {0, 1} <= os.sched_getaffinity(0):
         raise SystemExit("--layout split needs CPUs 0 and 1; use --layout none")
     split = args.layout == "split"
     return Plan(
         run_id=datetime.datetime.now().strftime("%Y%m%d-%H%M%S"),
-        scenarios=[SCENARIOS[n] for n in _names(args.scenarios, list(SCENARIOS), "scenarios")],
+        scenarios=chosen,
         concurrency=concurrency,
+        levels=levels,
         targets=targets,
         duration_s=max(1, args.duration or (2 if args.quick else 4)),
         warmup_s=max(1, args.warmup),
@@ -124,6 +164,8 @@ def describe(plan: Plan) -> dict[str, Any]:
     for target in plan.targets:
         if target.name != "direct":
             commands[target.name] = pin + (target.command or COMMANDS[target.name])
+            if target.uses_redis:
+                commands["redis"] = pin + COMMANDS["redis"]
     layout = "split: CPU 0 client + upstream, CPU 1 proxy" if plan.proxy_cpu is not None else "none"
     return {
         "layout": layout,
@@ -131,7 +173,7 @@ def describe(plan: Plan) -> dict[str, Any]:
         "warmup_s": plan.warmup_s,
         "repeats": plan.repeats,
         "scenarios": [s.name for s in plan.scenarios],
-        "concurrency": plan.concurrency,
+        "concurrency": {s.name: plan.concurrency_of(s) for s in plan.scenarios},
         "targets": [t.name for t in plan.targets],
         "clients": ("wrk + bench/wrk_post.lua" if plan.use_wrk else "bench/loadgen.py")
         + " (non-streaming), bench/loadgen.py (streams)",

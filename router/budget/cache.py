@@ -3,10 +3,12 @@
 The request path needs to know, before reserving, whether any budget applies at all (requests
 of a key and team with neither budgets nor rate limits skip the store), whether a hard one does
 (to bound the output) and how far soft budgets are used (to switch policy). All three are read
-through this cache, refreshed after `budgets.refresh_seconds`. Enforcement itself does not use
-it: `reserve` reads the budgets and counters atomically in the store, so a changed limit counts
-at once. A budget on a scope that had none starts counting on this process within the refresh
-time (at once when it was set through this process's admin API).
+through this cache, refreshed after `budgets.refresh_seconds`. The records also go to `reserve`
+(`known`): the memory and SQLite stores read their own atomically, so there a changed limit
+counts at once; the Redis store uses them to spare a round trip, so there a limit changed on
+another replica counts within the refresh time. The counters (settled, in flight) are always
+read and changed atomically in the store. A budget on a scope that had none starts counting on
+this process within the refresh time (at once when it was set through this process's admin API).
 
 While the store cannot be reached, `last_known` answers from what was last seen (the cached
 records, else the list of budgeted scopes read at start-up and every upkeep round), so a

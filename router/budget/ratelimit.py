@@ -25,15 +25,15 @@ MAX_TRACKED = 10_000  # scopes remembered for the headers (the oldest minute is 
 
 
 def rules_for(principal: Principal, limits: RateLimits) -> tuple[RateRule, ...]:
-    key = RateLimit(
-        rpm=principal.rpm or limits.default_key.rpm,
-        tpm=principal.tpm or limits.default_key.tpm,
-    )
-    team = limits.teams.get(principal.team, limits.default_team)
+    """The key's rule, then the team's (per request: plain values, no model is built)."""
+    key_rpm = principal.rpm or limits.default_key.rpm
+    key_tpm = principal.tpm or limits.default_key.tpm
+    team: RateLimit = limits.teams.get(principal.team, limits.default_team)
     rules = []
-    for scope, limit in ((f"key:{principal.key_id}", key), (f"team:{principal.team}", team)):
-        if limit.rpm is not None or limit.tpm is not None:
-            rules.append(RateRule(scope, rpm=limit.rpm, tpm=limit.tpm))
+    if key_rpm is not None or key_tpm is not None:
+        rules.append(RateRule(f"key:{principal.key_id}", rpm=key_rpm, tpm=key_tpm))
+    if team.rpm is not None or team.tpm is not None:
+        rules.append(RateRule(f"team:{principal.team}", rpm=team.rpm, tpm=team.tpm))
     return tuple(rules)
 
 

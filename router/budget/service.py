@@ -75,6 +75,8 @@ from router.store.base import (
 log = logging.getLogger("tokenwise.budget")
 
 ZERO = Decimal(0)
+# Prompt characters encoded for an estimate (~2 ms); a longer prompt is extrapolated from them.
+ESTIMATE_EXACT_CHARS = 16_384
 UNAVAILABLE = (StoreUnavailable, TimeoutError)
 
 
@@ -213,7 +215,9 @@ class BudgetService:
         """The estimate of a request (`allowance`: output tokens to expect, from the router;
         `history_tokens`: a conversation the upstream holds and adds to the prompt, as its
         usage reported it, so without a margin)."""
-        counted = self.counter.count_messages(messages, model.upstream_id).tokens
+        counted = self.counter.count_messages(
+            messages, model.upstream_id, max_chars=ESTIMATE_EXACT_CHARS
+        ).tokens
         tools = body.get("tools")
         if tools:
             counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
@@ -293,7 +297,7 @@ class BudgetService:
         }
         self.settler.note(rid, pending)
         try:
-            result = await self._reserve_waiting(rid, scopes, est, rules, now)
+            result = await self._reserve_waiting(rid, scopes, est, rules, now, budgets)
         except UNAVAILABLE:
             self.metrics.store_errors.labels("reserve").inc()
             if not self.fail_open:
@@ -333,18 +337,19 @@ class BudgetService:
         est: Estimate,
         rules: Sequence[RateRule],
         now: float,
+        known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
         """Reserve; a refusal that only other requests' reservations cause (the minimal answer
         fits what is settled) waits for them to settle, up to `budgets.wait_in_flight_seconds`,
         so that a burst is served as far as the budget goes instead of refused on estimates."""
-        result = await self._reserve(rid, scopes, est, rules, now)
+        result = await self._reserve(rid, scopes, est, rules, now, known)
         deadline = time.monotonic() + self.config.wait_in_flight_seconds
         pause = 0.02
         while not result.ok and held_back(result.refusal) and time.monotonic() < deadline:
             self.metrics.waits.inc()
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.2)
-            result = await self._reserve(rid, scopes, est, rules, time.time())
+            result = await self._reserve(rid, scopes, est, rules, time.time(), known)
         return result
 
     async def _reserve(
@@ -354,8 +359,10 @@ class BudgetService:
         est: Estimate,
         rules: Sequence[RateRule],
         now: float,
+        known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
-        """Reserve; a reservation the caller stops waiting for is released when it lands."""
+        """Reserve (`known`: the budget records the cache holds, None when unknown); a
+        reservation the caller stops waiting for is released when it lands."""
 
         async def call() -> ReserveResult:
             return await self.store.reserve(
@@ -367,6 +374,7 @@ class BudgetService:
                 minimum=est.minimum,
                 rate=rules,
                 tokens=est.tokens,
+                known=known,
             )
 
         task = asyncio.get_running_loop().create_task(self.gate.call(call))

@@ -170,16 +170,36 @@ class TokenCounter:
         model: str | None = None,
         *,
         encoding: str | None = None,
+        max_chars: int | None = None,
     ) -> TokenCount:
-        """Prompt tokens of an OpenAI chat request (framing per the cookbook rule; an estimate)."""
+        """Prompt tokens of an OpenAI chat request (framing per the cookbook rule; an estimate).
+
+        `max_chars`: encode at most this many characters over all the messages (the request
+        path's bound: a prompt of any length costs about the same); the rest is extrapolated
+        at the ratio measured on what was encoded (chars/4 before anything was)."""
         name, _ = self._choose(model, encoding)
         tokens = REPLY_PRIMING
+        left = max_chars
+        encoded_chars = encoded_tokens = skipped = 0
         for message in messages:
             tokens += TOKENS_PER_MESSAGE
             if message.get("name"):
                 tokens += TOKENS_PER_NAME
             for text in _message_texts(message):
-                tokens += self._count(text, name, False).tokens
+                if left is not None:
+                    if left <= 0:
+                        skipped += len(text)
+                        continue
+                    skipped += max(0, len(text) - left)
+                    text = text[:left]
+                    left -= len(text)
+                counted = self._count(text, name, False).tokens
+                encoded_chars += len(text)
+                encoded_tokens += counted
+                tokens += counted
+        if skipped:
+            ratio = encoded_tokens / encoded_chars if encoded_tokens else 1 / 4
+            tokens += math.ceil(skipped * ratio)
         used = name if self.encoding(name) is not None else CHARS_ESTIMATE
         return TokenCount(tokens, used, False)
 

@@ -245,9 +245,15 @@ class Store(Protocol):
         minimum: Decimal | None = None,
         rate: Sequence[RateRule] = (),
         tokens: int = 0,
+        known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
         """Hold `amount` in every budgeted scope, and count one request and `tokens` against
         every rate rule, all or nothing.
+
+        `known`: the budget records of `scopes` as the caller last read them (a scope missing
+        from it has none). A backend that reads records locally ignores it; Redis uses it to
+        spare a round trip, so there a limit changed elsewhere applies once the caller's view
+        is refreshed (`budgets.refresh_seconds`); the counters are checked atomically either way.
 
         Rate rules are checked first, in order, then hard budgets, in scope order; the first
         that does not fit is the refusal. A budget fits when settled + in flight + amount <=

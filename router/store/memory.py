@@ -198,6 +198,7 @@ class MemoryStore:
         minimum: Decimal | None = None,
         rate: Sequence[RateRule] = (),
         tokens: int = 0,
+        known: Mapping[str, BudgetRecord] | None = None,  # read here, atomically
     ) -> ReserveResult:
         return accounting.reserve(
             self._counters, request_id, scopes, amount, lease_seconds, now, minimum, rate, tokens

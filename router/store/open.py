@@ -4,6 +4,10 @@ memory://                  in this process only (tests)
 sqlite:///abs/path.db      a SQLite file at an absolute path
 sqlite://relative.db       a SQLite file under $TOKENWISE_HOME (`home`)
 redis://host:port/db       Redis (also rediss:// for TLS, and user:password@ in the URL)
+redis+sentinel://[:password@]host:port[,host:port...]/service[/db]
+                           the master Redis Sentinel names for `service` (sentinels on
+                           26379 unless a port is given); a failover is followed by the
+                           client, and scripts lost with the old master are loaded again
 None                       sqlite under home: <home>/tokenwise.db
 """
 
@@ -11,18 +15,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from redis.asyncio import Redis
+from redis.asyncio.sentinel import Sentinel
+
 from router.store.base import Store
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
 from router.store.sqlite import SQLiteStore
 
 DEFAULT_FILE = "tokenwise.db"
+SENTINEL = "redis+sentinel://"
+SENTINEL_PORT = 26379
 
 
 def _accepted(home: Path) -> str:
     return (
         "memory://, sqlite:///absolute/path.db, sqlite://relative.db "
-        f"(under {home}), or redis://host:port/db"
+        f"(under {home}), redis://host:port/db or redis+sentinel://host:port/service/db"
     )
 
 
@@ -45,4 +54,33 @@ async def open_store(url: str | None, home: Path) -> Store:
         return await SQLiteStore(sqlite_path(url, home)).open()
     if url.startswith(("redis://", "rediss://")) and len(url.split("://", 1)[1]) > 0:
         return await RedisStore(url).open()
+    if url.startswith(SENTINEL):
+        return await RedisStore(client=sentinel_master(url, home), owned=True).open()
     raise ValueError(f"unsupported store URL {url!r}: use {_accepted(home)}")
+
+
+def sentinel_master(url: str, home: Path) -> Redis:
+    """A client of the master that the sentinels in a `redis+sentinel://` URL name."""
+    rest = url.removeprefix(SENTINEL)
+    netloc, _, path = rest.partition("/")
+    password = None
+    if "@" in netloc:
+        auth, netloc = netloc.rsplit("@", 1)
+        password = auth.split(":", 1)[-1] or None
+    sentinels = []
+    for item in filter(None, netloc.split(",")):
+        host, colon, port = item.rpartition(":")
+        if not colon:
+            host, port = item, str(SENTINEL_PORT)
+        if not host or not port.isdigit():
+            raise ValueError(f"store URL {url!r}: {item!r} is not host:port")
+        sentinels.append((host, int(port)))
+    parts = [part for part in path.split("/") if part]
+    bad_db = len(parts) == 2 and not parts[1].isdigit()
+    if not sentinels or not parts or len(parts) > 2 or bad_db:
+        raise ValueError(f"store URL {url!r}: use {_accepted(home)}")
+    db = int(parts[1]) if len(parts) == 2 else 0
+    master: Redis = Sentinel(sentinels, socket_timeout=5.0).master_for(
+        parts[0], db=db, password=password, decode_responses=True
+    )
+    return master

@@ -1,8 +1,11 @@
 """`RedisStore`: the store for several replicas sharing one Redis (or Sentinel / Cluster).
 
 Atomicity: `reserve` is one Lua script (`redis_lua.RESERVE`) and `settle` another, so concurrent
-replicas can neither overspend nor double-settle. Team, key and budget changes are WATCH/MULTI
-transactions; a ledger batch is one script (HSETNX makes a replay write nothing).
+replicas can neither overspend nor double-settle. Each is one round trip: the script goes by its
+SHA in a pipeline with the commands around it (scripts are loaded at `open`, and again once when
+the server answers NOSCRIPT after a restart or failover), and `reserve` takes the budget records
+from its caller (`known`) instead of reading them first. Team, key and budget changes are
+WATCH/MULTI transactions; a ledger batch is one script (HSETNX makes a replay write nothing).
 
 Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
 
@@ -23,23 +26,25 @@ A scope's tag is its team: `team:<name>` is tagged by the team, and `key:<id>` b
 so a request's team and key scopes share one slot. Any other scope is tagged by itself. Limit
 with Cluster: one `reserve` may only combine scopes of one team (plus rate rules of that team);
 a deployment-wide scope next to a team scope raises CROSSSLOT there. One Redis or a Sentinel
-master has no such limit. Pass a ready client (e.g. from `redis.asyncio.Sentinel.master_for`)
-as `client=` to use Sentinel.
+master has no such limit. Sentinel: the store URL `redis+sentinel://host:port/service/db`
+(`router.store.open`), or a ready client passed as `client=`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from router.store.accounting import BudgetPlan, budget_refusal, plan_budget, spend_view
 from router.store.base import (
+    BudgetRecord,
     BudgetRefusal,
     RateRefusal,
     RateRule,
@@ -74,18 +79,21 @@ def counter_keys(tag: str, kind: str, scope: str, period: str) -> tuple[str, str
 
 
 class RedisStore(RedisLedger):
-    _reserve: AsyncScript
-    _settle: AsyncScript
-
     def __init__(
-        self, url: str | None = None, *, client: aioredis.Redis | None = None, prefix: str = "tw"
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        prefix: str = "tw",
+        owned: bool = False,
     ) -> None:
+        """`client`: a ready client (a Sentinel master's); `owned`: close it with the store."""
         if (url is None) == (client is None):
             raise ValueError("RedisStore needs a url or a client")
         super().__init__(prefix)
         self.url = url
         self._given = client
-        self._opened: aioredis.Redis | None = None
+        self._opened: aioredis.Redis | None = client if owned else None
         self._held: dict[str, list[str]] = {}  # request id -> its settle KEYS (this process)
 
     async def open(self) -> RedisStore:
@@ -99,14 +107,45 @@ class RedisStore(RedisLedger):
         except UNAVAILABLE as exc:
             await self.close()
             raise StoreUnavailable(f"Redis store {self.url or ''}: {exc}") from exc
-        self._reserve = self.client.register_script(RESERVE)
-        self._settle = self.client.register_script(SETTLE)
-        self._append = self.client.register_script(APPEND_LEDGER)
+        try:
+            await self._load_scripts()
+        except UNAVAILABLE as exc:
+            await self.close()
+            raise StoreUnavailable(f"Redis store {self.url or ''}: {exc}") from exc
         return self
+
+    async def _load_scripts(self) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for script in (RESERVE, SETTLE, APPEND_LEDGER):
+            pipe.script_load(script)
+        self._reserve_sha, self._settle_sha, self._append_sha = map(text, await pipe.execute())
+
+    async def _round_trip(self, build: Callable[[Pipeline], object]) -> list[Any]:
+        """Send what `build` queues as one pipeline (one round trip); when the server has lost
+        the scripts (restarted, failed over), load them and send it again (every command sent
+        with a script here is idempotent)."""
+        for attempt in (1, 2):
+            pipe = self.client.pipeline(transaction=False)
+            build(pipe)
+            try:
+                return list(await pipe.execute())
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self._load_scripts()
+        raise AssertionError("unreachable")
+
+    async def _evalsha(self, sha: str, keys: Sequence[str], args: Sequence[str]) -> Any:
+        """One script call, alone (the ledger's batches)."""
+        result = await self._round_trip(lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args))
+        return result[0]
 
     async def close(self) -> None:
         if self._opened is not None:
             await self._opened.aclose()
+            manager = getattr(self._opened.connection_pool, "sentinel_manager", None)
+            for sentinel in getattr(manager, "sentinels", ()):  # a Sentinel master's watchers
+                await sentinel.aclose()
             self._opened = None
 
     async def get_state(self, namespace: str) -> dict[str, str]:
@@ -150,8 +189,10 @@ class RedisStore(RedisLedger):
         team = name if kind == "team" else await self._team_of_key(name)
         return self._tagged(scope if team is None else f"team:{team}")
 
-    async def _plans(self, scopes: Sequence[str], now: float) -> Planned:
-        found = await self.get_budgets(unique(scopes))
+    async def _plans(
+        self, scopes: Sequence[str], now: float, known: Mapping[str, BudgetRecord] | None = None
+    ) -> Planned:
+        found = await self.get_budgets(unique(scopes)) if known is None else known
         wanted = [s for s in unique(scopes) if s in found]
         return [(plan_budget(found[s], now), await self._tag(s)) for s in wanted]
 
@@ -181,9 +222,10 @@ class RedisStore(RedisLedger):
         minimum: Decimal | None = None,
         rate: Sequence[RateRule] = (),
         tokens: int = 0,
+        known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
         check_reserve(amount, minimum, lease_seconds, tokens)
-        planned = await self._plans(scopes, now)
+        planned = await self._plans(scopes, now, known)
         rate_tags = [await self._tag(rule.scope) for rule in rate]
         tags = [tag for _, tag in planned] + rate_tags
         want = micros_up(amount)
@@ -208,13 +250,14 @@ class RedisStore(RedisLedger):
                 for p, _ in planned
             ],
         }
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(f"{self.prefix}:rid:{request_id}", home, ex=round(lease_seconds + RID_GRACE))
-        await self._reserve(
-            keys, [json.dumps(plan_args), repr(now + lease_seconds), request_id], client=pipe
-        )
-        pipe.sadd(f"{self.prefix}:tags", home)
-        answer = (await pipe.execute())[1]
+        args = [json.dumps(plan_args), repr(now + lease_seconds), request_id]
+
+        def build(pipe: Pipeline) -> None:
+            pipe.set(f"{self.prefix}:rid:{request_id}", home, ex=round(lease_seconds + RID_GRACE))
+            pipe.evalsha(self._reserve_sha, len(keys), *keys, *args)
+            pipe.sadd(f"{self.prefix}:tags", home)
+
+        answer = (await self._round_trip(build))[1]
         answer[0] = text(answer[0])
         if answer[0] == "dup":
             raise ValueError(f"reservation {request_id!r} is already in flight")
@@ -232,10 +275,11 @@ class RedisStore(RedisLedger):
         return keys is not None and await self._settle_keys(keys, micros, request_id, now)
 
     async def _settle_keys(self, keys: list[str], actual: str, request_id: str, now: float) -> bool:
-        pipe = self.client.pipeline(transaction=False)
-        await self._settle(keys, [actual, request_id, repr(now)], client=pipe)
-        pipe.delete(f"{self.prefix}:rid:{request_id}")
-        settled, _ = await pipe.execute()
+        def build(pipe: Pipeline) -> None:
+            pipe.evalsha(self._settle_sha, len(keys), *keys, actual, request_id, repr(now))
+            pipe.delete(f"{self.prefix}:rid:{request_id}")
+
+        settled, _ = await self._round_trip(build)
         return bool(settled)
 
     async def _find(self, request_id: str, home: str | None = None) -> list[str] | None:

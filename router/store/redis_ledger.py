@@ -9,8 +9,7 @@ someone deletes them; size Redis's memory for the ledger's retention or use SQLi
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from redis.commands.core import AsyncScript
+from typing import Any
 
 from router.store import codec, ledger
 from router.store.base import GroupBy, LedgerRecord, LedgerTotal
@@ -20,7 +19,10 @@ BATCH = 500
 
 
 class RedisLedger(RedisPrincipals):
-    _append: AsyncScript
+    _append_sha: str
+
+    async def _evalsha(self, sha: str, keys: Sequence[str], args: Sequence[str]) -> Any:
+        raise NotImplementedError  # RedisStore: one script call, scripts reloaded if lost
 
     def _ledger(self, name: str) -> str:
         return "{" + self.prefix + ":ledger}:" + name
@@ -34,7 +36,7 @@ class RedisLedger(RedisPrincipals):
             keys = [self._ledger("rec"), self._ledger("ts")]
             keys += [self._ledger(f"team:{r.team}") for r in batch]
             args = [part for r in batch for part in (r.request_id, repr(r.ts), codec.dumps(r))]
-            added += int(await self._append(keys, args))
+            added += int(await self._evalsha(self._append_sha, keys, args))
         return added
 
     @guarded

@@ -10,8 +10,10 @@
 - Each store owns one connection and one worker thread, and every call runs on that thread
   (`run_in_executor`): a transaction is short (a reserve measured 0.2 ms here, 0.3-0.5 ms with
   the hop to the thread) but waiting for another process's lock is not, and that wait must not
-  block the event loop. Calls from one store are therefore serialised (a few thousand
-  reservations a second); open one store per process.
+  block the event loop. Calls from one store are therefore serialised; open one store per
+  process. Writes that queue up meanwhile go to the thread together and commit in one
+  transaction, each in a savepoint of its own (`sqlite_batch`): one hop and one commit for many
+  reservations and settlements under load.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from router.store.base import (
     TeamRecord,
 )
 from router.store.rules import check_budget_owner, check_key, scope_owner, settle_micros
+from router.store.sqlite_batch import WriteBatcher
 from router.store.sqlite_tables import (
     SQLiteCounters,
     create_schema,
@@ -62,11 +65,21 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._batcher: WriteBatcher | None = None
 
     async def open(self) -> SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenwise-sqlite")
         await self._call(self._connect)
+        self._batcher = WriteBatcher(self._executor, self._connection, self._unavailable)
         return self
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("SQLiteStore is closed")
+        return self._conn
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
+        return StoreUnavailable(f"SQLite store {self.path}: {exc}")
 
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,6 +92,9 @@ class SQLiteStore:
     async def close(self) -> None:
         if self._executor is None:
             return
+        if self._batcher is not None:
+            await self._batcher.idle()
+            self._batcher = None
         if self._conn is not None:
             await self._call(self._conn.close)
             self._conn = None
@@ -110,7 +126,9 @@ class SQLiteStore:
         return self._tx("BEGIN IMMEDIATE", work)
 
     async def _writing(self, work: Work[R]) -> R:
-        return await self._call(lambda: self._write(work))
+        if self._batcher is None:
+            raise RuntimeError("SQLiteStore is not open: await store.open() first")
+        return await self._batcher.write(work)
 
     async def _reading(self, work: Work[R]) -> R:
         return await self._call(lambda: self._tx("BEGIN", work))
@@ -248,6 +266,7 @@ class SQLiteStore:
         minimum: Decimal | None = None,
         rate: Sequence[RateRule] = (),
         tokens: int = 0,
+        known: Mapping[str, BudgetRecord] | None = None,  # read here, atomically
     ) -> ReserveResult:
         return await self._writing(
             lambda c: accounting.reserve(

@@ -187,3 +187,26 @@ def test_importing_metering_loads_no_tokenizer(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(result.stdout) == []
+
+
+def test_count_messages_within_a_char_budget_encodes_that_much_and_extrapolates_the_rest(
+    shared: TokenCounter,
+) -> None:
+    enc = shared.encoding("o200k_base")
+    assert enc is not None
+    paragraph = "The quick brown fox jumps over the lazy dog near the river bank. "
+    long_text = paragraph * 2000  # 130,000 characters
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": long_text},
+        {"role": "user", "content": long_text},  # past the budget: extrapolated whole
+    ]
+    exact = shared.count_messages(messages, "gpt-4o")
+    assert exact.tokens > 2 * len(enc.encode_ordinary(long_text))
+    bounded = shared.count_messages(messages, "gpt-4o", max_chars=4096)
+    assert bounded.tokens != exact.tokens  # the tail was not encoded
+    assert abs(bounded.tokens - exact.tokens) / exact.tokens < 0.02
+    short = [{"role": "user", "content": "hello world"}]
+    assert shared.count_messages(short, "gpt-4o", max_chars=4096) == shared.count_messages(
+        short, "gpt-4o"
+    )

@@ -309,3 +309,21 @@ async def test_bad_reservations_are_refused_before_touching_anything(store: Stor
             await store.reserve("bad", ["team:x"], amount, lease, T0, minimum=minimum)
     with pytest.raises(ValueError):
         await store.settle("bad", D(-1), T0)
+
+
+async def test_reserve_with_the_callers_budget_records_enforces_the_same_limits(
+    store: Store,
+) -> None:
+    await team_with_key(store)
+    await budget(store, "team:research", "10")
+    scopes = ["team:research", "key:k1"]
+    known = await store.get_budgets(scopes)
+    assert list(known) == ["team:research"]
+    first = await store.reserve("r1", scopes, D("6"), LEASE, T0, known=known)
+    assert first.ok and first.reserved == D("6")
+    second = await store.reserve("r2", scopes, D("6"), LEASE, T0, known=known)
+    assert not second.ok and isinstance(second.refusal, BudgetRefusal)
+    assert second.refusal.scope == "team:research"
+    assert await store.settle("r1", D("1"), T0 + 1)
+    view = await store.spend("team:research", T0 + 1)
+    assert view is not None and (view.settled, view.in_flight) == usd(1, 0)
