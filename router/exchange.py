@@ -23,6 +23,7 @@ from typing import Any
 
 from router.auth import Principal
 from router.budget.holds import Hold
+from router.errors import ProxyError
 from router.metering.bill import Bill, Tally, make_bill, measure
 from router.metering.pricing import ModelPrice
 from router.observability.metrics import UNKNOWN, RequestLabels
@@ -103,6 +104,20 @@ class Exchange:
             tier=self.tier or UNKNOWN,
             effort=self.effort or "default",
         )
+
+    async def fail(self, exc: BaseException, headers: Mapping[str, str]) -> None:
+        """Close a request that ends without an answer: a `ProxyError` is an upstream failure
+        (counted; the response headers added under its own, the provider's key blanked out of
+        its message), anything else a cancellation. The caller re-raises."""
+        if not isinstance(exc, ProxyError):
+            await self.close("cancelled", upstream_answered=False)
+            return
+        target = self.route.target
+        outcome = "timeout" if exc.status == 504 else "upstream_error"
+        self.services.metrics.upstream_error(target.provider, outcome)
+        await self.close(outcome, upstream_answered=False)
+        exc.headers = {**headers, **exc.headers}  # the error's own: what was tried last
+        exc.redact(target.model.provider.api_key)
 
     async def close(self, outcome: str, *, upstream_answered: bool = True) -> Bill | None:
         """Meter, count and record the request once; None when nothing reached the upstream."""

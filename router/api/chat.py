@@ -195,15 +195,8 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         if bill is not None:
             headers.update(bill.headers())
         return Response(raw, media_type="application/json", headers=headers)
-    except ProxyError as exc:
-        outcome = "timeout" if exc.status == 504 else "upstream_error"
-        services.metrics.upstream_error(exchange.route.target.provider, outcome)
-        await exchange.close(outcome, upstream_answered=False)
-        exc.headers = {**headers, **exc.headers}  # forward's own: what was tried last
-        exc.redact(exchange.route.target.model.provider.api_key)
-        raise
-    except BaseException:
-        await exchange.close("cancelled", upstream_answered=False)
+    except BaseException as exc:
+        await exchange.fail(exc, headers)
         raise
 
 

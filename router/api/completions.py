@@ -29,7 +29,7 @@ from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.service import NO_PRESSURE
-from router.errors import InvalidRequest, ProxyError
+from router.errors import InvalidRequest
 from router.exchange import Exchange
 from router.providers.base import ParamReport, UpstreamCall
 from router.providers.registry import adapter_for
@@ -130,15 +130,8 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         if bill is not None:
             headers.update(bill.headers())
         return Response(redact(data, target), media_type="application/json", headers=headers)
-    except ProxyError as exc:
-        outcome = "timeout" if exc.status == 504 else "upstream_error"
-        services.metrics.upstream_error(target.provider, outcome)
-        await exchange.close(outcome, upstream_answered=False)
-        exc.headers.update(headers)
-        exc.redact(target.model.provider.api_key)
-        raise
-    except BaseException:
-        await exchange.close("cancelled", upstream_answered=False)
+    except BaseException as exc:
+        await exchange.fail(exc, headers)
         raise
 
 

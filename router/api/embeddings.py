@@ -90,13 +90,6 @@ async def embeddings(request: Request) -> Response:
         if bill is not None:
             headers.update(bill.headers())
         return Response(redact(data, target), media_type="application/json", headers=headers)
-    except ProxyError as exc:
-        outcome = "timeout" if exc.status == 504 else "upstream_error"
-        services.metrics.upstream_error(target.provider, outcome)
-        await exchange.close(outcome, upstream_answered=False)
-        exc.headers.update(headers)
-        exc.redact(target.model.provider.api_key)
-        raise
-    except BaseException:
-        await exchange.close("cancelled", upstream_answered=False)
+    except BaseException as exc:
+        await exchange.fail(exc, headers)
         raise

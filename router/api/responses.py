@@ -157,15 +157,8 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         await keep(parsed)
         answer = redact(raw or orjson.dumps(parsed), target)
         return Response(answer, media_type="application/json", headers=headers)
-    except ProxyError as exc:
-        outcome = "timeout" if exc.status == 504 else "upstream_error"
-        services.metrics.upstream_error(target.provider, outcome)
-        await exchange.close(outcome, upstream_answered=False)
-        exc.headers.update(headers)
-        exc.redact(target.model.provider.api_key)
-        raise
-    except BaseException:
-        await exchange.close("cancelled", upstream_answered=False)
+    except BaseException as exc:
+        await exchange.fail(exc, headers)
         raise
 
 
