@@ -25,7 +25,7 @@ from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
-from router.budget.service import NO_PRESSURE, Pressure
+from router.budget.admission import NO_PRESSURE, Pressure
 from router.errors import REDACTED, PermissionDenied, ProxyError
 from router.exchange import ZERO, Exchange
 from router.observability.metrics import Metrics

@@ -28,7 +28,7 @@ from router.api.chat import (
 from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
-from router.budget.service import NO_PRESSURE
+from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidRequest
 from router.exchange import Exchange
 from router.providers.base import ParamReport, UpstreamCall

@@ -42,7 +42,7 @@ from router.api.fields import RESPONSES_FIELDS, check_fields
 from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
-from router.budget.service import NO_PRESSURE
+from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidRequest, Overloaded, ProxyError
 from router.exchange import Exchange
 from router.providers.base import Adapter, UpstreamCall

@@ -2,7 +2,8 @@
 
 `service.BudgetService` is what the request path calls: `pressure` before routing (soft
 budgets), `admit` before the upstream call (reserve or refuse); the `holds.Hold` it returns is
-settled by `Exchange.close()`. Its parts, one idea each: `estimate` (what a request may cost,
+settled by `Exchange.close()`. Its parts, one idea each: `admission` (the pressure and the
+admitted request as values, and how a refusal is read, pure), `estimate` (what a request may cost,
 pure), `refusals` (the 429/503 errors, pure), `ratelimit` (rules and `x-ratelimit-*` headers),
 `soft` (thresholds and effort caps, pure), `cache` (budget records read every few seconds),
 `flight` (store calls shared and bounded), `directory` (API keys looked up in the store,

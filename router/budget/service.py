@@ -26,7 +26,6 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +33,14 @@ import orjson
 from prometheus_client import CollectorRegistry
 
 from router.auth import Principal
+from router.budget.admission import (
+    NO_PRESSURE,
+    Admission,
+    Pressure,
+    admitted,
+    held_back,
+    scopes_of,
+)
 from router.budget.alerts import Alerts
 from router.budget.cache import BudgetCache
 from router.budget.directory import KeyDirectory
@@ -55,13 +62,12 @@ from router.budget.metrics import BudgetMetrics
 from router.budget.ratelimit import LocalMinutes, rules_for
 from router.budget.recovery import replay_orphans
 from router.budget.refusals import budget_error, rate_error, store_error
-from router.budget.soft import SoftState, cap_effort, soft_trigger, threshold_of
+from router.budget.soft import cap_effort, soft_trigger, threshold_of
 from router.budget.validate import lease_seconds
 from router.config.load import ModelSpec, Settings
 from router.errors import ProxyError
 from router.ledger.writer import LedgerWriter
 from router.metering.tokens import TokenCounter
-from router.reasoning.effort import Effort
 from router.store.base import (
     BudgetRecord,
     BudgetRefusal,
@@ -78,33 +84,6 @@ ZERO = Decimal(0)
 # Prompt characters encoded for an estimate (~2 ms); a longer prompt is extrapolated from them.
 ESTIMATE_EXACT_CHARS = 16_384
 UNAVAILABLE = (StoreUnavailable, TimeoutError)
-
-
-@dataclass(frozen=True)
-class Pressure:
-    """What soft budgets ask of a request, decided before routing."""
-
-    soft: SoftState | None = None
-    effort_cap: Effort | None = None
-
-    @property
-    def policy_override(self) -> str | None:
-        return self.soft.policy if self.soft is not None else None
-
-
-NO_PRESSURE = Pressure()
-
-
-@dataclass(frozen=True)
-class Admission:
-    body: dict[str, Any]  # what goes upstream: the output limit or effort may be lowered
-    headers: dict[str, str]
-    hold: Hold | None
-    effort: str | None = None  # the effort sent, when a soft budget capped it
-
-
-def scopes_of(principal: Principal) -> tuple[str, str]:
-    return f"team:{principal.team}", f"key:{principal.key_id}"
 
 
 class BudgetService:
@@ -276,7 +255,7 @@ class BudgetService:
         except UNAVAILABLE:
             budgets = self.cache.last_known(scopes)  # None: unknown, treated as budgeted
         if budgets == {} and not rules:
-            return _admitted(body, headers, notes, None, level)
+            return admitted(body, headers, notes, None, level)
         est, ask = self.measure(model, body, messages, allowance, output, history_tokens)
         now = time.time()
         rid = f"{request_id or 'req'}.{secrets.token_hex(4)}"
@@ -307,7 +286,7 @@ class BudgetService:
             self.settler.note(rid, {"t": "o", "id": rid})
             self.metrics.fail_open.inc()
             hold = Hold(rid, ZERO, now + self.lease, self.settler, pending, open=True)
-            return _admitted(body, headers, notes, hold, level)
+            return admitted(body, headers, notes, hold, level)
         except BaseException:
             self.settler.done(rid)  # cancelled, or a store error: nothing is held for it
             raise
@@ -328,7 +307,7 @@ class BudgetService:
             notes.append(f"capped {field}={est.output_tokens}")
         if rules:
             headers.update(self.minutes.add(rules, est.tokens, now))
-        return _admitted(body, headers, notes, hold, level)
+        return admitted(body, headers, notes, hold, level)
 
     async def _reserve_waiting(
         self,
@@ -412,24 +391,3 @@ class BudgetService:
         self.metrics.refused(principal.team, "budget")
         self.cache.forget(refusal.scope)
         return budget_error(refusal, (budgets or {}).get(refusal.scope), now)
-
-
-def held_back(refusal: BudgetRefusal | RateRefusal | None) -> bool:
-    """Whether a refusal is owed to reservations still in flight rather than to spend."""
-    return (
-        isinstance(refusal, BudgetRefusal)
-        and refusal.in_flight > 0
-        and refusal.settled + refusal.requested <= refusal.limit
-    )
-
-
-def _admitted(
-    body: dict[str, Any],
-    headers: dict[str, str],
-    notes: list[str],
-    hold: Hold | None,
-    effort: str | None,
-) -> Admission:
-    if notes:
-        headers["x-tokenwise-budget"] = "; ".join(notes)
-    return Admission(body, headers, hold, effort)

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from router.auth import Principal
+from router.budget.admission import Pressure
 from router.budget.refusals import BudgetRefused
-from router.budget.service import Pressure
 from router.errors import RateLimited
 from router.store.base import BudgetRecord
 from router.store.memory import MemoryStore
