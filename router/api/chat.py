@@ -188,7 +188,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
             hooks = MeteredEvents(
                 exchange, wants_usage(body), translator=translator, show_reasoning=intent.show
             )
-            return await _stream(exchange, resp, headers, hooks)
+            return await relay_stream(exchange, resp, headers, hooks)
         assert served.answer is not None
         raw = redact(_reply(exchange, adapter, served.answer, intent.show), target)
         bill = await exchange.close("ok")
@@ -257,9 +257,11 @@ def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> 
     return parsed.raw if reply is parsed.json else orjson.dumps(reply)
 
 
-async def _stream(
+async def relay_stream(
     exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
 ) -> EventStreamResponse:
+    """The client's event stream, relayed from a checked upstream stream; closed (metered,
+    settled, recorded) when it ends however it ends."""
     provider = exchange.route.target.provider  # `forward` checked how the stream began
     end = StreamEnd()
 
@@ -269,8 +271,7 @@ async def _stream(
             exchange.services.metrics.upstream_error(provider, end.outcome)
         await exchange.close(end.outcome)
 
-    key = exchange.route.target.model.provider.api_key
-    secret = key.encode() if key else None
+    secret = secret_of(exchange.route.target)
     return EventStreamResponse(
         relay_events(resp, end, time.perf_counter, hooks, redact=secret),
         headers=headers,

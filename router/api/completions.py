@@ -21,13 +21,13 @@ from router.api.chat import (
     check_allowed,
     end_user,
     redact,
+    relay_stream,
     route_headers,
-    secret_of,
     wants_usage,
 )
 from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
-from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
+from router.api.streaming import EventStreamResponse
 from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidRequest
 from router.exchange import Exchange
@@ -36,7 +36,6 @@ from router.providers.registry import adapter_for
 from router.reasoning.intent import ReasoningIntent
 from router.reliability.forward import Prepared, forward
 from router.services import services_of
-from router.upstream.client import UpstreamResponse
 
 ENDPOINT = "completions"
 
@@ -120,7 +119,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
             gone=request.is_disconnected,
         )
         if stream:
-            return await _stream(
+            return await relay_stream(
                 exchange, served.resp, headers, MeteredEvents(exchange, wants_usage(body))
             )
         assert served.answer is not None
@@ -133,23 +132,3 @@ async def completions(request: Request) -> Response | EventStreamResponse:
     except BaseException as exc:
         await exchange.fail(exc, headers)
         raise
-
-
-async def _stream(
-    exchange: Exchange, resp: UpstreamResponse, headers: dict[str, str], hooks: MeteredEvents
-) -> EventStreamResponse:
-    provider = exchange.route.target.provider  # `forward` checked how the stream began
-    end = StreamEnd()
-
-    async def finished() -> None:
-        exchange.first_chunk_at = end.first_chunk_at
-        if end.outcome not in ("ok", "cancelled"):
-            exchange.services.metrics.upstream_error(provider, end.outcome)
-        await exchange.close(end.outcome)
-
-    secret = secret_of(exchange.route.target)
-    return EventStreamResponse(
-        relay_events(resp, end, time.perf_counter, hooks, redact=secret),
-        headers=headers,
-        on_close=finished,
-    )
