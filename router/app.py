@@ -11,11 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
-from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Route
-from starlette.types import ASGIApp, Scope
+from starlette.types import ASGIApp
 
 from router import __version__
 from router.api import (
@@ -24,19 +21,18 @@ from router.api import (
     chat,
     completions,
     embeddings,
-    errors,
     models,
     ops,
     responses,
     stored_responses,
 )
-from router.auth import DEV_TEAM, Authenticator, Principal, ResolvePrincipal, hash_key
+from router.api.edge import Edge, Endpoint
+from router.auth import DEV_TEAM, Authenticator, Principal, hash_key
 from router.budget.seed import seed
 from router.budget.service import BudgetService
 from router.classify.model import load_classifier
 from router.config.load import Settings
 from router.config.schema import SIMULATOR_URL
-from router.errors import ProxyError
 from router.ledger.writer import LedgerWriter
 from router.metering.reload import install_reload_signal
 from router.metering.tokens import default_counter
@@ -46,7 +42,6 @@ from router.observability.multiproc import forget_process, multiprocess_dir
 from router.policy.priors import NAMESPACE as PRIORS
 from router.policy.router import Router
 from router.reliability.service import Reliability
-from router.reliability.shed import LoadShedder
 from router.services import Services, build_targets
 from router.simhost import InProcessSimulator
 from router.store.open import open_store
@@ -54,25 +49,18 @@ from router.upstream.client import Upstream
 
 
 class TokenwiseAPI(FastAPI):
-    """FastAPI with only the middleware the proxy uses.
+    """FastAPI with one layer in front of its routes: the edge (router/api/edge.py).
 
     The proxy has no dependencies with `yield`, no uploaded files and its own body limit, so
-    FastAPI's extra layers (telemetry, body limit, exit stack) would only cost time on every
-    request: the stack is errors -> request id -> exception handlers -> routes.
+    FastAPI's and Starlette's layers (error and exception middlewares, telemetry, body limit,
+    exit stack, per-route wrappers) would only cost time on every request: the edge calls the
+    fixed-path endpoints itself and hands the rest to the router.
     """
 
+    endpoints: dict[tuple[str, str], Endpoint]
+
     def build_middleware_stack(self) -> ASGIApp:
-        handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
-        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers)
-        app = ResolvePrincipal(app, authenticator_of)  # store lookups of /v1/ keys
-        app = LoadShedder(app, reliability_of)  # past max_in_flight: 503 at once
-        app = errors.RequestIdMiddleware(app)
-        return ServerErrorMiddleware(app, handler=self.exception_handlers.get(Exception))
-
-
-def authenticator_of(scope: Scope) -> Authenticator | None:
-    services = getattr(scope["app"].state, "services", None)
-    return None if services is None else services.auth
+        return Edge(self.router, self.endpoints)
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -82,12 +70,24 @@ def secrets_of(settings: Settings) -> list[str]:
     return [s for s in found if s]
 
 
-def reliability_of(scope: Scope) -> Reliability | None:
-    services = getattr(scope["app"].state, "services", None)
-    return None if services is None else services.reliability
-
-
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+# The endpoints with a fixed path, called by the edge directly (also in the router, so that a
+# wrong method gets Starlette's 405).
+FIXED: tuple[tuple[str, tuple[str, ...], Endpoint], ...] = (
+    ("/v1/chat/completions", ("POST",), chat.chat_completions),
+    ("/v1/responses", ("POST",), responses.create_response),
+    ("/v1/completions", ("POST",), completions.completions),
+    ("/v1/embeddings", ("POST",), embeddings.embeddings),
+    ("/v1/models", ("GET",), models.list_models),
+    ("/healthz", ("GET",), ops.healthz),
+    ("/readyz", ("GET",), ops.readyz),
+    ("/metrics", ("GET",), ops.metrics),
+    ("/openapi.json", ("GET",), ops.openapi),
+    ("/admin/spend", ("GET",), admin_spend.admin_spend),
+    ("/admin/pricing/reload", ("POST",), ops.reload_prices),
+)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -161,9 +161,12 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,  # the routes are Starlette's; router.api.openapi describes them
         telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
     )
+    app.endpoints = {}
+    for path, methods, endpoint in FIXED:
+        app.router.routes.append(Route(path, endpoint, methods=list(methods)))
+        for method in methods:
+            app.endpoints[(method, path)] = endpoint
     for route in (
-        Route("/v1/chat/completions", chat.chat_completions, methods=["POST"]),
-        Route("/v1/responses", responses.create_response, methods=["POST"]),
         Route(
             "/v1/responses/{response_id}",
             stored_responses.stored_response,
@@ -174,19 +177,7 @@ def create_app(settings: Settings) -> FastAPI:
             stored_responses.stored_response,
             methods=["GET"],
         ),
-        Route("/v1/completions", completions.completions, methods=["POST"]),
-        Route("/v1/embeddings", embeddings.embeddings, methods=["POST"]),
-        Route("/v1/models", models.list_models, methods=["GET"]),
-        Route("/healthz", ops.healthz, methods=["GET"]),
-        Route("/readyz", ops.readyz, methods=["GET"]),
-        Route("/metrics", ops.metrics, methods=["GET"]),
-        Route("/openapi.json", ops.openapi, methods=["GET"]),
-        Route("/admin/spend", admin_spend.admin_spend, methods=["GET"]),
-        Route("/admin/pricing/reload", ops.reload_prices, methods=["POST"]),
         *admin.routes(),
     ):
         app.router.routes.append(route)
-    app.add_exception_handler(ProxyError, errors.on_proxy_error)
-    app.add_exception_handler(HTTPException, errors.on_http_error)
-    app.add_exception_handler(Exception, errors.on_unexpected)
     return app

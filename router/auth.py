@@ -8,7 +8,7 @@ key itself, which is what a constant-time compare protects.
 With a key directory (`KeyLookup`, the store behind a short cache), the store decides: a key it
 knows is accepted only while active (a revoked or expired key gets a 401), and the in-memory
 keys (the development key, and config keys while the store is unreachable) are the fallback.
-Store lookups are async, so `ResolvePrincipal` (ASGI middleware) resolves the key of every
+Store lookups are async, so the edge (router/api/edge.py) resolves the key of every
 `/v1/` request before the handler runs; the handler's synchronous `authenticate()` then finds
 the answer in a context variable of the request's task.
 """
@@ -19,13 +19,11 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from contextvars import ContextVar
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from router.errors import AuthenticationFailed, Overloaded, ProxyError
 from router.store.base import StoreUnavailable
@@ -54,9 +52,8 @@ class KeyLookup(Protocol):
         ...
 
 
-_RESOLVED: ContextVar[tuple[str, Principal | ProxyError] | None] = ContextVar(
-    "tokenwise_principal", default=None
-)
+Resolved = tuple[str, Principal | ProxyError] | None
+_RESOLVED: ContextVar[Resolved] = ContextVar("tokenwise_principal", default=None)
 
 
 def hash_key(key: str) -> str:
@@ -99,7 +96,7 @@ class Authenticator:
         self._lookup = lookup
 
     def authenticate(self, authorization: str | None) -> Principal:
-        """The principal of a request (resolved by `ResolvePrincipal` when a directory is set)."""
+        """The principal of a request (resolved by the edge when a directory is set)."""
         token = bearer_token(authorization)
         digest = hash_key(token)
         resolved = _RESOLVED.get()
@@ -135,39 +132,19 @@ class Authenticator:
         return _check_expiry(principal)
 
 
-class ResolvePrincipal:
-    """Resolve the API key of `/v1/` requests before the handler runs (see the module doc).
+async def resolve_for_request(auth: Authenticator, authorization: str) -> Token[Resolved]:
+    """Resolve a request's key now (a store lookup is async) for `authenticate` to find in the
+    request's task; undo with `forget_resolved` when the request ends."""
+    outcome: Principal | ProxyError
+    try:
+        outcome = await auth.resolve(authorization)
+    except ProxyError as exc:
+        outcome = exc
+    return _RESOLVED.set((hash_key(bearer_token_or_empty(authorization)), outcome))
 
-    `auth_of` finds the app's authenticator for a request (None while the app is starting).
-    """
 
-    def __init__(self, app: ASGIApp, auth_of: Callable[[Scope], Authenticator | None]) -> None:
-        self.app = app
-        self.auth_of = auth_of
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        auth = None
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            auth = self.auth_of(scope)
-        if auth is not None:
-            header = None
-            for name, value in scope["headers"]:
-                if name == b"authorization":
-                    header = value.decode("latin-1")
-                    break
-            if header is not None:
-                outcome: Principal | ProxyError
-                try:
-                    outcome = await auth.resolve(header)
-                except ProxyError as exc:
-                    outcome = exc
-                token = _RESOLVED.set((hash_key(bearer_token_or_empty(header)), outcome))
-                try:
-                    await self.app(scope, receive, send)
-                finally:
-                    _RESOLVED.reset(token)
-                return
-        await self.app(scope, receive, send)
+def forget_resolved(token: Token[Resolved]) -> None:
+    _RESOLVED.reset(token)
 
 
 def bearer_token_or_empty(authorization: str) -> str:

@@ -10,37 +10,15 @@ sent (a stream counts for as long as it streams).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from router.api.errors import proxy_error_response
+from router.config.schema import Reliability
 from router.errors import Overloaded
-from router.reliability.service import Reliability
 
 
-class LoadShedder:
-    def __init__(self, app: ASGIApp, reliability_of: Callable[[Scope], Reliability | None]) -> None:
-        self.app = app
-        self.reliability_of = reliability_of
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rel = None
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"][:4] == "/v1/":
-            rel = self.reliability_of(scope)
-        if rel is None:
-            await self.app(scope, receive, send)
-            return
-        if not rel.enter():
-            after = rel.config.shed_retry_after_s
-            error = Overloaded(
-                f"The proxy is serving its limit of {rel.config.max_in_flight} requests at "
-                f"once; retry in {after} s.",
-                headers={"retry-after": str(after)},
-            )
-            await proxy_error_response(error)(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            rel.leave()
+def overloaded(config: Reliability) -> Overloaded:
+    """The answer to a request past `max_in_flight` (router/api/edge.py counts requests)."""
+    after = config.shed_retry_after_s
+    return Overloaded(
+        f"The proxy is serving its limit of {config.max_in_flight} requests at once; retry in "
+        f"{after} s.",
+        headers={"retry-after": str(after)},
+    )
