@@ -267,23 +267,26 @@ async def _attempt(
     headers = {**p.call.headers, REQUEST_ID_HEADER: exchange.request_id}
     provider = p.target.provider
     try:
-        async with asyncio.timeout_at(deadline):
-            resp = await services.upstream.send(
-                "POST",
-                p.target.url(p.call.path),
-                orjson.dumps(p.call.body),
-                headers,
-                tls=p.target.tls,
-            )
-            try:
-                if stream:
-                    await check_stream(resp, provider)
-                    return Served(p, resp, None)
-                return Served(p, resp, await read_answer(resp, provider))
-            except BaseException:
-                resp.close()
-                raise
-    except TimeoutError:
+        resp = await services.upstream.send(
+            "POST",
+            p.target.url(p.call.path),
+            orjson.dumps(p.call.body),
+            headers,
+            tls=p.target.tls,
+            until=deadline,
+        )
+        try:
+            if stream:
+                await check_stream(resp, provider)
+                resp.lift()  # the deadline bounds the start; the stream lasts as it lasts
+                return Served(p, resp, None)
+            return Served(p, resp, await read_answer(resp, provider))
+        except BaseException:
+            resp.close()
+            raise
+    except UpstreamTimeout:
+        if asyncio.get_running_loop().time() < deadline:
+            raise  # the upstream's own timeout (first byte, idle, total)
         raise DeadlineExceeded(
             f"No upstream answered within {services.reliability.deadline_s:g} s (retries and "
             "fallbacks included)."

@@ -55,10 +55,12 @@ class UpstreamResponse:
         timeouts: Timeouts,
         deadline: float,
         limit: int = DEFAULT_RESPONSE_LIMIT,
+        until: float | None = None,
     ) -> None:
         self._resp = resp
         self._timeouts = timeouts
         self._deadline = deadline
+        self._until = until  # the caller's own limit, until `lift` (see `Upstream.send`)
         self._limit_bytes = limit
         self.status = resp.status
         self.headers = resp.headers
@@ -70,13 +72,21 @@ class UpstreamResponse:
         return self._resp.content_type
 
     def _limit(self, loop: asyncio.AbstractEventLoop) -> float:
-        return min(self._deadline, loop.time() + self._timeouts.idle)
+        limit = min(self._deadline, loop.time() + self._timeouts.idle)
+        return limit if self._until is None else min(limit, self._until)
+
+    def lift(self) -> None:
+        """Drop the caller's limit: from now on only this exchange's own timeouts apply (a
+        stream whose start the caller waited for is relayed for as long as it lasts)."""
+        self._until = None
 
     async def read(self) -> bytes:
         loop = asyncio.get_running_loop()
         declared = self._resp.content_length
         if declared is not None and declared > self._limit_bytes:
             raise too_large(self._limit_bytes)
+        if self._first is None and self._resp.content.is_eof():
+            return self._buffered()  # the whole body is here: reading cannot wait
         try:
             async with asyncio.timeout_at(self._limit(loop)):
                 parts: list[bytes] = [self._first] if self._first else []
@@ -94,6 +104,18 @@ class UpstreamResponse:
             raise UpstreamProtocolError(
                 f"The upstream provider broke the connection while sending its answer ({exc})."
             ) from None
+
+    def _buffered(self) -> bytes:
+        """The body, all of it received already (no timer: nothing to wait for)."""
+        content = self._resp.content
+        parts: list[bytes] = []
+        size = 0
+        while data := content.read_nowait():
+            size += len(data)
+            if size > self._limit_bytes:
+                raise too_large(self._limit_bytes)
+            parts.append(data)
+        return b"".join(parts)
 
     async def first_chunk(self) -> bytes:
         """Read the body's first bytes now (b"": the body is empty), bounded like any read;
@@ -194,16 +216,23 @@ class Upstream:
         headers: Mapping[str, str],
         *,
         tls: ssl.SSLContext | None = None,
+        until: float | None = None,
     ) -> UpstreamResponse:
         """Send a request and wait for the status line and headers (the first byte).
 
         `tls`: the provider's own trust (its `ca_bundle`); None verifies with the system's CAs.
+        `until` (event loop time): the caller's own limit, which bounds every wait of this
+        exchange as well until `UpstreamResponse.lift`; a wait it cuts short raises
+        `UpstreamTimeout` like the others, and the caller, who knows its limit passed, says so.
         """
         if self._session is None:
             raise RuntimeError("Upstream.start() was not awaited")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeouts.total
-        first_byte = min(deadline, loop.time() + self.timeouts.first_byte)
+        now = loop.time()
+        deadline = now + self.timeouts.total
+        first_byte = min(deadline, now + self.timeouts.first_byte)
+        if until is not None:
+            first_byte = min(first_byte, until)
         try:
             async with asyncio.timeout_at(first_byte):
                 resp = await self._session.request(
@@ -228,4 +257,4 @@ class Upstream:
             raise UpstreamProtocolError(
                 f"The upstream provider closed the connection before answering ({exc})."
             ) from None
-        return UpstreamResponse(resp, self.timeouts, deadline, self.response_limit)
+        return UpstreamResponse(resp, self.timeouts, deadline, self.response_limit, until)
