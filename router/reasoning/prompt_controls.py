@@ -42,6 +42,17 @@ class TextControl:
     """An effort (from a Harmony line) or thinking on/off (from a Qwen switch)."""
 
 
+def _may_have_switch(text: str) -> bool:
+    """False when `text` surely holds no Qwen switch (a substring test is far cheaper than the
+    regex, and almost no text holds one)."""
+    return "/think" in text or "/no_think" in text
+
+
+def _may_have_effort_line(text: str) -> bool:
+    """False when `text` surely holds no Harmony effort line."""
+    return "reasoning" in text.lower()
+
+
 def _texts(messages: Sequence[Any], index: int) -> Iterator[tuple[str, str]]:
     message = messages[index]
     if not isinstance(message, Mapping):
@@ -75,6 +86,8 @@ def harmony_effort_lines(messages: Sequence[Any]) -> list[TextControl]:
         if _role(message) not in _INSTRUCTION_ROLES:
             continue
         for param, text in _texts(messages, index):
+            if not _may_have_effort_line(text):
+                continue
             for match in _EFFORT_LINE.finditer(text):
                 value = match.group(1).lower()
                 if value in EFFORTS:
@@ -86,6 +99,8 @@ def _last_switch(messages: Sequence[Any], indexes: Sequence[int]) -> TextControl
     last: TextControl | None = None
     for index in indexes:
         for param, text in _texts(messages, index):
+            if not _may_have_switch(text):
+                continue
             for match in _SWITCH.finditer(text):
                 last = TextControl(param, match.group(1) == "think")
     return last
@@ -103,8 +118,8 @@ def qwen_switch(messages: Sequence[Any]) -> TextControl | None:
 
 
 def _clean(text: str, *, instruction: bool) -> str:
-    cleaned = _SWITCH_WITH_SPACE.sub("", text)
-    if instruction:
+    cleaned = _SWITCH_WITH_SPACE.sub("", text) if _may_have_switch(text) else text
+    if instruction and _may_have_effort_line(cleaned):
         cleaned = _EFFORT_LINE_WITH_END.sub("", cleaned)
     return text if cleaned == text else cleaned.strip()
 
