@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from router import __version__
+from router import __version__, heap
 from router.api import (
     admin,
     admin_spend,
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Everything opened is closed again in reverse order, also when start-up fails midway.
         async with AsyncExitStack() as stack:
             stack.callback(redact.install(secrets_of(settings)))  # no secret in any log line
+            stack.callback(heap.thaw)
             router = Router.from_settings(settings, load_classifier())
             base_urls = {m.provider.name: m.provider.base_url for m in settings.models.values()}
             if settings.uses_simulator:
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
             counter = default_counter()
             # Load the usual encoding off the event loop now, not on the first unmetered stream.
             warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")
+            warming.add_done_callback(lambda _: heap.freeze())  # the vocabulary, once loaded
             stack.push_async_callback(lambda: warming)
             server = settings.config.server
             upstream = Upstream(server.timeouts, server.response_limit_bytes)
@@ -150,6 +152,7 @@ def create_app(settings: Settings) -> FastAPI:
                 budget=budget,
             )
             stack.callback(install_reload_signal(app.state.services))  # SIGHUP: reload prices
+            heap.freeze()  # the start-up heap lives as long as the process (router/heap.py)
             yield
 
     app = TokenwiseAPI(
