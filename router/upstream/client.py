@@ -30,6 +30,7 @@ from router.config.schema import Timeouts
 from router.errors import UpstreamProtocolError, UpstreamTimeout
 
 DEFAULT_RESPONSE_LIMIT = 64 * 1024 * 1024
+IDLE_SLACK = 0.1  # a stream's idle timer may fire this share of `idle` late (see `_extend`)
 
 
 @functools.cache
@@ -74,6 +75,21 @@ class UpstreamResponse:
     def _limit(self, loop: asyncio.AbstractEventLoop) -> float:
         limit = min(self._deadline, loop.time() + self._timeouts.idle)
         return limit if self._until is None else min(limit, self._until)
+
+    def _extend(self, cm: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> None:
+        """Move a stream's timer after a chunk, lazily: the idle limit runs from the last chunk,
+        but the timer moves only when it would fire before that limit, and then a little past
+        it (`IDLE_SLACK`), so a fast stream re-arms it once in many chunks, not on each. The
+        idle timeout thus fires between `idle` and `idle` x (1 + IDLE_SLACK) after the last
+        chunk; the total deadline (and the caller's) stays exact."""
+        when = cm.when()
+        idle_limit = loop.time() + self._timeouts.idle
+        if when is not None and when >= idle_limit:
+            return
+        cm.reschedule(min(self._limit(loop) + self._timeouts.idle * IDLE_SLACK, self._hard()))
+
+    def _hard(self) -> float:
+        return self._deadline if self._until is None else min(self._deadline, self._until)
 
     def lift(self) -> None:
         """Drop the caller's limit: from now on only this exchange's own timeouts apply (a
@@ -155,7 +171,7 @@ class UpstreamResponse:
                     if size > self._limit_bytes:
                         raise too_large(self._limit_bytes)
                     yield data
-                    cm.reschedule(self._limit(loop))
+                    self._extend(cm, loop)
         except TimeoutError:
             raise UpstreamTimeout(self._timeout_message(loop)) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
