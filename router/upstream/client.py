@@ -217,6 +217,7 @@ class Upstream:
             ),
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
+            cookie_jar=aiohttp.DummyCookieJar(),  # an upstream's cookies are nobody's business
         )
 
     async def close(self) -> None:

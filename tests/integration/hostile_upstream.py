@@ -1,7 +1,7 @@
 """An OpenAI-compatible upstream that misbehaves on purpose, served on loopback for the security
 tests: it records every request, and by the `model` it is asked for it
 
-- answers normally (`plain`), as JSON or as an event stream;
+- answers normally (`plain`), as JSON (setting a session cookie) or as an event stream;
 - echoes the Authorization header it received, as some providers do in a 401 (`echo-401`),
   in a 200 error body (`echo-200`), mid-stream (`echo-stream`) or inside an answer (`echo-ok`);
 - sends more than any proxy should buffer (`huge`, `huge-stream`);
@@ -150,7 +150,9 @@ def create_hostile_app() -> Starlette:
             return JSONResponse(completion(model, "x" * HUGE))
         if not stream:
             text = f"your key is {auth}" if model == "echo-ok" else "hello"
-            return JSONResponse(completion(model, text))
+            answer = JSONResponse(completion(model, text))
+            answer.set_cookie("hostile-session", f"for-{body.get('user', 'anyone')}")
+            return answer
 
         async def events() -> AsyncIterator[bytes]:
             yield chunk(model, "hel")

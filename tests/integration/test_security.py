@@ -358,3 +358,24 @@ def test_no_secret_in_a_repr(tmp_path: Path) -> None:
     for secret in ("sk-in-a-repr", MASTER, METRICS_TOKEN, DEV_KEY):
         assert secret not in text
     assert os.environ.get("TW_PLANTED_KEY") is None
+
+
+def test_an_upstream_cookie_never_reaches_another_request(
+    tmp_path: Path, hostile: ServerThread
+) -> None:
+    # By host name: HTTP clients keep no cookies for bare IP addresses anyway.
+    config = tmp_path / "tokenwise.yaml"
+    by_name = config_text(hostile.port).replace("http://127.0.0.1:", "http://localhost:")
+    config.write_text(by_name, encoding="utf-8")
+    settings = load_settings(str(config), env=env_for(tmp_path / "home", "sk-cookie-test"))
+    ask = [{"role": "user", "content": "hi"}]
+    dev = {"authorization": f"Bearer {DEV_KEY}"}
+    with serving(create_app(settings)) as server, httpx.Client(timeout=30) as http:
+        for user in ("alice", "bob"):
+            body = {"model": "plain", "messages": ask, "user": user}
+            url = f"http://127.0.0.1:{server.port}/v1/chat/completions"
+            assert http.post(url, headers=dev, json=body).status_code == 200
+    calls = [c for c in seen(hostile) if c["body"].get("user") in ("alice", "bob")]
+    assert [c["body"]["user"] for c in calls] == ["alice", "bob"]
+    # The upstream set a session cookie on alice's answer; bob's request does not carry it.
+    assert all("cookie" not in c["headers"] for c in calls)
