@@ -52,7 +52,7 @@ class KeyLookup(Protocol):
         ...
 
 
-Resolved = tuple[str, Principal | ProxyError] | None
+Resolved = tuple[str, Principal | ProxyError] | None  # (the Authorization header, its outcome)
 _RESOLVED: ContextVar[Resolved] = ContextVar("tokenwise_principal", default=None)
 
 
@@ -97,14 +97,12 @@ class Authenticator:
 
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of a request (resolved by the edge when a directory is set)."""
-        token = bearer_token(authorization)
-        digest = hash_key(token)
         resolved = _RESOLVED.get()
-        if resolved is not None and resolved[0] == digest:
+        if resolved is not None and resolved[0] == authorization:
             if isinstance(resolved[1], ProxyError):
                 raise resolved[1]
             return resolved[1]
-        principal = self._keys.get(digest)
+        principal = self._keys.get(hash_key(bearer_token(authorization)))
         if principal is None:
             raise _unknown_key()
         return _check_expiry(principal)
@@ -140,18 +138,11 @@ async def resolve_for_request(auth: Authenticator, authorization: str) -> Token[
         outcome = await auth.resolve(authorization)
     except ProxyError as exc:
         outcome = exc
-    return _RESOLVED.set((hash_key(bearer_token_or_empty(authorization)), outcome))
+    return _RESOLVED.set((authorization, outcome))
 
 
 def forget_resolved(token: Token[Resolved]) -> None:
     _RESOLVED.reset(token)
-
-
-def bearer_token_or_empty(authorization: str) -> str:
-    try:
-        return bearer_token(authorization)
-    except AuthenticationFailed:
-        return ""
 
 
 def dev_key(home: Path, env: Mapping[str, str]) -> str:
