@@ -72,8 +72,11 @@ class Gate:
         past the timeout the caller stops waiting, and the call keeps its slot until it ends.
         """
         self._check()
-        async with asyncio.timeout(self.timeout * WAIT_FACTOR):
-            await self._slots.acquire()
+        if self._slots.locked():  # every slot taken: queue, for a while
+            async with asyncio.timeout(self.timeout * WAIT_FACTOR):
+                await self._slots.acquire()
+        else:
+            await self._slots.acquire()  # a free slot: taken at once, no timer needed
         try:
             self._check()
             running = asyncio.ensure_future(work())
