@@ -37,6 +37,29 @@ def test_a_prompts_own_outcome_never_changes_its_decision() -> None:
     assert choices[3].correct == 0.0
 
 
+def test_a_cheap_model_perfect_on_too_few_prompts_is_not_trusted() -> None:
+    # p1-p4 are hard math; "x" is a lone logic prompt whose 2 logic peers are too few to judge
+    # by, so its priors back off to all other prompts, where small missed p4.
+    rows = prompts(last_small=0.0)
+    for name in ("x", "y", "z"):
+        item = economy_item(name, {"big": (1.0, 1000.0), "small": (1.0, 800.0)})
+        rows.append(replayed(item, classified("logic", "moderate")))
+    choices = token_economy.route(rows, ["big", "small"], PRICES, NO_LOSS, "big")
+    lone = choices[4]
+    assert lone.basis == "all: 6 others"
+    assert lone.model == "big"  # small: 2 of 2 on logic, but 5 of 6 on everything
+
+
+def test_enough_evidence_in_the_cell_is_used() -> None:
+    rows = prompts(last_small=0.0)
+    for name in ("w", "x", "y", "z"):
+        item = economy_item(name, {"big": (1.0, 1000.0), "small": (1.0, 800.0)})
+        rows.append(replayed(item, classified("logic", "moderate")))
+    choices = token_economy.route(rows, ["big", "small"], PRICES, NO_LOSS, "big")
+    assert [c.basis for c in choices[4:]] == ["logic/moderate: 3 others"] * 4
+    assert [c.model for c in choices[4:]] == ["small"] * 4  # 3 of 3, as good as big there
+
+
 def test_costs_are_prices_times_prompt_estimate_and_real_tokens() -> None:
     choice = token_economy.route(prompts(), ["big", "small"], PRICES, NO_LOSS, "big")[0]
     prompt_tokens = 2 // 4 + 4  # "p1": 2 characters, one message
