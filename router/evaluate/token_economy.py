@@ -78,6 +78,7 @@ class EconomyReport:
     best_per_prompt: Totals  # hindsight: the cheapest correct model on each prompt
     sweep: list[tuple[float, Totals]]  # the same routing at other floors (every tier)
     singles: dict[str, Totals]  # each model used for every prompt
+    blind_spots: dict[str, list[str]]  # prompt -> models no leave-one-out rule can tell apart
 
     @property
     def saving(self) -> float:
@@ -186,6 +187,30 @@ def route(
     return choices
 
 
+def blind_spots(
+    items: Sequence[Item], models: Sequence[str], reference: str
+) -> dict[str, list[str]]:
+    """Per prompt, the models that did at least as well as the reference on EVERY other prompt
+    but worse on this one. A rule that learns only from the other prompts' outcomes sees them
+    as good as the reference there; when one is also cheaper, the loss cannot be avoided."""
+
+    def correct(item: Item, model: str) -> float:
+        return item.outcomes[model].correct or 0.0
+
+    spots = {}
+    for item in items:
+        twins = [
+            m
+            for m in models
+            if m != reference
+            and correct(item, m) < correct(item, reference)
+            and all(correct(o, m) >= correct(o, reference) for o in items if o is not item)
+        ]
+        if twins:
+            spots[item.id] = twins
+    return spots
+
+
 def _hindsight(
     items: Sequence[Item], models: Sequence[str], prices: Mapping[str, Price], reference: str
 ) -> tuple[Totals, Totals]:
@@ -234,6 +259,7 @@ def evaluate_economy(
         best_per_prompt=per_prompt,
         sweep=sweep,
         singles={m: _totals(items, [m] * len(items), prices) for m in models},
+        blind_spots=blind_spots(items, models, reference),
     )
 
 
@@ -256,6 +282,7 @@ def as_dict(report: EconomyReport) -> dict[str, Any]:
         "hindsight_best_per_category": totals(report.best_per_category),
         "hindsight_best_per_prompt": totals(report.best_per_prompt),
         "sweep": [{"floor": f, **totals(t)} for f, t in report.sweep],
+        "blind_spots": report.blind_spots,
         "decisions": [
             {
                 "prompt": c.prompt,

@@ -78,3 +78,13 @@ def test_the_report_compares_with_the_most_accurate_model() -> None:
     assert report.best_per_category.cost == report.always_reference.cost  # small missed one
     assert 0.0 < report.saving < 1.0
     assert [floor for floor, _ in report.sweep] == list(token_economy.SWEEP)
+    # small matched big on p1-p3 and missed p4: on p4 no leave-one-out rule can tell them apart
+    assert report.blind_spots == {"p4": ["small"]}
+
+
+def test_blind_spots_need_the_reference_record_on_every_other_prompt() -> None:
+    rows = prompts(last_small=0.0)
+    items = [r.item for r in rows]
+    assert token_economy.blind_spots(items, ["big", "small"], "big") == {"p4": ["small"]}
+    worse = economy_item("p5", {"big": (1.0, 1000.0), "small": (0.8, 800.0)})
+    assert token_economy.blind_spots([*items, worse], ["big", "small"], "big") == {}
