@@ -71,7 +71,8 @@ def test_impossible_records_are_refused(bad: tuple[float, int]) -> None:
     ],
 )
 def test_basis_backs_off_to_enough_evidence(sizes: tuple[int, int, int], chosen: str) -> None:
-    groups = [(name, list(range(n))) for name, n in zip(("cell", "category", "all"), sizes)]
+    names = ("cell", "category", "all")
+    groups = [(name, list(range(n))) for name, n in zip(names, sizes, strict=True)]
     assert evidence.basis(groups)[0] == chosen
 
 
