@@ -6,7 +6,7 @@ The label rules for public data (documented in training/README.md):
   no category fits, and such rows train only the difficulty head.
 - difficulty: from how models did. Strong/weak pairs (RouteLLM's MMLU and GSM8K) are labelled
   by what routing can change (`LabelRule`): strong right and weak wrong 1, the reverse 0, both
-  the same dropped from the difficulty head (with `--pair-labels table`, a table over the four
+  the same 0.5 at a quarter of the weight (with `--pair-labels table`, a table over the four
   outcomes instead). RouterBench uses the share of its 11 models that failed, inside a band per
   task (or, with `--routerbench-pairs`, its GPT-4 and Mixtral runs like a pair); MT-Bench uses
   the mean judge score; token-economy the median completion tokens the models spent.
@@ -110,7 +110,7 @@ class LabelRule:
     """
 
     pairs: str = "discordant"
-    concordant_weight: float = 0.0
+    concordant_weight: float = 0.25
     routerbench_pairs: bool = False
 
 

@@ -49,15 +49,22 @@ def test_public_labels_follow_the_documented_rules(data_dir: Path) -> None:
     assert table["mmlu-marketing-1"].difficulty == 0.35  # both models right
     assert table["mmlu-college_mathematics-0"].difficulty == 0.65  # only the strong one
     assert table["mmlu-marketing-1"].difficulty_weight is None  # as `weight`
-    mmlu = {e.id: e for e in label_public(items)}  # the shipped rule: discordant pairs only
+    mmlu = {e.id: e for e in label_public(items)}  # the shipped rule: what routing can change
     assert mmlu["mmlu-college_mathematics-0"].difficulty == 1.0
-    assert mmlu["mmlu-college_mathematics-0"].difficulty_weight == pytest.approx(250.0)
-    assert mmlu["mmlu-marketing-1"].difficulty_weight == 0.0  # both right: routing can't help
+    assert mmlu["mmlu-marketing-1"].difficulty == 0.5  # both right: routing can't help
+    # a concordant row weighs a quarter of a discordant one; the benchmark keeps its share
+    assert mmlu["mmlu-college_mathematics-0"].difficulty_weight == pytest.approx(200.0)
+    assert mmlu["mmlu-marketing-1"].difficulty_weight == pytest.approx(50.0)
     assert mmlu["mmlu-college_mathematics-0"].category == "math"
     assert mmlu["mmlu-marketing-1"].offset_group == "routellm-mmlu"
     assert sum(e.weight for e in mmlu.values()) == pytest.approx(250.0)
     gsm8k = label_public(public_data.load("routellm-gsm8k", data_dir))
-    assert [e.difficulty_weight for e in gsm8k] == [0.0, 0.0]  # no discordant question
+    assert [e.difficulty for e in gsm8k] == [0.5, 0.5]  # no discordant question
+    assert [e.difficulty_weight for e in gsm8k] == pytest.approx([60.0, 60.0])
+    dropped = label_public(
+        public_data.load("routellm-gsm8k", data_dir), LabelRule(concordant_weight=0)
+    )
+    assert [e.difficulty_weight for e in dropped] == [0.0, 0.0]
     bench = {e.id: e for e in label_public(public_data.load("routerbench", data_dir))}
     assert bench["arc-challenge.test.1"].category == "knowledge"
     assert bench["arc-challenge.test.1"].difficulty == pytest.approx(0.15 + 0.6 * 0.5)
