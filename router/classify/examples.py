@@ -4,9 +4,12 @@ The label rules for public data (documented in training/README.md):
 
 - category: from the benchmark or its subject (`_MMLU_CATEGORY`, `_GROUP_CATEGORY`); None where
   no category fits, and such rows train only the difficulty head.
-- difficulty: from how models did. Strong/weak pairs use a table over the four outcomes;
-  RouterBench uses the share of its 11 models that failed, inside a band per task; MT-Bench
-  uses the mean judge score; token-economy the median completion tokens the models spent.
+- difficulty: from how models did. Strong/weak pairs (RouteLLM's MMLU and GSM8K) are labelled
+  by what routing can change (`LabelRule`): strong right and weak wrong 1, the reverse 0, both
+  the same 0.5 at a quarter of the weight (with `--pair-labels table`, a table over the four
+  outcomes instead). RouterBench uses the share of its 11 models that failed, inside a band per
+  task (or, with `--routerbench-pairs`, its GPT-4 and Mixtral runs like a pair); MT-Bench uses
+  the mean judge score; token-economy the median completion tokens the models spent.
 - weight: every hand-written example weighs 1; each public benchmark shares a fixed total
   weight (`SHARES`) spread evenly over its items, so no benchmark drowns the others.
 """
@@ -45,6 +48,8 @@ _PAIR_DIFFICULTY: Final[dict[str, dict[tuple[bool, bool], float]]] = {
         (False, False): 0.8,
     },
 }
+# RouterBench's runs of the same strong/weak pair as RouteLLM's.
+ROUTERBENCH_PAIR: Final = ("gpt-4-1106-preview", "mistralai/mixtral-8x7b-chat")
 # RouterBench: difficulty = low + span * (share of models that failed).
 _ROUTERBENCH_BAND: Final[dict[str, tuple[float, float]]] = {
     "arc-challenge": (0.15, 0.6),
@@ -90,6 +95,23 @@ class Example:
     difficulty: float
     weight: float
     offset_group: str | None = None  # rows sharing a fitted, discarded difficulty offset
+    difficulty_weight: float | None = None  # the difficulty head's weight, when not `weight`
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """How strong/weak outcomes become difficulty labels.
+
+    `table`: the four-outcome table `_PAIR_DIFFICULTY`. `discordant`: what routing can change:
+    strong right and weak wrong 1.0, the reverse 0.0, both the same 0.5 at `concordant_weight`
+    of a discordant row's difficulty weight (the benchmark's share is kept); with
+    `routerbench_pairs`, RouterBench is labelled the same way from its GPT-4 and Mixtral runs
+    (else, and with `table`, by the share of its models that failed).
+    """
+
+    pairs: str = "discordant"
+    concordant_weight: float = 0.25
+    routerbench_pairs: bool = False
 
 
 def _body(row: dict[str, Any], where: str) -> dict[str, Any]:
@@ -139,27 +161,44 @@ def _category(item: Item) -> Category | None:
     return _GROUP_CATEGORY.get(item.group)
 
 
-def _difficulty(item: Item) -> float | None:
-    outcomes = item.outcomes
+def _pair(item: Item, rule: LabelRule) -> tuple[bool, bool] | None:
+    """(strong correct, weak correct) where the item is labelled by a strong/weak pair."""
     if item.benchmark in _PAIR_DIFFICULTY:
-        strong, weak = outcomes[STRONG].correct, outcomes[WEAK].correct
-        return _PAIR_DIFFICULTY[item.benchmark][(bool(strong), bool(weak))]
+        return bool(item.outcomes[STRONG].correct), bool(item.outcomes[WEAK].correct)
+    if item.benchmark == "routerbench" and rule.routerbench_pairs:
+        strong, weak = (item.outcomes.get(m) for m in ROUTERBENCH_PAIR)
+        if strong is None or weak is None or strong.correct is None or weak.correct is None:
+            return None
+        return bool(strong.correct), bool(weak.correct)
+    return None
+
+
+def _difficulty(item: Item, rule: LabelRule) -> tuple[float, float] | None:
+    """The difficulty label and its relative weight in the difficulty head."""
+    outcomes = item.outcomes
+    pair = _pair(item, rule)
+    if pair is not None and rule.pairs == "discordant":
+        if pair[0] == pair[1]:
+            return 0.5, rule.concordant_weight
+        return (1.0 if pair[0] else 0.0), 1.0
+    if pair is not None and item.benchmark in _PAIR_DIFFICULTY:
+        return _PAIR_DIFFICULTY[item.benchmark][pair], 1.0
     if item.benchmark == "routerbench":
         known = [o.correct for o in outcomes.values() if o.correct is not None]
         if not known:
             return None
         low, span = _ROUTERBENCH_BAND[item.group]
-        return low + span * (1.0 - sum(known) / len(known))
+        return low + span * (1.0 - sum(known) / len(known)), 1.0
     if item.benchmark == "routellm-mtbench":
         scores = [o.score for o in outcomes.values() if o.score is not None]
         if not scores:
             return None
-        return min(0.85, max(0.3, 0.4 + 0.08 * (9.5 - sum(scores) / len(scores))))
+        return min(0.85, max(0.3, 0.4 + 0.08 * (9.5 - sum(scores) / len(scores)))), 1.0
     tokens = [o.completion_tokens for o in outcomes.values() if o.completion_tokens]
     if not tokens:
         return None
     spend = math.log(statistics.median(tokens) / 150.0) / math.log(8000.0 / 150.0)
-    return min(0.95, max(0.05, spend))
+    return min(0.95, max(0.05, spend)), 1.0
 
 
 def _offset_group(item: Item) -> str | None:
@@ -170,13 +209,17 @@ def _offset_group(item: Item) -> str | None:
     return item.benchmark
 
 
-def label_public(items: list[Item]) -> list[Example]:
-    """Examples from one benchmark's items, sharing that benchmark's total weight."""
-    labelled = [(item, _difficulty(item)) for item in items]
+def label_public(items: list[Item], rule: LabelRule | None = None) -> list[Example]:
+    """Examples from one benchmark's items, sharing that benchmark's total weight in each head
+    (in the difficulty head, in proportion to the rule's row weights)."""
+    rule = rule or LabelRule()
+    labelled = [(item, _difficulty(item, rule)) for item in items]
     kept = [(item, d) for item, d in labelled if d is not None]
     if not kept:
         return []
-    weight = SHARES[kept[0][0].benchmark] / len(kept)
+    share = SHARES[kept[0][0].benchmark]
+    rows = math.fsum(d[1] for _, d in kept)
+    even = all(d[1] == 1.0 for _, d in kept)
     return [
         Example(
             item.id,
@@ -184,8 +227,9 @@ def label_public(items: list[Item]) -> list[Example]:
             {"messages": [{"role": "user", "content": item.question}]},
             _category(item),
             difficulty,
-            weight,
+            share / len(kept),
             _offset_group(item),
+            None if even else (share * row / rows if rows else 0.0),
         )
-        for item, difficulty in kept
+        for item, (difficulty, row) in kept
     ]

@@ -23,7 +23,7 @@ from typing import Any, Final
 import numpy as np
 
 from router.classify.artifact import Weights, encode
-from router.classify.examples import Example, label_public, load_handwritten
+from router.classify.examples import Example, LabelRule, label_public, load_handwritten
 from router.classify.features import FeatureExtractor
 from router.classify.fit import L2, Design, Targets, calibrate, design, difficulty_logits, fit
 from router.classify.labels import CATEGORIES, tier_of
@@ -36,6 +36,9 @@ HASH_DIM: Final = 8192
 L2_HASHED: Final = 3e-4
 L2_HASHED_DIFFICULTY: Final = 3e-4
 L2_DENSE: Final = 1e-2
+PAIR_LABELS: Final = LabelRule().pairs
+CONCORDANT_WEIGHT: Final = LabelRule().concordant_weight
+ROUTERBENCH_PAIRS: Final = LabelRule().routerbench_pairs
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -52,6 +55,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--l2-dense", type=float, default=L2_DENSE)
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument(
+        "--pair-labels",
+        choices=("table", "discordant"),
+        default=PAIR_LABELS,
+        help="strong/weak outcomes as a four-outcome table or as what routing can change",
+    )
+    parser.add_argument("--concordant-weight", type=float, default=CONCORDANT_WEIGHT)
+    parser.add_argument(
+        "--routerbench-pairs",
+        action=argparse.BooleanOptionalAction,
+        default=ROUTERBENCH_PAIRS,
+        help="label RouterBench by its GPT-4/Mixtral runs like the RouteLLM pairs",
+    )
+    parser.add_argument(
         "--folds", type=int, default=0, help="report K-fold accuracy on the hand-written prompts"
     )
     return parser.parse_args(argv)
@@ -65,6 +81,7 @@ def collect(args: argparse.Namespace) -> list[Example]:
     examples = load_handwritten(args.prompts)
     if args.no_public:
         return examples
+    rule = LabelRule(args.pair_labels, args.concordant_weight, args.routerbench_pairs)
     for benchmark in BENCHMARKS:
         if benchmark in args.exclude:
             continue
@@ -72,7 +89,7 @@ def collect(args: argparse.Namespace) -> list[Example]:
         if args.limit:
             items = sorted(items, key=lambda item: (_stable_key(item.id), item.id))[: args.limit]
             items.sort(key=lambda item: item.id)
-        examples.extend(label_public(items))
+        examples.extend(label_public(items, rule))
     return examples
 
 
@@ -89,7 +106,9 @@ def _matrices(examples: Sequence[Example], hash_dim: int) -> tuple[Design, Targe
         ),
         category_weight=np.asarray([e.weight for e in examples]),
         difficulty=np.asarray([e.difficulty for e in examples]),
-        difficulty_weight=np.asarray([e.weight for e in examples]),
+        difficulty_weight=np.asarray(
+            [e.weight if e.difficulty_weight is None else e.difficulty_weight for e in examples]
+        ),
     )
     return design(rows, hash_dim, groups), targets
 
@@ -109,6 +128,9 @@ def train(examples: Sequence[Example], args: argparse.Namespace) -> Weights:
         "l2_hashed": args.l2_hashed,
         "l2_hashed_difficulty": args.l2_hashed_difficulty,
         "l2_dense": args.l2_dense,
+        "pair_labels": args.pair_labels,
+        "concordant_weight": args.concordant_weight,
+        "routerbench_pairs": args.routerbench_pairs,
         "prompts_sha256": hashlib.sha256(args.prompts.read_bytes()).hexdigest(),
         **report,
     }

@@ -81,10 +81,16 @@ def economy_section(report: EconomyReport) -> str:
         ]
         for c in report.choices
     ]
+    spots = "; ".join(f"{p}: {', '.join(ms)}" for p, ms in report.blind_spots.items())
+    blind = (
+        f"\n\nAs good as {report.reference} on every other prompt, worse on this one (no rule "
+        f"that learns from the other prompts can tell them apart): {spots or 'none'}."
+    )
     return (
         f"## token-economy ({len(report.choices)} prompts; classifier: {report.classifier}; "
         f"floors: {report.floors})\n\n"
         + markdown_table(["routing", "total cost", "accuracy", "saving"], rows)
+        + blind
         + "\n\n### Decision per prompt\n\n"
         + markdown_table(
             [

@@ -5,8 +5,10 @@ classifier puts each train question in a cell (its category and tier); a model's
 and expected cost in a cell are its mean correctness and mean USD per call over the train
 questions in that cell, backing off to the category, then to all train questions, when a cell
 has fewer than MIN_CELL. A test question gets the cell the classifier gives it, and
-`study.pick` chooses, among models whose relative prior accuracy reaches the tier's floor, the
-lowest expected cost. Questions where any model's outcome is missing are left out.
+`study.pick` chooses, among models whose prior quality reaches the tier's floor, the lowest
+expected cost. Quality is keyed as the product keys it from outcomes (`router.policy.evidence`):
+the lower bound of the accuracy (Wilson, one-sided 90%), relative to the best model's bound.
+Questions where any model's outcome is missing are left out.
 
 Baselines (chosen on the train split, measured on test): the most accurate model, the
 cheapest model. The hindsight oracle (cheapest model that was right) is an upper bound only.
@@ -22,6 +24,7 @@ from typing import Any, Final
 
 from router.evaluate import study
 from router.evaluate.replay import Replayed
+from router.policy import evidence
 from router.policy.schema import Tier
 
 MIN_CELL: Final = 30
@@ -55,6 +58,7 @@ class BenchReport:
 @dataclass(frozen=True)
 class _Prior:
     accuracy: dict[str, float]
+    quality: dict[str, float]  # relative lower bounds (router.policy.evidence)
     cost: dict[str, Decimal]
 
 
@@ -84,8 +88,10 @@ def _cost(r: Replayed, model: str) -> Decimal:
 
 def _prior(rows: Sequence[Replayed], models: Sequence[str]) -> _Prior:
     n = len(rows)
+    records = {m: evidence.record([_correct(r, m) for r in rows]) for m in models}
     return _Prior(
-        accuracy={m: sum(_correct(r, m) for r in rows) / n for m in models},
+        accuracy={m: records[m].correct / n for m in models},
+        quality=evidence.relative_quality(records),
         cost={m: sum((_cost(r, m) for r in rows), Decimal(0)) / n for m in models},
     )
 
@@ -128,7 +134,7 @@ def route(
     picks = []
     for r in test:
         prior = _lookup(table, r)
-        picks.append(study.pick(prior.accuracy, prior.cost, floors[r.classification.tier]))
+        picks.append(study.pick(prior.quality, prior.cost, floors[r.classification.tier]))
     return picks
 
 

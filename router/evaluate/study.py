@@ -2,9 +2,10 @@
 
 Multi-model benchmarks (token-economy, RouterBench) route over the models the study ran, not
 over our configured catalog. Each evaluated item gets its own policy whose candidates are every
-study model, with a quality that comes from priors computed WITHOUT the item's own outcomes:
+study model, with a quality that comes from priors computed WITHOUT the item's own outcomes,
+keyed as the product keys quality from outcomes (`router.policy.evidence`):
 
-    quality(model) = prior accuracy(model) / best prior accuracy among the candidates
+    quality(model) = lower bound of its prior accuracy / the best lower bound among candidates
 
 and floors per tier from a named floor set: `no-loss` (1.0 at every tier: only models that
 were as accurate as the best one on the prior items) or the floors of a shipped policy file
@@ -84,20 +85,12 @@ def token_priors(expected_tokens: Mapping[str, float]) -> TokenPriors:
     )
 
 
-def relative_quality(accuracy: Mapping[str, float]) -> dict[str, float]:
-    best = max(accuracy.values())
-    if best <= 0:
-        return dict.fromkeys(accuracy, 1.0)
-    return {model: value / best for model, value in accuracy.items()}
-
-
 def policy(
-    accuracy: Mapping[str, float], floors: Mapping[Tier, float], reference: str, source: str
+    quality: Mapping[str, float], floors: Mapping[Tier, float], reference: str, source: str
 ) -> Policy:
-    """Every model a candidate at every tier, trusted with its relative prior accuracy."""
-    quality = relative_quality(accuracy)
+    """Every model a candidate at every tier, trusted with its relative prior quality."""
     candidates = tuple(
-        Candidate(model, EFFORT, round(quality[model], 9)) for model in sorted(accuracy)
+        Candidate(model, EFFORT, round(quality[model], 9)) for model in sorted(quality)
     )
     return Policy(
         name="study",
@@ -109,10 +102,9 @@ def policy(
     )
 
 
-def pick(accuracy: Mapping[str, float], expected_cost: Mapping[str, Decimal], floor: float) -> str:
+def pick(quality: Mapping[str, float], expected_cost: Mapping[str, Decimal], floor: float) -> str:
     """`decide`'s rule when priors are per-call dollars instead of tokens: among models whose
-    relative prior accuracy reaches `floor`, the lowest expected cost (ties: the more
-    accurate, then the name)."""
-    quality = relative_quality(accuracy)
-    eligible = [m for m in accuracy if quality[m] >= floor] or list(accuracy)
+    relative prior quality reaches `floor`, the lowest expected cost (ties: the better, then
+    the name)."""
+    eligible = [m for m in quality if quality[m] >= floor] or list(quality)
     return min(eligible, key=lambda m: (expected_cost[m], -quality[m], m))

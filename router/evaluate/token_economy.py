@@ -1,22 +1,24 @@
 """Token-economy: route each of the 19 prompts to one of the study's priced models.
 
 Priors never see the evaluated prompt. For prompt p, the classifier gives a category and a
-tier; every model's prior figures are means over the OTHER prompts only, grouped by what the
+tier; every model's prior figures come from the OTHER prompts only, grouped by what the
 classifier said about them, as the product keys them (token priors per category, quality per
-tier and category in a policy):
+tier and category in a policy), and judged with `router.policy.evidence`:
 
     expected completion tokens(model) = mean completion tokens over the other prompts of p's
-                                        category (all other prompts if fewer than MIN_PEERS)
-    prior accuracy(model)             = mean judged correctness over the other prompts of p's
-                                        category and tier, else of its category, else all
-                                        (the first group with at least MIN_PEERS prompts)
+                                        category (all other prompts if fewer than MIN_EVIDENCE)
+    prior quality(model)              = the lower bound (Wilson, one-sided 90%) of its judged
+                                        correctness over the other prompts of p's category and
+                                        tier, else of its category, else all (the first group
+                                        with at least MIN_EVIDENCE prompts), relative to the
+                                        best lower bound among the models
 
-`router.policy.decide` then picks, among models whose prior accuracy reaches the floor (relative
-to the best prior accuracy), the lowest expected cost = prompt price x prompt tokens (chars / 4,
-the router's estimate) + completion price x expected completion tokens. The routed choice is
-charged what that model really spent on p (its mean completion tokens over the study's runs)
-and scored with its mean correctness on p. The baseline is the study's most accurate model
-over all 19 prompts (ties: the cheaper), used for every prompt.
+`router.policy.decide` then picks, among models whose prior quality reaches the floor, the
+lowest expected cost = prompt price x prompt tokens (chars / 4, the router's estimate) +
+completion price x expected completion tokens. The routed choice is charged what that model
+really spent on p (its mean completion tokens over the study's runs) and scored with its mean
+correctness on p. The baseline is the study's most accurate model over all 19 prompts (ties:
+the cheaper), used for every prompt.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from typing import Any, Final
 from router.classify.public_data import Item, Price
 from router.evaluate import study
 from router.evaluate.replay import Replayed
+from router.policy import evidence
 from router.policy.decide import decide
 from router.policy.router import prompt_estimate
 from router.policy.schema import Tier
 
-MIN_PEERS: Final = 2
 MILLION: Final = Decimal(1_000_000)
 PRICE_DATE: Final = datetime.date(2025, 7, 31)
 SWEEP: Final = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
@@ -76,6 +78,7 @@ class EconomyReport:
     best_per_prompt: Totals  # hindsight: the cheapest correct model on each prompt
     sweep: list[tuple[float, Totals]]  # the same routing at other floors (every tier)
     singles: dict[str, Totals]  # each model used for every prompt
+    blind_spots: dict[str, list[str]]  # prompt -> models no leave-one-out rule can tell apart
 
     @property
     def saving(self) -> float:
@@ -145,25 +148,21 @@ def route(
         category, tier = current.classification.category, current.classification.tier
         same_category = [r for r in others if r.classification.category == category]
         same_cell = [r for r in same_category if r.classification.tier == tier]
-        token_basis = same_category if len(same_category) >= MIN_PEERS else others
-        basis, label = next(
-            (rows, name)
-            for rows, name in (
-                (same_cell, f"{category}/{tier}"),
-                (same_category, category),
-                (others, "all"),
-            )
-            if len(rows) >= MIN_PEERS or rows is others
+        _, token_basis = evidence.basis([(category, same_category), ("all", others)])
+        label, basis = evidence.basis(
+            [(f"{category}/{tier}", same_cell), (category, same_category), ("all", others)]
         )
         label = f"{label}: {len(basis)} others"
         tokens = {
             m: _mean([r.item.outcomes[m].completion_tokens or 0.0 for r in token_basis])
             for m in models
         }
-        accuracy = {m: _mean([r.item.outcomes[m].correct or 0.0 for r in basis]) for m in models}
+        quality = evidence.relative_quality(
+            {m: evidence.record([r.item.outcomes[m].correct or 0.0 for r in basis]) for m in models}
+        )
         item = current.item
         decision = decide(
-            study.policy(accuracy, floors, reference, "token-economy, leave one prompt out"),
+            study.policy(quality, floors, reference, "token-economy, leave one prompt out"),
             current.classification,
             prompt_estimate([{"role": "user", "content": item.question}]),
             catalog,
@@ -186,6 +185,30 @@ def route(
             )
         )
     return choices
+
+
+def blind_spots(
+    items: Sequence[Item], models: Sequence[str], reference: str
+) -> dict[str, list[str]]:
+    """Per prompt, the models that did at least as well as the reference on EVERY other prompt
+    but worse on this one. A rule that learns only from the other prompts' outcomes sees them
+    as good as the reference there; when one is also cheaper, the loss cannot be avoided."""
+
+    def correct(item: Item, model: str) -> float:
+        return item.outcomes[model].correct or 0.0
+
+    spots = {}
+    for item in items:
+        twins = [
+            m
+            for m in models
+            if m != reference
+            and correct(item, m) < correct(item, reference)
+            and all(correct(o, m) >= correct(o, reference) for o in items if o is not item)
+        ]
+        if twins:
+            spots[item.id] = twins
+    return spots
 
 
 def _hindsight(
@@ -236,6 +259,7 @@ def evaluate_economy(
         best_per_prompt=per_prompt,
         sweep=sweep,
         singles={m: _totals(items, [m] * len(items), prices) for m in models},
+        blind_spots=blind_spots(items, models, reference),
     )
 
 
@@ -258,6 +282,7 @@ def as_dict(report: EconomyReport) -> dict[str, Any]:
         "hindsight_best_per_category": totals(report.best_per_category),
         "hindsight_best_per_prompt": totals(report.best_per_prompt),
         "sweep": [{"floor": f, **totals(t)} for f, t in report.sweep],
+        "blind_spots": report.blind_spots,
         "decisions": [
             {
                 "prompt": c.prompt,

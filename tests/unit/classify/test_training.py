@@ -4,9 +4,10 @@ from pathlib import Path
 import pytest
 
 from router.classify import public_data
-from router.classify.examples import label_public, load_handwritten
+from router.classify.examples import ROUTERBENCH_PAIR, LabelRule, label_public, load_handwritten
 from router.classify.labels import CATEGORIES, TIERS
 from router.classify.model import load_classifier
+from router.classify.public_data import Item, Outcome
 from router.classify.train import REPO, main
 
 PROMPTS = REPO / "training" / "prompts.jsonl"
@@ -43,12 +44,27 @@ def test_bad_handwritten_lines_are_refused_with_their_line_number(
 
 
 def test_public_labels_follow_the_documented_rules(data_dir: Path) -> None:
-    mmlu = {e.id: e for e in label_public(public_data.load("routellm-mmlu", data_dir))}
-    assert mmlu["mmlu-marketing-1"].difficulty == 0.35  # both models right
-    assert mmlu["mmlu-college_mathematics-0"].difficulty == 0.65  # only the strong one
+    items = public_data.load("routellm-mmlu", data_dir)
+    table = {e.id: e for e in label_public(items, LabelRule("table"))}
+    assert table["mmlu-marketing-1"].difficulty == 0.35  # both models right
+    assert table["mmlu-college_mathematics-0"].difficulty == 0.65  # only the strong one
+    assert table["mmlu-marketing-1"].difficulty_weight is None  # as `weight`
+    mmlu = {e.id: e for e in label_public(items)}  # the shipped rule: what routing can change
+    assert mmlu["mmlu-college_mathematics-0"].difficulty == 1.0
+    assert mmlu["mmlu-marketing-1"].difficulty == 0.5  # both right: routing can't help
+    # a concordant row weighs a quarter of a discordant one; the benchmark keeps its share
+    assert mmlu["mmlu-college_mathematics-0"].difficulty_weight == pytest.approx(200.0)
+    assert mmlu["mmlu-marketing-1"].difficulty_weight == pytest.approx(50.0)
     assert mmlu["mmlu-college_mathematics-0"].category == "math"
     assert mmlu["mmlu-marketing-1"].offset_group == "routellm-mmlu"
     assert sum(e.weight for e in mmlu.values()) == pytest.approx(250.0)
+    gsm8k = label_public(public_data.load("routellm-gsm8k", data_dir))
+    assert [e.difficulty for e in gsm8k] == [0.5, 0.5]  # no discordant question
+    assert [e.difficulty_weight for e in gsm8k] == pytest.approx([60.0, 60.0])
+    dropped = label_public(
+        public_data.load("routellm-gsm8k", data_dir), LabelRule(concordant_weight=0)
+    )
+    assert [e.difficulty_weight for e in dropped] == [0.0, 0.0]
     bench = {e.id: e for e in label_public(public_data.load("routerbench", data_dir))}
     assert bench["arc-challenge.test.1"].category == "knowledge"
     assert bench["arc-challenge.test.1"].difficulty == pytest.approx(0.15 + 0.6 * 0.5)
@@ -56,6 +72,39 @@ def test_public_labels_follow_the_documented_rules(data_dir: Path) -> None:
     economy = {e.id: e for e in label_public(public_data.load("token-economy", data_dir))}
     assert economy["capital"].difficulty < 0.4 < economy["aime"].difficulty
     assert economy["aime"].offset_group is None
+
+
+def test_discordant_pair_labels_are_what_routing_can_change(data_dir: Path) -> None:
+    rule = LabelRule("discordant", concordant_weight=0.25)
+    mmlu = {e.id: e for e in label_public(public_data.load("routellm-mmlu", data_dir), rule)}
+    only_strong, both = mmlu["mmlu-college_mathematics-0"], mmlu["mmlu-marketing-1"]
+    assert (only_strong.difficulty, both.difficulty) == (1.0, 0.5)
+    # the benchmark keeps its share; a concordant row weighs a quarter of a discordant one
+    assert only_strong.difficulty_weight == pytest.approx(200.0)
+    assert both.difficulty_weight == pytest.approx(50.0)
+    assert only_strong.weight == both.weight == pytest.approx(125.0)  # the category head's
+
+
+def _bench(sid: str, strong: float | None, weak: float) -> Item:
+    outcomes = {"other": Outcome(correct=0.0)}
+    if strong is not None:
+        outcomes[ROUTERBENCH_PAIR[0]] = Outcome(correct=strong)
+    outcomes[ROUTERBENCH_PAIR[1]] = Outcome(correct=weak)
+    return Item("routerbench", sid, "arc-challenge", (sid,), sid, "train", outcomes)
+
+
+def test_routerbench_can_be_labelled_by_its_gpt4_and_mixtral_runs() -> None:
+    items = [_bench("a", 1.0, 0.0), _bench("b", 0.0, 1.0), _bench("c", 1.0, 1.0)]
+    items.append(_bench("d", None, 1.0))  # no GPT-4 run: the share-failed band instead
+    rule = LabelRule("discordant", concordant_weight=0.0, routerbench_pairs=True)
+    labels = {e.id: (e.difficulty, e.difficulty_weight) for e in label_public(items, rule)}
+    share = 200.0 / 3  # RouterBench's 200 over the three rows that count
+    assert labels["a"] == (1.0, pytest.approx(share))
+    assert labels["b"] == (0.0, pytest.approx(share))
+    assert labels["c"] == (0.5, 0.0)
+    assert labels["d"] == (pytest.approx(0.15 + 0.6 * 0.5), pytest.approx(share))
+    table = {e.id: e.difficulty for e in label_public(items, LabelRule("table"))}
+    assert table["a"] == pytest.approx(0.15 + 0.6 * 2 / 3)
 
 
 def _train(data_dir: Path, prompts: Path, out: Path, *extra: str) -> bytes:

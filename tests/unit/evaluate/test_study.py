@@ -30,24 +30,18 @@ def test_an_unknown_policy_is_refused_with_the_known_names() -> None:
         study.floors_of("nonesuch")
 
 
-def test_quality_is_accuracy_relative_to_the_best() -> None:
-    assert study.relative_quality({"a": 0.5, "b": 0.8, "c": 0.4}) == pytest.approx(
-        {"a": 0.625, "b": 1.0, "c": 0.5}
-    )
-    assert study.relative_quality({"a": 0.0, "b": 0.0}) == {"a": 1.0, "b": 1.0}
-
-
 def test_pick_is_the_cheapest_model_at_the_floor() -> None:
-    accuracy = {"big": 0.9, "mid": 0.9, "small": 0.6}
+    quality = {"big": 1.0, "mid": 1.0, "small": 0.67}
     cost = {"big": Decimal("0.010"), "mid": Decimal("0.002"), "small": Decimal("0.0001")}
-    assert study.pick(accuracy, cost, 1.0) == "mid"  # as accurate as big, cheaper
-    assert study.pick(accuracy, cost, 0.6) == "small"  # 0.6/0.9 = 0.67 reaches 0.6
+    assert study.pick(quality, cost, 1.0) == "mid"  # as good as big, cheaper
+    assert study.pick(quality, cost, 0.6) == "small"
+    assert study.pick(quality, cost, 0.7) == "mid"
 
 
 def test_pick_breaks_cost_ties_by_quality_then_name() -> None:
-    accuracy = {"b": 0.7, "a": 0.7, "c": 0.9}
-    cost = dict.fromkeys(accuracy, Decimal("0.001"))
-    assert study.pick(accuracy, cost, 0.5) == "c"
+    quality = {"b": 0.7, "a": 0.7, "c": 0.9}
+    cost = dict.fromkeys(quality, Decimal("0.001"))
+    assert study.pick(quality, cost, 0.5) == "c"
     assert study.pick({"b": 0.7, "a": 0.7}, cost, 0.5) == "a"
 
 

@@ -37,6 +37,29 @@ def test_a_prompts_own_outcome_never_changes_its_decision() -> None:
     assert choices[3].correct == 0.0
 
 
+def test_a_cheap_model_perfect_on_too_few_prompts_is_not_trusted() -> None:
+    # p1-p4 are hard math; "x" is a lone logic prompt whose 2 logic peers are too few to judge
+    # by, so its priors back off to all other prompts, where small missed p4.
+    rows = prompts(last_small=0.0)
+    for name in ("x", "y", "z"):
+        item = economy_item(name, {"big": (1.0, 1000.0), "small": (1.0, 800.0)})
+        rows.append(replayed(item, classified("logic", "moderate")))
+    choices = token_economy.route(rows, ["big", "small"], PRICES, NO_LOSS, "big")
+    lone = choices[4]
+    assert lone.basis == "all: 6 others"
+    assert lone.model == "big"  # small: 2 of 2 on logic, but 5 of 6 on everything
+
+
+def test_enough_evidence_in_the_cell_is_used() -> None:
+    rows = prompts(last_small=0.0)
+    for name in ("w", "x", "y", "z"):
+        item = economy_item(name, {"big": (1.0, 1000.0), "small": (1.0, 800.0)})
+        rows.append(replayed(item, classified("logic", "moderate")))
+    choices = token_economy.route(rows, ["big", "small"], PRICES, NO_LOSS, "big")
+    assert [c.basis for c in choices[4:]] == ["logic/moderate: 3 others"] * 4
+    assert [c.model for c in choices[4:]] == ["small"] * 4  # 3 of 3, as good as big there
+
+
 def test_costs_are_prices_times_prompt_estimate_and_real_tokens() -> None:
     choice = token_economy.route(prompts(), ["big", "small"], PRICES, NO_LOSS, "big")[0]
     prompt_tokens = 2 // 4 + 4  # "p1": 2 characters, one message
@@ -55,3 +78,13 @@ def test_the_report_compares_with_the_most_accurate_model() -> None:
     assert report.best_per_category.cost == report.always_reference.cost  # small missed one
     assert 0.0 < report.saving < 1.0
     assert [floor for floor, _ in report.sweep] == list(token_economy.SWEEP)
+    # small matched big on p1-p3 and missed p4: on p4 no leave-one-out rule can tell them apart
+    assert report.blind_spots == {"p4": ["small"]}
+
+
+def test_blind_spots_need_the_reference_record_on_every_other_prompt() -> None:
+    rows = prompts(last_small=0.0)
+    items = [r.item for r in rows]
+    assert token_economy.blind_spots(items, ["big", "small"], "big") == {"p4": ["small"]}
+    worse = economy_item("p5", {"big": (1.0, 1000.0), "small": (0.8, 800.0)})
+    assert token_economy.blind_spots([*items, worse], ["big", "small"], "big") == {}
