@@ -8,7 +8,7 @@ someone deletes them; size Redis's memory for the ledger's retention or use SQLi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from router.store import codec, ledger
@@ -20,9 +20,8 @@ BATCH = 500
 
 class RedisLedger(RedisPrincipals):
     _append_sha: str
-
-    async def _evalsha(self, sha: str, keys: Sequence[str], args: Sequence[str]) -> Any:
-        raise NotImplementedError  # RedisStore: one script call, scripts reloaded if lost
+    # One script call, its scripts reloaded if the server lost them: RedisStore's.
+    _evalsha: Callable[[str, Sequence[str], Sequence[str]], Awaitable[Any]]
 
     def _ledger(self, name: str) -> str:
         return "{" + self.prefix + ":ledger}:" + name
