@@ -13,6 +13,7 @@ with reasoning hidden only after (the tally always counts it).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -25,7 +26,7 @@ from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
-from router.budget.admission import NO_PRESSURE, Pressure
+from router.budget.admission import NO_PRESSURE, Admission, Pressure
 from router.errors import REDACTED, PermissionDenied, ProxyError
 from router.exchange import ZERO, Exchange
 from router.observability.metrics import Metrics
@@ -100,6 +101,31 @@ def check_allowed(principal: Principal, route: Route) -> None:
     )
 
 
+def open_exchange(
+    services: Services,
+    principal: Principal,
+    route: Route,
+    request_id: str,
+    endpoint: str,
+    messages: Sequence[Mapping[str, Any]],
+    started: float,
+    user: str | None,
+    pressure: Pressure,
+    admission: Admission | None,
+) -> tuple[Exchange, dict[str, str]]:
+    """The exchange of an admitted request (`admission` None: no budget applies), holding its
+    reservation, and the response headers so far (the route's, the budget's)."""
+    exchange = Exchange(services, principal, route, request_id, endpoint, messages, started)
+    exchange.user = user
+    exchange.policy_override = pressure.policy_override
+    headers = route_headers(route)
+    if admission is not None:
+        exchange.hold = admission.hold
+        exchange.effort = admission.effort or exchange.effort
+        headers.update(admission.headers)
+    return exchange, headers
+
+
 def end_user(body: dict[str, Any]) -> str | None:
     """The `user` field: who the request is for, kept in the ledger (never a metric label)."""
     user = body.get("user")
@@ -153,14 +179,18 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
             default_effort=routed_effort(route, body),
         )
         body = admission.body
-    exchange = Exchange(services, principal, route, request_id, ENDPOINT, messages, started)
-    exchange.user = user
-    exchange.policy_override = pressure.policy_override
-    headers = route_headers(route)
-    if admission is not None:
-        exchange.hold = admission.hold
-        exchange.effort = admission.effort or exchange.effort
-        headers.update(admission.headers)
+    exchange, headers = open_exchange(
+        services,
+        principal,
+        route,
+        request_id,
+        ENDPOINT,
+        messages,
+        started,
+        user,
+        pressure,
+        admission,
+    )
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(body, route, asked if body is received else None)

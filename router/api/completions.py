@@ -20,9 +20,9 @@ from router.api.body import read_json_object, require_model, stream_flag
 from router.api.chat import (
     check_allowed,
     end_user,
+    open_exchange,
     redact,
     relay_stream,
-    route_headers,
     wants_usage,
 )
 from router.api.fields import COMPLETIONS_FIELDS, check_fields
@@ -30,7 +30,6 @@ from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
 from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidRequest
-from router.exchange import Exchange
 from router.providers.base import ParamReport, UpstreamCall
 from router.providers.registry import adapter_for
 from router.reasoning.intent import ReasoningIntent
@@ -98,12 +97,18 @@ async def completions(request: Request) -> Response | EventStreamResponse:
             **(options if isinstance(options, dict) else {}),
             "include_usage": True,
         }
-    exchange = Exchange(services, principal, route, request_id, ENDPOINT, messages, started)
-    exchange.user = end_user(body)
-    headers = route_headers(route)
-    if admission is not None:
-        exchange.hold = admission.hold
-        headers.update(admission.headers)
+    exchange, headers = open_exchange(
+        services,
+        principal,
+        route,
+        request_id,
+        ENDPOINT,
+        messages,
+        started,
+        end_user(body),
+        NO_PRESSURE,
+        admission,
+    )
     try:
         call = UpstreamCall(
             "/completions", upstream_body, target.headers, ParamReport(target.provider)

@@ -32,9 +32,9 @@ from router.api.chat import (
     check_allowed,
     count_params,
     end_user,
+    open_exchange,
     reasoning_intent,
     redact,
-    route_headers,
     routed_effort,
     secret_of,
 )
@@ -103,14 +103,18 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             history_tokens=_held_upstream(pin, native),
         )
         chat = admission.body
-    exchange = Exchange(services, principal, route, request_id, ENDPOINT, chat["messages"], started)
-    exchange.user = user
-    exchange.policy_override = pressure.policy_override
-    headers = route_headers(route)
-    if admission is not None:
-        exchange.hold = admission.hold
-        exchange.effort = admission.effort or exchange.effort
-        headers.update(admission.headers)
+    exchange, headers = open_exchange(
+        services,
+        principal,
+        route,
+        request_id,
+        ENDPOINT,
+        chat["messages"],
+        started,
+        user,
+        pressure,
+        admission,
+    )
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(chat, route, asked if chat is loose.body else None)
