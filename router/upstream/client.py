@@ -101,9 +101,9 @@ class UpstreamResponse:
         declared = self._resp.content_length
         if declared is not None and declared > self._limit_bytes:
             raise too_large(self._limit_bytes)
-        if self._first is None and self._resp.content.is_eof():
-            return self._buffered()  # the whole body is here: reading cannot wait
         try:
+            if self._first is None and self._resp.content.is_eof():
+                return self._buffered()  # the whole body is here: reading cannot wait
             async with asyncio.timeout_at(self._limit(loop)):
                 parts: list[bytes] = [self._first] if self._first else []
                 size = len(self._first or b"")

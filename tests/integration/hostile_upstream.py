@@ -4,7 +4,8 @@ tests: it records every request, and by the `model` it is asked for it
 - answers normally (`plain`), as JSON (setting a session cookie) or as an event stream;
 - echoes the Authorization header it received, as some providers do in a 401 (`echo-401`),
   in a 200 error body (`echo-200`), mid-stream (`echo-stream`) or inside an answer (`echo-ok`);
-- sends more than any proxy should buffer (`huge`, `huge-stream`);
+- sends more than any proxy should buffer (`huge`; `huge-chunked`, without a content-length;
+  `huge-stream`);
 - does the same echoing on its Responses API (`/v1/responses`, JSON and events, and
   `GET /v1/responses/{id}`, which always echoes) and on legacy completions (`/v1/completions`);
 - replays, whatever the model, the exact bytes a request's last message asks for, when that
@@ -148,6 +149,14 @@ def create_hostile_app() -> Starlette:
             return JSONResponse({"error": {"message": f"key {auth} is over quota"}})
         if model == "huge" and not stream:
             return JSONResponse(completion(model, "x" * HUGE))
+        if model == "huge-chunked" and not stream:  # no content-length: the size shows late
+            whole = json.dumps(completion(model, "x" * HUGE)).encode()
+
+            async def pieces() -> AsyncIterator[bytes]:
+                yield whole[: len(whole) // 2]
+                yield whole[len(whole) // 2 :]
+
+            return StreamingResponse(pieces(), media_type="application/json")
         if not stream:
             text = f"your key is {auth}" if model == "echo-ok" else "hello"
             answer = JSONResponse(completion(model, text))

@@ -34,7 +34,16 @@ MASTER = "tw-security-master-key"
 TEAM_KEY = "tw-security-team-a-key"
 BROKE_KEY = "tw-security-team-broke-key"
 METRICS_TOKEN = "tw-security-metrics-token"
-MODELS = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream", "huge", "huge-stream")
+MODELS = (
+    "plain",
+    "echo-401",
+    "echo-200",
+    "echo-ok",
+    "echo-stream",
+    "huge",
+    "huge-chunked",
+    "huge-stream",
+)
 # Also served as `native-<name>`: the same upstream model, with its Responses API and legacy
 # completions declared (test_security_responses.py); the names above are chat-only.
 NATIVE = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream")
@@ -276,11 +285,12 @@ def test_a_team_key_is_confined_to_its_budget(proxy: str) -> None:
 def test_an_answer_past_the_response_limit_is_a_clean_502(proxy: str) -> None:
     dev = {"authorization": f"Bearer {DEV_KEY}"}
     ask = [{"role": "user", "content": "hi"}]
-    answer = httpx.post(
-        f"{proxy}/v1/chat/completions", headers=dev, json={"model": "huge", "messages": ask}
-    )
-    assert answer.status_code == 502
-    assert answer.json()["error"]["code"] == "response_too_large"
+    for model in ("huge", "huge-chunked"):  # the size declared, or known only once read
+        answer = httpx.post(
+            f"{proxy}/v1/chat/completions", headers=dev, json={"model": model, "messages": ask}
+        )
+        assert answer.status_code == 502, model
+        assert answer.json()["error"]["code"] == "response_too_large", model
     body = {"model": "huge-stream", "messages": ask, "stream": True}
     with httpx.stream("POST", f"{proxy}/v1/chat/completions", headers=dev, json=body) as streamed:
         raw = streamed.read()
