@@ -8,12 +8,15 @@ untouched.
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.requests import Request
 
+from router.auth import Principal
 from router.errors import BodyTooLarge, InvalidRequest
+from router.services import Services, services_of
 
 # Nesting deeper than this is refused: no request needs it, and the proxy must be able to
 # serialise what it forwards (orjson's encoder stops at 254 levels, its decoder at 1024).
@@ -55,7 +58,7 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise InvalidRequest(
-            f"The request body must be a JSON object, not {_json_type(body)}.",
+            f"The request body must be a JSON object, not {json_type(body)}.",
             code="invalid_json",
         )
     # Only a body with that many brackets can be that deep: a cheap count spares the walk.
@@ -88,11 +91,42 @@ def require_model(body: dict[str, Any]) -> str:
         )
     if not isinstance(model, str) or not model:
         raise InvalidRequest(
-            f"Invalid type for 'model': expected a non-empty string, got {_json_type(model)}.",
+            f"Invalid type for 'model': expected a non-empty string, got {json_type(model)}.",
             param="model",
             code="invalid_type",
         )
     return model
+
+
+class Incoming(NamedTuple):
+    """What every model endpoint starts from: when the request began, the app's services, who
+    sent it, its JSON body and the model it names."""
+
+    started: float
+    services: Services
+    principal: Principal
+    body: dict[str, Any]
+    model: str
+
+
+async def incoming(request: Request) -> Incoming:
+    """Authenticate, read the body within the limit and require a model (in that order: a
+    request without a valid key gets a 401 before its body is read)."""
+    started = time.perf_counter()
+    services = services_of(request)
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    body = await read_json_object(request, services.body_limit)
+    return Incoming(started, services, principal, body, require_model(body))
+
+
+def require_present(body: dict[str, Any], name: str) -> Any:
+    """The value of a required parameter (any JSON value but null)."""
+    value = body.get(name)
+    if value is None:
+        raise InvalidRequest(
+            f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+        )
+    return value
 
 
 def require_messages(body: dict[str, Any]) -> list[Any]:
@@ -106,7 +140,7 @@ def require_messages(body: dict[str, Any]) -> list[Any]:
     if not isinstance(messages, list):
         raise InvalidRequest(
             f"Invalid type for 'messages': expected an array of message objects, "
-            f"got {_json_type(messages)}.",
+            f"got {json_type(messages)}.",
             param="messages",
             code="invalid_type",
         )
@@ -119,7 +153,7 @@ def require_messages(body: dict[str, Any]) -> list[Any]:
     for i, m in enumerate(messages):
         if not isinstance(m, dict):
             raise InvalidRequest(
-                f"Invalid type for 'messages[{i}]': expected an object, got {_json_type(m)}.",
+                f"Invalid type for 'messages[{i}]': expected an object, got {json_type(m)}.",
                 param=f"messages[{i}]",
                 code="invalid_type",
             )
@@ -138,14 +172,15 @@ def stream_flag(body: dict[str, Any]) -> bool:
         return False
     if not isinstance(stream, bool):
         raise InvalidRequest(
-            f"Invalid type for 'stream': expected a boolean, got {_json_type(stream)}.",
+            f"Invalid type for 'stream': expected a boolean, got {json_type(stream)}.",
             param="stream",
             code="invalid_type",
         )
     return stream
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """How an error message names a JSON value's type."""
     if value is None:
         return "null"
     if isinstance(value, bool):

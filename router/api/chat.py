@@ -21,7 +21,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.api.body import read_json_object, require_messages, require_model, stream_flag
+from router.api.body import incoming, require_messages, stream_flag
 from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
@@ -36,7 +36,7 @@ from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
 from router.reasoning.intent import ReasoningIntent, normalize_reasoning
 from router.reliability.forward import Prepared, forward
-from router.services import Route, Services, Target, services_of
+from router.services import Route, Services, Target
 from router.upstream.answer import Answer
 from router.upstream.client import UpstreamResponse
 
@@ -138,11 +138,7 @@ def wants_usage(body: dict[str, Any]) -> bool:
 
 
 async def chat_completions(request: Request) -> Response | EventStreamResponse:
-    started = time.perf_counter()
-    services = services_of(request)
-    principal = services.auth.authenticate(request.headers.get("authorization"))
-    body = await read_json_object(request, services.body_limit)
-    model = require_model(body)
+    started, services, principal, body, model = await incoming(request)
     messages = require_messages(body)
     stream = stream_flag(body)
     check_fields(body, CHAT_FIELDS)

@@ -10,13 +10,12 @@ same headers and the same in-band cost comment on streams; the ledger endpoint i
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.api.body import read_json_object, require_model, stream_flag
+from router.api.body import incoming, require_present, stream_flag
 from router.api.chat import (
     check_allowed,
     end_user,
@@ -34,7 +33,6 @@ from router.providers.base import ParamReport, UpstreamCall
 from router.providers.registry import adapter_for
 from router.reasoning.intent import ReasoningIntent
 from router.reliability.forward import Prepared, forward
-from router.services import services_of
 
 ENDPOINT = "completions"
 
@@ -46,18 +44,9 @@ def prompt_messages(prompt: Any) -> list[dict[str, Any]]:
 
 
 async def completions(request: Request) -> Response | EventStreamResponse:
-    started = time.perf_counter()
-    services = services_of(request)
-    principal = services.auth.authenticate(request.headers.get("authorization"))
-    body = await read_json_object(request, services.body_limit)
-    model = require_model(body)
+    started, services, principal, body, model = await incoming(request)
     stream = stream_flag(body)
-    if body.get("prompt") is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'prompt'.",
-            param="prompt",
-            code="missing_required_parameter",
-        )
+    require_present(body, "prompt")
     check_fields(body, COMPLETIONS_FIELDS)
     messages = prompt_messages(body["prompt"])
     budget = services.budget

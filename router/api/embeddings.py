@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.api.body import read_json_object, require_model
+from router.api.body import incoming
 from router.api.chat import check_allowed, end_user, redact, route_headers
 from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
-from router.services import services_of
 from router.upstream.failure import check_json_body, status_error
 
 ENDPOINT = "embeddings"
@@ -27,11 +25,7 @@ def input_as_messages(value: Any) -> list[dict[str, Any]]:
 
 
 async def embeddings(request: Request) -> Response:
-    started = time.perf_counter()
-    services = services_of(request)
-    principal = services.auth.authenticate(request.headers.get("authorization"))
-    body = await read_json_object(request, services.body_limit)
-    model = require_model(body)
+    started, services, principal, body, model = await incoming(request)
     if "input" not in body:
         raise InvalidRequest(
             "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"

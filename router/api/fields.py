@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from router.api.body import json_type
 from router.errors import InvalidRequest
 
 INT32 = 2**31 - 1
@@ -21,21 +22,9 @@ INT64 = 2**63 - 1
 Check = Callable[[str, Any], None]
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _wrong_type(name: str, expected: str, value: Any) -> InvalidRequest:
     return InvalidRequest(
-        f"Invalid type for '{name}': expected {expected}, got {_json_type(value)}.",
+        f"Invalid type for '{name}': expected {expected}, got {json_type(value)}.",
         param=name,
         code="invalid_type",
     )

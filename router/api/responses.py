@@ -27,7 +27,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.api.body import read_json_object, require_model, stream_flag
+from router.api.body import incoming, require_present, stream_flag
 from router.api.chat import (
     check_allowed,
     count_params,
@@ -55,23 +55,16 @@ from router.responses.meter import add_response
 from router.responses.native import native_body
 from router.responses.reply import to_response
 from router.responses.request import ChatView, to_chat
-from router.services import Route, Services, services_of
+from router.services import Route, Services
 from router.upstream.client import UpstreamResponse
 
 ENDPOINT = "responses"
 
 
 async def create_response(request: Request) -> Response | EventStreamResponse:
-    started = time.perf_counter()
-    services = services_of(request)
-    principal = services.auth.authenticate(request.headers.get("authorization"))
-    body = await read_json_object(request, services.body_limit)
-    model = require_model(body)
+    started, services, principal, body, model = await incoming(request)
     stream = stream_flag(body)
-    if body.get("input") is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
-        )
+    require_present(body, "input")
     check_fields(body, RESPONSES_FIELDS)
     loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
     asked = normalize_reasoning(loose.body)
