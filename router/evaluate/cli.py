@@ -30,7 +30,16 @@ from router.classify.public_data import (
     load,
     load_token_economy_prices,
 )
-from router.evaluate import loo, pairs, plot, report, routerbench, study, token_economy
+from router.evaluate import (
+    economy_priors,
+    loo,
+    pairs,
+    plot,
+    report,
+    routerbench,
+    study,
+    token_economy,
+)
 from router.evaluate.args import BENCHMARKS
 from router.evaluate.replay import replay
 
@@ -84,7 +93,10 @@ def _evaluate(
     floors = study.floors_of(args.policy)
     if benchmark == "token-economy":
         prices = load_token_economy_prices(data_dir)
-        economy = token_economy.evaluate_economy(replayed, prices, floors, args.policy, label)
+        summary = economy_priors.load_summary(data_dir)
+        economy = token_economy.evaluate_economy(
+            replayed, prices, floors, args.policy, label, summary
+        )
         return (
             report.economy_section(economy),
             token_economy.as_dict(economy),

@@ -96,7 +96,8 @@ def plot_economy(report: EconomyReport, path: Path) -> Path | None:
     if plt is None:
         return None
     marks = [
-        (f"router ({report.floors})", report.routed, "k*"),
+        (f"router ({report.floors}, per-category priors)", report.routed, "k*"),
+        ("router (leave-one-prompt-out priors)", report.strict_routed, "kx"),
         (f"always {report.reference}", report.always_reference, "rs"),
         ("best per category (hindsight)", report.best_per_category, "g^"),
     ]

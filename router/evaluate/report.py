@@ -36,8 +36,20 @@ def pairs_section(report: PairReport) -> str:
 def economy_section(report: EconomyReport) -> str:
     saving = report.saving
     routed, ref = report.routed, report.always_reference
+    strict = report.strict_routed
     rows = [
-        ["router", _usd(routed.cost), _pct(routed.accuracy), f"{100 * saving:.1f}%"],
+        [
+            "router, the study's per-category priors",
+            _usd(routed.cost),
+            _pct(routed.accuracy),
+            f"{100 * saving:.1f}%",
+        ],
+        [
+            "router, leave-one-prompt-out priors",
+            _usd(strict.cost),
+            _pct(strict.accuracy),
+            f"{100 * (1 - float(strict.cost / ref.cost)):.1f}%",
+        ],
         [f"always {report.reference} (most accurate)", _usd(ref.cost), _pct(ref.accuracy), "0%"],
         [
             f"always {report.cheapest_model} (cheapest)",
@@ -61,7 +73,7 @@ def economy_section(report: EconomyReport) -> str:
     for floor, totals in report.sweep:
         rows.append(
             [
-                f"router, floor {floor:g} at every tier",
+                f"router (per-category priors), floor {floor:g} at every tier",
                 _usd(totals.cost),
                 _pct(totals.accuracy),
                 f"{100 * (1 - float(totals.cost / ref.cost)):.1f}%",
@@ -72,19 +84,21 @@ def economy_section(report: EconomyReport) -> str:
             c.prompt,
             c.group,
             f"{c.category}/{c.tier} ({c.difficulty:.2f})",
-            c.basis,
-            c.model,
+            f"{c.model} ({c.basis})",
             _usd(c.cost),
             f"{c.correct:.1f}",
+            f"{s.model} ({s.basis})",
+            _usd(s.cost),
+            f"{s.correct:.1f}",
             _usd(c.reference_cost),
             f"{c.reference_correct:.1f}",
         ]
-        for c in report.choices
+        for c, s in zip(report.choices, report.strict, strict=True)
     ]
     spots = "; ".join(f"{p}: {', '.join(ms)}" for p, ms in report.blind_spots.items())
     blind = (
         f"\n\nAs good as {report.reference} on every other prompt, worse on this one (no rule "
-        f"that learns from the other prompts can tell them apart): {spots or 'none'}."
+        f"that learns only from the other prompts can tell them apart): {spots or 'none'}."
     )
     return (
         f"## token-economy ({len(report.choices)} prompts; classifier: {report.classifier}; "
@@ -97,8 +111,10 @@ def economy_section(report: EconomyReport) -> str:
                 "prompt",
                 "study category",
                 "classified (difficulty)",
-                "priors from",
-                "routed to",
+                "per-category priors: routed to (priors)",
+                "cost",
+                "correct",
+                "leave-one-prompt-out: routed to (priors)",
                 "cost",
                 "correct",
                 f"{report.reference} cost",

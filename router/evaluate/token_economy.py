@@ -1,24 +1,21 @@
 """Token-economy: route each of the 19 prompts to one of the study's priced models.
 
-Priors never see the evaluated prompt. For prompt p, the classifier gives a category and a
-tier; every model's prior figures come from the OTHER prompts only, grouped by what the
-classifier said about them, as the product keys them (token priors per category, quality per
-tier and category in a policy), and judged with `router.policy.evidence`:
+For prompt p, the classifier gives a category and a tier; every model's priors (expected
+completion tokens, and a record of judged correctness behind its quality) come from one of
+two rules in `router.evaluate.economy_priors`, and are judged with `router.policy.evidence`:
 
-    expected completion tokens(model) = mean completion tokens over the other prompts of p's
-                                        category (all other prompts if fewer than MIN_EVIDENCE)
-    prior quality(model)              = the lower bound (Wilson, one-sided 90%) of its judged
-                                        correctness over the other prompts of p's category and
-                                        tier, else of its category, else all (the first group
-                                        with at least MIN_EVIDENCE prompts), relative to the
-                                        best lower bound among the models
+- the headline, as the issue sets it (priors without per-prompt outcomes): the study's own
+  per-category roll-up, keyed by the classifier's category;
+- the strict one: the OTHER prompts' outcomes only, grouped by what the classifier said about
+  them (nothing about p enters p's decision).
 
-`router.policy.decide` then picks, among models whose prior quality reaches the floor, the
-lowest expected cost = prompt price x prompt tokens (chars / 4, the router's estimate) +
-completion price x expected completion tokens. The routed choice is charged what that model
-really spent on p (its mean completion tokens over the study's runs) and scored with its mean
-correctness on p. The baseline is the study's most accurate model over all 19 prompts (ties:
-the cheaper), used for every prompt.
+quality(model) = the lower bound (Wilson, one-sided 90%) of its accuracy relative to the best
+lower bound among the models. `router.policy.decide` then picks, among models whose quality
+reaches the floor, the lowest expected cost = prompt price x prompt tokens (chars / 4, the
+router's estimate) + completion price x expected completion tokens. The routed choice is
+charged what that model really spent on p (its mean completion tokens over the study's runs)
+and scored with its mean correctness on p. The baseline is the study's most accurate model
+over all 19 prompts (ties: the cheaper), used for every prompt.
 """
 
 from __future__ import annotations
@@ -31,6 +28,12 @@ from typing import Any, Final
 
 from router.classify.public_data import Item, Price
 from router.evaluate import study
+from router.evaluate.economy_priors import (
+    PriorRule,
+    Summary,
+    leave_one_prompt_out,
+    study_categories,
+)
 from router.evaluate.replay import Replayed
 from router.policy import evidence
 from router.policy.decide import decide
@@ -69,8 +72,10 @@ class EconomyReport:
     classifier: str
     floors: str
     reference: str
-    choices: list[Choice]
+    choices: list[Choice]  # with the study's per-category priors (the headline)
     routed: Totals
+    strict: list[Choice]  # with leave-one-prompt-out priors
+    strict_routed: Totals
     always_reference: Totals
     always_cheapest: Totals
     cheapest_model: str
@@ -135,8 +140,9 @@ def route(
     prices: Mapping[str, Price],
     floors: Mapping[Tier, float],
     reference: str,
+    priors: PriorRule = leave_one_prompt_out,
 ) -> list[Choice]:
-    """The routed choice for every prompt, each from priors that leave that prompt out."""
+    """The routed choice for every prompt, each from the priors `priors` gives it."""
     catalog = study.catalog(
         {m: (prices[m].prompt, prices[m].completion) for m in models},
         "token-economy (OpenRouter average, July 2025)",
@@ -144,38 +150,24 @@ def route(
     )
     choices = []
     for index, current in enumerate(replayed):
-        others = [r for j, r in enumerate(replayed) if j != index]
-        category, tier = current.classification.category, current.classification.tier
-        same_category = [r for r in others if r.classification.category == category]
-        same_cell = [r for r in same_category if r.classification.tier == tier]
-        _, token_basis = evidence.basis([(category, same_category), ("all", others)])
-        label, basis = evidence.basis(
-            [(f"{category}/{tier}", same_cell), (category, same_category), ("all", others)]
-        )
-        label = f"{label}: {len(basis)} others"
-        tokens = {
-            m: _mean([r.item.outcomes[m].completion_tokens or 0.0 for r in token_basis])
-            for m in models
-        }
-        quality = evidence.relative_quality(
-            {m: evidence.record([r.item.outcomes[m].correct or 0.0 for r in basis]) for m in models}
-        )
+        given = priors(index, replayed, models)
+        quality = evidence.relative_quality(given.records)
         item = current.item
         decision = decide(
-            study.policy(quality, floors, reference, "token-economy, leave one prompt out"),
+            study.policy(quality, floors, reference, f"token-economy priors: {given.basis}"),
             current.classification,
             prompt_estimate([{"role": "user", "content": item.question}]),
             catalog,
-            study.token_priors(tokens),
+            study.token_priors(given.tokens),
         )
         choices.append(
             Choice(
                 prompt=item.id,
                 group=item.group,
-                category=category,
+                category=current.classification.category,
                 tier=current.classification.tier,
                 difficulty=current.classification.difficulty,
-                basis=label,
+                basis=given.basis,
                 model=decision.model,
                 expected_cost=decision.expected_cost,
                 cost=actual_cost(item, decision.model, prices[decision.model]),
@@ -235,16 +227,19 @@ def evaluate_economy(
     floors: Mapping[Tier, float],
     floors_name: str,
     classifier: str,
+    summary: Summary,
 ) -> EconomyReport:
     items = [r.item for r in replayed]
     models = _usable(items, prices)
     reference = reference_model(items, models, prices)
-    choices = route(replayed, models, prices, floors, reference)
+    headline = study_categories(summary)
+    choices = route(replayed, models, prices, floors, reference, headline)
+    strict = route(replayed, models, prices, floors, reference, leave_one_prompt_out)
     cheapest = min(models, key=lambda m: _totals(items, [m] * len(items), prices).cost)
     per_category, per_prompt = _hindsight(items, models, prices, reference)
     sweep = []
     for floor in SWEEP:
-        picked = route(replayed, models, prices, dict.fromkeys(floors, floor), reference)
+        picked = route(replayed, models, prices, dict.fromkeys(floors, floor), reference, headline)
         sweep.append((floor, _totals(items, [c.model for c in picked], prices)))
     return EconomyReport(
         classifier=classifier,
@@ -252,6 +247,8 @@ def evaluate_economy(
         reference=reference,
         choices=choices,
         routed=_totals(items, [c.model for c in choices], prices),
+        strict=strict,
+        strict_routed=_totals(items, [c.model for c in strict], prices),
         always_reference=_totals(items, [reference] * len(items), prices),
         always_cheapest=_totals(items, [cheapest] * len(items), prices),
         cheapest_model=cheapest,
@@ -270,20 +267,8 @@ def as_dict(report: EconomyReport) -> dict[str, Any]:
             "accuracy": round(t.accuracy, 4),
         }
 
-    return {
-        "benchmark": "token-economy",
-        "classifier": report.classifier,
-        "floors": report.floors,
-        "reference": report.reference,
-        "routed": totals(report.routed),
-        "always_reference": totals(report.always_reference),
-        "saving_vs_reference": round(report.saving, 4),
-        "always_cheapest": {"model": report.cheapest_model, **totals(report.always_cheapest)},
-        "hindsight_best_per_category": totals(report.best_per_category),
-        "hindsight_best_per_prompt": totals(report.best_per_prompt),
-        "sweep": [{"floor": f, **totals(t)} for f, t in report.sweep],
-        "blind_spots": report.blind_spots,
-        "decisions": [
+    def decisions(choices: Sequence[Choice]) -> list[dict[str, Any]]:
+        return [
             {
                 "prompt": c.prompt,
                 "study_category": c.group,
@@ -298,6 +283,28 @@ def as_dict(report: EconomyReport) -> dict[str, Any]:
                 "reference_cost_usd": str(c.reference_cost.quantize(Decimal("0.000001"))),
                 "reference_correct": c.reference_correct,
             }
-            for c in report.choices
-        ],
+            for c in choices
+        ]
+
+    strict_saving = 1.0 - float(report.strict_routed.cost / report.always_reference.cost)
+    return {
+        "benchmark": "token-economy",
+        "classifier": report.classifier,
+        "floors": report.floors,
+        "reference": report.reference,
+        "priors": "study per-category roll-up, keyed by the classifier's category",
+        "routed": totals(report.routed),
+        "always_reference": totals(report.always_reference),
+        "saving_vs_reference": round(report.saving, 4),
+        "strict_leave_one_prompt_out": {
+            "routed": totals(report.strict_routed),
+            "saving_vs_reference": round(strict_saving, 4),
+            "decisions": decisions(report.strict),
+        },
+        "always_cheapest": {"model": report.cheapest_model, **totals(report.always_cheapest)},
+        "hindsight_best_per_category": totals(report.best_per_category),
+        "hindsight_best_per_prompt": totals(report.best_per_prompt),
+        "sweep": [{"floor": f, **totals(t)} for f, t in report.sweep],
+        "blind_spots": report.blind_spots,
+        "decisions": decisions(report.choices),
     }

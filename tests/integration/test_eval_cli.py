@@ -84,6 +84,12 @@ def test_eval_reports_held_out_benchmarks_and_refuses_seen_ones(
     assert economy["always_reference"]["accuracy"] == 1.0
     spent = sum(float(d["cost_usd"]) for d in economy["decisions"])
     assert spent == pytest.approx(float(economy["routed"]["cost_usd"]), abs=1e-4)
+    assert all(d["priors_from"].startswith("study ") for d in economy["decisions"])
+    strict = economy["strict_leave_one_prompt_out"]
+    assert [d["prompt"] for d in strict["decisions"]] == [d["prompt"] for d in economy["decisions"]]
+    assert all(" others" in d["priors_from"] for d in strict["decisions"])
+    strict_spent = sum(float(d["cost_usd"]) for d in strict["decisions"])
+    assert strict_spent == pytest.approx(float(strict["routed"]["cost_usd"]), abs=1e-4)
     assert "### Decision per prompt" in (out / "report.md").read_text()
 
     has_plotting = importlib.util.find_spec("matplotlib") is not None

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from router.classify.public_data import Price
 from router.evaluate import study, token_economy
+from router.evaluate.economy_priors import CategoryFigures
 from router.evaluate.replay import Replayed
 from tests.unit.evaluate.cases import classified, economy_item, replayed
 
@@ -69,14 +70,25 @@ def test_costs_are_prices_times_prompt_estimate_and_real_tokens() -> None:
 
 
 def test_the_report_compares_with_the_most_accurate_model() -> None:
+    # the roll-up: small right on 3 of the 4 math prompts, so only big is at the floor
+    summary = {
+        "math": {
+            "big": CategoryFigures(4, 1000.0, 1.0),
+            "small": CategoryFigures(4, 800.0, 0.75),
+        }
+    }
     report = token_economy.evaluate_economy(
-        prompts(last_small=0.0), PRICES, NO_LOSS, "no-loss", "test"
+        prompts(last_small=0.0), PRICES, NO_LOSS, "no-loss", "test", summary
     )
     assert report.reference == "big"
     assert report.always_reference.accuracy == 1.0
-    assert report.routed.accuracy == 0.75
+    assert [c.model for c in report.choices] == ["big"] * 4
+    assert report.routed.accuracy == 1.0
+    assert report.saving == 0.0
+    # leave one prompt out: small looked perfect on the others each time but p4's
+    assert [c.model for c in report.strict] == ["big", "big", "big", "small"]
+    assert report.strict_routed.accuracy == 0.75
     assert report.best_per_category.cost == report.always_reference.cost  # small missed one
-    assert 0.0 < report.saving < 1.0
     assert [floor for floor, _ in report.sweep] == list(token_economy.SWEEP)
     # small matched big on p1-p3 and missed p4: on p4 no leave-one-out rule can tell them apart
     assert report.blind_spots == {"p4": ["small"]}
