@@ -1,0 +1,95 @@
+"""A file one process owns for its lifetime: appended to, one JSON line at a time, under an
+exclusive `flock`, and taken over by another process once its owner is gone.
+
+Each process writes its own `<prefix>-<pid>-<random>.jsonl` in a shared directory. A line is
+one `write` on an `O_APPEND` descriptor, so what was written survives `kill -9`. A file whose
+lock can be taken has no live owner (`orphaned`): the taker replays it and deletes it. The
+ledger spool (`router.ledger.spool`) and the budget journal (`router.budget.journal`) are such
+files.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def fresh_name(prefix: str) -> str:
+    return f"{prefix}-{os.getpid()}-{os.urandom(4).hex()}.jsonl"
+
+
+def lock_for_append(path: Path) -> int:
+    """Open `path` for appending (created 0600) and hold an exclusive lock on it: the fd.
+    `BlockingIOError` when another process holds the lock."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class OwnedFile:
+    """This process's file in `directory`; `open` creates and locks it."""
+
+    def __init__(self, directory: Path, prefix: str) -> None:
+        self.directory = directory
+        self.path = directory / fresh_name(prefix)
+        self._fd = -1
+
+    def open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._fd = lock_for_append(self.path)
+
+    def close(self, *, remove: bool) -> None:
+        if self._fd >= 0:
+            if remove:
+                self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = -1
+
+
+def orphaned(directory: Path, prefix: str, own: Path | None = None) -> Iterator[tuple[Path, int]]:
+    """The `prefix` files in `directory` whose owner is gone, each locked: (path, fd), in name
+    order, `own` left out. The caller closes the fd."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob(f"{prefix}-*.jsonl")):
+        if own is not None and path == own:
+            continue
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue  # removed by its live owner since the listing
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)  # a live process owns it
+            continue
+        yield path, fd
+
+
+def read_lines(path: Path, parse: Callable[[bytes], T | None]) -> tuple[list[T], int]:
+    """What `parse` makes of each non-blank line of `path`, and how many lines it could not
+    read (it raised ValueError, TypeError or KeyError, or returned None): a torn last line."""
+    items: list[T] = []
+    bad = 0
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            item = parse(line)
+        except (ValueError, TypeError, KeyError):
+            bad += 1
+            continue
+        if item is None:
+            bad += 1
+        else:
+            items.append(item)
+    return items, bad
