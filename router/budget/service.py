@@ -25,7 +25,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -318,44 +318,39 @@ class BudgetService:
         now: float,
         known: Mapping[str, BudgetRecord] | None = None,
     ) -> ReserveResult:
-        """Reserve; a refusal that only other requests' reservations cause (the minimal answer
-        fits what is settled) waits for them to settle, up to `budgets.wait_in_flight_seconds`,
-        so that a burst is served as far as the budget goes instead of refused on estimates."""
-        result = await self._reserve(rid, scopes, est, rules, now, known)
-        deadline = time.monotonic() + self.config.wait_in_flight_seconds
-        pause = 0.02
-        while not result.ok and held_back(result.refusal) and time.monotonic() < deadline:
-            self.metrics.waits.inc()
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.2)
-            result = await self._reserve(rid, scopes, est, rules, time.time(), known)
-        return result
+        """Reserve (`known`: the budget records the cache holds, None when unknown); a refusal
+        that only other requests' reservations cause (the minimal answer fits what is settled)
+        waits for them to settle, up to `budgets.wait_in_flight_seconds`, so that a burst is
+        served as far as the budget goes instead of refused on estimates."""
 
-    async def _reserve(
-        self,
-        rid: str,
-        scopes: Sequence[str],
-        est: Estimate,
-        rules: Sequence[RateRule],
-        now: float,
-        known: Mapping[str, BudgetRecord] | None = None,
-    ) -> ReserveResult:
-        """Reserve (`known`: the budget records the cache holds, None when unknown); a
-        reservation the caller stops waiting for is released when it lands."""
-
-        async def call() -> ReserveResult:
-            return await self.store.reserve(
+        def at(when: float) -> Callable[[], Awaitable[ReserveResult]]:
+            return lambda: self.store.reserve(
                 rid,
                 scopes,
                 est.amount,
                 self.lease,
-                now,
+                when,
                 minimum=est.minimum,
                 rate=rules,
                 tokens=est.tokens,
                 known=known,
             )
 
+        result = await self._reserve(rid, at(now))
+        deadline = time.monotonic() + self.config.wait_in_flight_seconds
+        pause = 0.02
+        while not result.ok and held_back(result.refusal) and time.monotonic() < deadline:
+            self.metrics.waits.inc()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
+            result = await self._reserve(rid, at(time.time()))
+        return result
+
+    async def _reserve(
+        self, rid: str, call: Callable[[], Awaitable[ReserveResult]]
+    ) -> ReserveResult:
+        """Make the store `call` through the gate; a reservation the caller stops waiting for
+        is released when it lands."""
         task = asyncio.get_running_loop().create_task(self.gate.call(call))
         try:
             return await asyncio.shield(task)
