@@ -15,217 +15,183 @@ from typing import Any
 
 from router import __version__
 
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type"],
-            "properties": {
-                "message": {"type": "string"},
-                "type": {"type": "string"},
-                "param": {"type": ["string", "null"]},
-                "code": {"type": ["string", "null"]},
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    if not required:
+        return {"type": "object", "properties": properties}
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+def _enum(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+def _range(kind: str, low: int, high: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": kind, "minimum": low}
+    if high is not None:
+        schema["maximum"] = high
+    return schema
+
+
+def _string_or(array: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [{"type": "string"}, {"type": "array", **array}, *others]}
+
+
+def _strings(**limits: int) -> dict[str, Any]:
+    """One string or an array of them."""
+    return _string_or({"items": {"type": "string"}, **limits})
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+STRING = {"type": "string"}
+OPTIONAL_STRING = {"type": ["string", "null"]}
+NON_EMPTY = {"type": "string", "minLength": 1}
+OUTPUT_LIMIT = _range("integer", 1, 4096)
+EFFORT = _enum("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+ERROR = _object(
+    {
+        "error": _object(
+            {
+                "message": STRING,
+                "type": STRING,
+                "param": OPTIONAL_STRING,
+                "code": OPTIONAL_STRING,
             },
-        }
+            "message",
+            "type",
+        )
     },
-}
+    "error",
+)
 
-EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+TEXT_PART = _object({"type": {"const": "text"}, "text": STRING}, "type", "text")
 
-TEXT_PART = {
-    "type": "object",
-    "required": ["type", "text"],
-    "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
-}
-
-MESSAGE = {
-    "type": "object",
-    "required": ["role"],
-    "properties": {
-        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
-        "content": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"$ref": "#/components/schemas/TextPart"}},
-                {"type": "null"},
-            ]
-        },
-        "name": {"type": "string"},
+MESSAGE = _object(
+    {
+        "role": _enum("system", "developer", "user", "assistant", "tool"),
+        "content": _string_or({"items": _ref("TextPart")}, {"type": "null"}),
+        "name": STRING,
     },
+    "role",
+)
+
+STREAMING = {
+    "stream": {"type": ["boolean", "null"]},
+    "stream_options": _object({"include_usage": {"type": "boolean"}}),
+}
+SAMPLING = {"temperature": _range("number", 0, 2), "top_p": _range("number", 0, 1)}
+# Chat and legacy completions alike.
+CHOICES = {
+    "n": _range("integer", 1, 1),
+    "stop": _strings(maxItems=4),
+    "seed": {"type": "integer"},
 }
 
-CHAT_REQUEST = {
-    "type": "object",
-    "required": ["model", "messages"],
-    "properties": {
-        "model": {"type": "string", "minLength": 1},
-        "messages": {
-            "type": "array",
-            "minItems": 1,
-            "items": {"$ref": "#/components/schemas/Message"},
-        },
-        "stream": {"type": ["boolean", "null"]},
-        "stream_options": {
-            "type": "object",
-            "properties": {"include_usage": {"type": "boolean"}},
-        },
-        "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
-        "max_completion_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
-        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-        "n": {"type": "integer", "minimum": 1, "maximum": 1},
-        "stop": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}, "maxItems": 4},
-            ]
-        },
-        "seed": {"type": "integer"},
-        "user": {"type": "string"},
-        "reasoning_effort": {"type": "string", "enum": EFFORTS},
-        "reasoning": {
-            "type": "object",
-            "properties": {
-                "effort": {"type": "string", "enum": EFFORTS},
-                "max_tokens": {"type": "integer", "minimum": 0},
+CHAT_REQUEST = _object(
+    {
+        "model": NON_EMPTY,
+        "messages": {"type": "array", "minItems": 1, "items": _ref("Message")},
+        **STREAMING,
+        "max_tokens": OUTPUT_LIMIT,
+        "max_completion_tokens": OUTPUT_LIMIT,
+        **SAMPLING,
+        **CHOICES,
+        "user": STRING,
+        "reasoning_effort": EFFORT,
+        "reasoning": _object(
+            {
+                "effort": EFFORT,
+                "max_tokens": _range("integer", 0),
                 "enabled": {"type": "boolean"},
                 "exclude": {"type": "boolean"},
-            },
-        },
+            }
+        ),
     },
-}
+    "model",
+    "messages",
+)
 
-EMBEDDINGS_REQUEST = {
-    "type": "object",
-    "required": ["model", "input"],
-    "properties": {
-        "model": {"type": "string", "minLength": 1},
-        "input": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            ]
-        },
-        "encoding_format": {"type": "string", "enum": ["float", "base64"]},
-        "user": {"type": "string"},
+EMBEDDINGS_REQUEST = _object(
+    {
+        "model": NON_EMPTY,
+        "input": _strings(minItems=1),
+        "encoding_format": _enum("float", "base64"),
+        "user": STRING,
     },
-}
+    "model",
+    "input",
+)
 
-INPUT_PART = {
-    "type": "object",
-    "required": ["type", "text"],
-    "properties": {"type": {"const": "input_text"}, "text": {"type": "string"}},
-}
+INPUT_PART = _object({"type": {"const": "input_text"}, "text": STRING}, "type", "text")
 
-INPUT_MESSAGE = {
-    "type": "object",
-    "required": ["role", "content"],
-    "properties": {
+INPUT_MESSAGE = _object(
+    {
         "type": {"const": "message"},
-        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-        "content": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"$ref": "#/components/schemas/InputTextPart"}},
-            ]
-        },
+        "role": _enum("system", "developer", "user", "assistant"),
+        "content": _string_or({"items": _ref("InputTextPart")}),
     },
-}
+    "role",
+    "content",
+)
 
-FUNCTION_TOOL = {
-    "type": "object",
-    "required": ["type", "name"],
-    "properties": {
+FUNCTION_TOOL = _object(
+    {
         "type": {"const": "function"},
         "name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
-        "description": {"type": "string"},
+        "description": STRING,
         "parameters": {"type": "object"},
     },
-}
+    "type",
+    "name",
+)
 
-RESPONSES_REQUEST = {
-    "type": "object",
-    "required": ["model", "input"],
-    "properties": {
-        "model": {"type": "string", "minLength": 1},
-        "input": {
-            "anyOf": [
-                {"type": "string"},
-                {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"$ref": "#/components/schemas/InputMessage"},
-                },
-            ]
-        },
-        "instructions": {"type": ["string", "null"]},
-        "stream": {"type": ["boolean", "null"]},
+RESPONSES_REQUEST = _object(
+    {
+        "model": NON_EMPTY,
+        "input": _string_or({"minItems": 1, "items": _ref("InputMessage")}),
+        "instructions": OPTIONAL_STRING,
+        "stream": STREAMING["stream"],
         "store": {"type": "boolean"},
-        "max_output_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
-        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-        "previous_response_id": {"type": ["string", "null"]},
-        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-        "user": {"type": "string"},
-        "tools": {"type": "array", "items": {"$ref": "#/components/schemas/FunctionTool"}},
-        "tool_choice": {"type": "string", "enum": ["none", "auto"]},
+        "max_output_tokens": OUTPUT_LIMIT,
+        **SAMPLING,
+        "previous_response_id": OPTIONAL_STRING,
+        "metadata": {"type": "object", "additionalProperties": STRING},
+        "user": STRING,
+        "tools": {"type": "array", "items": _ref("FunctionTool")},
+        "tool_choice": _enum("none", "auto"),
         "parallel_tool_calls": {"type": "boolean"},
-        "truncation": {"type": "string", "enum": ["auto", "disabled"]},
-        "text": {
-            "type": "object",
-            "properties": {
-                "format": {
-                    "type": "object",
-                    "required": ["type"],
-                    "properties": {"type": {"type": "string", "enum": ["text", "json_object"]}},
-                }
-            },
-        },
-        "reasoning": {
-            "type": "object",
-            "properties": {
-                "effort": {"type": "string", "enum": EFFORTS},
-                "summary": {"type": "string", "enum": ["auto", "concise", "detailed"]},
-            },
-        },
+        "truncation": _enum("auto", "disabled"),
+        "text": _object({"format": _object({"type": _enum("text", "json_object")}, "type")}),
+        "reasoning": _object({"effort": EFFORT, "summary": _enum("auto", "concise", "detailed")}),
     },
-}
+    "model",
+    "input",
+)
 
-COMPLETIONS_REQUEST = {
-    "type": "object",
-    "required": ["model", "prompt"],
-    "properties": {
-        "model": {"type": "string", "minLength": 1},
-        "prompt": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            ]
-        },
-        "suffix": {"type": "string"},
-        "stream": {"type": ["boolean", "null"]},
-        "stream_options": {
-            "type": "object",
-            "properties": {"include_usage": {"type": "boolean"}},
-        },
-        "max_tokens": {"type": "integer", "minimum": 1, "maximum": 4096},
-        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-        "n": {"type": "integer", "minimum": 1, "maximum": 1},
-        "stop": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}, "maxItems": 4},
-            ]
-        },
-        "seed": {"type": "integer"},
+COMPLETIONS_REQUEST = _object(
+    {
+        "model": NON_EMPTY,
+        "prompt": _strings(minItems=1),
+        "suffix": STRING,
+        **STREAMING,
+        "max_tokens": OUTPUT_LIMIT,
+        **SAMPLING,
+        **CHOICES,
         "echo": {"type": "boolean"},
-        "logprobs": {"type": "integer", "minimum": 0, "maximum": 5},
-        "user": {"type": "string"},
+        "logprobs": _range("integer", 0, 5),
+        "user": STRING,
     },
-}
+    "model",
+    "prompt",
+)
 
 # Answers every endpoint may give besides its own success.
 ERRORS = {
@@ -239,24 +205,29 @@ ERRORS = {
     "503": "overloaded",
     "504": "the upstream provider timed out",
 }
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+JSON_OBJECT = _json({"type": "object"})
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    ref = _json(_ref("Error"))
     return {code: {"description": ERRORS[code], "content": ref} for code in codes}
+
+
+def _answer(description: str, *, stream: bool = False) -> dict[str, Any]:
+    """A 200 answer: a JSON object, or (`stream`) that or an event stream."""
+    if not stream:
+        return {"description": description, "content": JSON_OBJECT}
+    events = {"text/event-stream": {"schema": STRING}}
+    return {"description": description, "content": {**JSON_OBJECT, **events}}
 
 
 def _post(summary: str, schema: str, ok: dict[str, Any]) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
-            "security": [{"bearer": []}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-                },
-            },
+            "security": BEARER,
+            "requestBody": {"required": True, "content": _json(_ref(schema))},
             "responses": {"200": ok, **_errors(*ERRORS)},
         }
     }
@@ -265,33 +236,24 @@ def _post(summary: str, schema: str, ok: dict[str, Any]) -> dict[str, Any]:
 def _stored(method: str, summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
-        "security": [{"bearer": []}],
+        "security": BEARER,
         "parameters": [
-            {
-                "name": "response_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "minLength": 1},
-            }
+            {"name": "response_id", "in": "path", "required": True, "schema": NON_EMPTY}
         ],
         "responses": {
-            "200": {
-                "description": f"the {method} answer",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
+            "200": _answer(f"the {method} answer"),
             **_errors("401", "404", "502", "503", "504"),
         },
     }
 
 
 def _probe(summary: str) -> dict[str, Any]:
-    body = {"application/json": {"schema": {"type": "object"}}}
     return {
         "get": {
             "summary": summary,
             "responses": {
-                "200": {"description": "ok", "content": body},
-                "503": {"description": "starting", "content": body},
+                "200": {"description": "ok", "content": JSON_OBJECT},
+                "503": {"description": "starting", "content": JSON_OBJECT},
             },
         }
     }
@@ -307,7 +269,6 @@ def _with_models(schema: dict[str, Any], models: Sequence[str]) -> dict[str, Any
 def document(models: Sequence[str] = ()) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the public API; `models` (the names this proxy serves, when
     known) become the choices of each request's `model`."""
-    json_object = {"type": "object"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -320,24 +281,12 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
             "/v1/chat/completions": _post(
                 "Create a chat completion (JSON, or an event stream with stream: true)",
                 "ChatRequest",
-                {
-                    "description": "the completion",
-                    "content": {
-                        "application/json": {"schema": json_object},
-                        "text/event-stream": {"schema": {"type": "string"}},
-                    },
-                },
+                _answer("the completion", stream=True),
             ),
             "/v1/responses": _post(
                 "Create a response (Responses API; JSON, or its events with stream: true)",
                 "ResponsesRequest",
-                {
-                    "description": "the response",
-                    "content": {
-                        "application/json": {"schema": json_object},
-                        "text/event-stream": {"schema": {"type": "string"}},
-                    },
-                },
+                _answer("the response", stream=True),
             ),
             "/v1/responses/{response_id}": {
                 "get": _stored("get", "A stored response made through this proxy"),
@@ -346,33 +295,16 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
             "/v1/completions": _post(
                 "Create a legacy text completion (models whose upstream serves them)",
                 "CompletionsRequest",
-                {
-                    "description": "the completion",
-                    "content": {
-                        "application/json": {"schema": json_object},
-                        "text/event-stream": {"schema": {"type": "string"}},
-                    },
-                },
+                _answer("the completion", stream=True),
             ),
             "/v1/embeddings": _post(
-                "Create embeddings",
-                "EmbeddingsRequest",
-                {
-                    "description": "the embeddings",
-                    "content": {"application/json": {"schema": json_object}},
-                },
+                "Create embeddings", "EmbeddingsRequest", _answer("the embeddings")
             ),
             "/v1/models": {
                 "get": {
                     "summary": "List the catalog and the virtual models",
-                    "security": [{"bearer": []}],
-                    "responses": {
-                        "200": {
-                            "description": "the models",
-                            "content": {"application/json": {"schema": json_object}},
-                        },
-                        **_errors("401", "503"),
-                    },
+                    "security": BEARER,
+                    "responses": {"200": _answer("the models"), **_errors("401", "503")},
                 }
             },
             "/healthz": _probe("Liveness"),
