@@ -126,6 +126,13 @@ def open_exchange(
     return exchange, headers
 
 
+async def close_served(exchange: Exchange, headers: dict[str, str]) -> None:
+    """Close an answered request; its bill's headers join the response's."""
+    bill = await exchange.close("ok")
+    if bill is not None:
+        headers.update(bill.headers())
+
+
 def end_user(body: dict[str, Any]) -> str | None:
     """The `user` field: who the request is for, kept in the ledger (never a metric label)."""
     user = body.get("user")
@@ -217,9 +224,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
             return await relay_stream(exchange, resp, headers, hooks)
         assert served.answer is not None
         raw = redact(_reply(exchange, adapter, served.answer, intent.show), target)
-        bill = await exchange.close("ok")
-        if bill is not None:
-            headers.update(bill.headers())
+        await close_served(exchange, headers)
         return Response(raw, media_type="application/json", headers=headers)
     except BaseException as exc:
         await exchange.fail(exc, headers)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from router.api.body import incoming, require_present, stream_flag
 from router.api.chat import (
     check_allowed,
+    close_served,
     end_user,
     open_exchange,
     redact,
@@ -119,9 +120,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         assert served.answer is not None
         data, parsed = served.answer.raw, served.answer.json
         exchange.tally.add_response(parsed)
-        bill = await exchange.close("ok")
-        if bill is not None:
-            headers.update(bill.headers())
+        await close_served(exchange, headers)
         return Response(redact(data, target), media_type="application/json", headers=headers)
     except BaseException as exc:
         await exchange.fail(exc, headers)

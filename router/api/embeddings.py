@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import incoming
-from router.api.chat import check_allowed, end_user, redact, route_headers
+from router.api.chat import check_allowed, close_served, end_user, redact, route_headers
 from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
@@ -80,9 +80,7 @@ async def embeddings(request: Request) -> Response:
         if isinstance(parsed, ProxyError):
             raise parsed
         exchange.tally.add_response(parsed)
-        bill = await exchange.close("ok")
-        if bill is not None:
-            headers.update(bill.headers())
+        await close_served(exchange, headers)
         return Response(redact(data, target), media_type="application/json", headers=headers)
     except BaseException as exc:
         await exchange.fail(exc, headers)

@@ -30,6 +30,7 @@ from starlette.responses import Response
 from router.api.body import incoming, require_present, stream_flag
 from router.api.chat import (
     check_allowed,
+    close_served,
     count_params,
     end_user,
     open_exchange,
@@ -148,9 +149,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             add_response(exchange.tally, parsed)
         else:
             parsed, raw = _translate(exchange, adapter, parsed, body, keep.response_id, view), b""
-        bill = await exchange.close("ok")
-        if bill is not None:
-            headers.update(bill.headers())
+        await close_served(exchange, headers)
         await keep(parsed)
         answer = redact(raw or orjson.dumps(parsed), target)
         return Response(answer, media_type="application/json", headers=headers)
