@@ -22,6 +22,7 @@ from router.metering.tokens import TokenCounter
 from router.observability.metrics import Metrics
 from router.policy.decide import Decision
 from router.policy.router import Router
+from router.providers.base import bearer_headers
 from router.reliability.service import Reliability
 from router.store.base import Store
 from router.upstream.client import Upstream, tls_context
@@ -127,9 +128,7 @@ def build_targets(settings: Settings, base_urls: Mapping[str, str]) -> dict[str,
     """One `Target` per catalog model; `base_urls` maps each provider to its resolved URL."""
     targets = {}
     for name, model in settings.models.items():
-        headers = {"content-type": "application/json"}
-        if model.provider.api_key:
-            headers["authorization"] = f"Bearer {model.provider.api_key}"
+        headers = bearer_headers(model.provider.api_key)
         tls = tls_context(model.provider.ca_bundle)
         targets[name] = Target(model, base_urls[model.provider.name], headers, tls)
     return targets

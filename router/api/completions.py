@@ -30,7 +30,7 @@ from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
 from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidRequest
-from router.providers.base import ParamReport, UpstreamCall
+from router.providers.base import ParamReport, UpstreamCall, with_usage
 from router.providers.registry import adapter_for
 from router.reasoning.intent import ReasoningIntent
 from router.reliability.forward import Prepared, forward
@@ -82,11 +82,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         upstream_body = dict(admission.body)
     upstream_body["model"] = target.model.upstream_id
     if stream:
-        options = body.get("stream_options")
-        upstream_body["stream_options"] = {
-            **(options if isinstance(options, dict) else {}),
-            "include_usage": True,
-        }
+        upstream_body["stream_options"] = with_usage(body.get("stream_options"))
     exchange, headers = open_exchange(
         services,
         principal,

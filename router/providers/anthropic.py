@@ -28,6 +28,7 @@ from router.providers.anthropic_request import (
     to_anthropic_tools,
 )
 from router.providers.base import (
+    NO_CHAT_TEMPLATE,
     NO_OVERRIDES,
     ParamReport,
     Rule,
@@ -93,7 +94,7 @@ class AnthropicAdapter:
         prompt_cache_key=dropped("caching is set per block with cache_control"),
         prompt_cache_retention=dropped("caching is set per block with cache_control"),
         prompt_cache_options=dropped("caching is set per block with cache_control"),
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+        chat_template_kwargs=NO_CHAT_TEMPLATE,
     )
     thinking_params: ClassVar[Mapping[str, Rule]] = table(
         NO_OVERRIDES,

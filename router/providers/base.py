@@ -129,6 +129,8 @@ def table(base: Mapping[str, Rule] | None = None, /, **rules: Rule) -> Mapping[s
 
 ALL_MAPPED: Final[Mapping[str, Rule]] = table()
 NO_OVERRIDES: Final[Mapping[str, Rule]] = MappingProxyType({})
+# `chat_template_kwargs` on a hosted API, which applies its own template.
+NO_CHAT_TEMPLATE: Final = dropped("chat templates are not configurable on this API")
 
 
 @dataclass
@@ -193,6 +195,19 @@ class UpstreamCall:
     body: dict[str, Any]
     headers: Mapping[str, str]
     report: ParamReport
+
+
+def bearer_headers(api_key: str | None) -> dict[str, str]:
+    """JSON, with `authorization: Bearer <key>` when there is a key."""
+    headers = {"content-type": "application/json"}
+    if api_key:
+        headers["authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+def with_usage(options: object) -> dict[str, Any]:
+    """`stream_options` that ask for the final usage chunk, keeping the client's others."""
+    return {**(options if isinstance(options, Mapping) else {}), "include_usage": True}
 
 
 class StreamTranslator(Protocol):

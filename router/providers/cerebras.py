@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.providers.base import ParamReport, dropped, table
+from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, table
 from router.providers.effort_plan import EffortPlan
 from router.providers.openai_compat import OpenAICompatAdapter
 
@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 
 class CerebrasAdapter(OpenAICompatAdapter):
     name = "cerebras"
-    params = table(
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
-    )
+    params = table(chat_template_kwargs=NO_CHAT_TEMPLATE)
     output_field = "reasoning"
 
     def write_effort(

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.providers.base import NO_OVERRIDES, ParamReport, dropped, refused, table
+from router.providers.base import (
+    NO_CHAT_TEMPLATE,
+    NO_OVERRIDES,
+    ParamReport,
+    dropped,
+    refused,
+    table,
+)
 from router.providers.effort_plan import EffortPlan
 from router.providers.openai_compat import OpenAICompatAdapter
 
@@ -25,9 +32,7 @@ _NO_LOGPROBS = "deepseek-reasoner returns no log-probabilities"
 
 class DeepSeekAdapter(OpenAICompatAdapter):
     name = "deepseek"
-    params = table(
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
-    )
+    params = table(chat_template_kwargs=NO_CHAT_TEMPLATE)
     reasoning_params = table(
         NO_OVERRIDES,
         temperature=dropped(_NO_EFFECT),

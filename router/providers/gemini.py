@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.providers.base import ParamReport, dropped, table
+from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, dropped, table
 from router.providers.effort_plan import EffortPlan, budget_on_wire
 from router.providers.openai_compat import OpenAICompatAdapter
 
@@ -26,7 +26,7 @@ MIN_BUDGET = 128  # the lowest budget any Gemini 2.5 model accepts (Pro)
 class GeminiAdapter(OpenAICompatAdapter):
     name = "gemini"
     params = table(
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+        chat_template_kwargs=NO_CHAT_TEMPLATE,
         logit_bias=dropped("not supported by Gemini's OpenAI-compatible endpoint"),
     )
     wire_efforts = frozenset({"minimal", "low", "medium", "high"})

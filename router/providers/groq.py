@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.providers.base import ParamReport, dropped, refused, table
+from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, dropped, refused, table
 from router.providers.effort_plan import EffortPlan, levels_of
 from router.providers.openai_compat import OpenAICompatAdapter
 
@@ -26,7 +26,7 @@ class GroqAdapter(OpenAICompatAdapter):
         top_logprobs=dropped(_UNSUPPORTED, default=0),
         logit_bias=dropped(_UNSUPPORTED, default={}),
         n=refused("Groq returns one choice per request", default=1),
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+        chat_template_kwargs=NO_CHAT_TEMPLATE,
     )
     output_field = "reasoning"
     switch_on = "default"

@@ -18,10 +18,12 @@ from router.providers.base import (
     Rule,
     StreamTranslator,
     UpstreamCall,
+    bearer_headers,
     dropped,
     mapped,
     refused,
     table,
+    with_usage,
 )
 from router.providers.effort_plan import plan_effort
 from router.providers.harmony_render import HARMONY_EFFORTS, render_prompt
@@ -89,13 +91,8 @@ class HarmonyAdapter:
             "skip_special_tokens": False,
         }
         if out.get("stream") is True:
-            options = out.get("stream_options")
-            extra = options if isinstance(options, Mapping) else {}
-            out["stream_options"] = {**extra, "include_usage": True}
-        headers = {"content-type": "application/json"}
-        if model.provider.api_key:
-            headers["authorization"] = f"Bearer {model.provider.api_key}"
-        return UpstreamCall(self.path, out, headers, report)
+            out["stream_options"] = with_usage(out.get("stream_options"))
+        return UpstreamCall(self.path, out, bearer_headers(model.provider.api_key), report)
 
     def parse_response(
         self,

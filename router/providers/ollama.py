@@ -5,7 +5,7 @@ else is a 400), so declared levels outside those four are never sent; the output
 
 from __future__ import annotations
 
-from router.providers.base import dropped, mapped, table
+from router.providers.base import NO_CHAT_TEMPLATE, mapped, table
 from router.providers.openai_compat import OpenAICompatAdapter
 
 
@@ -13,7 +13,7 @@ class OllamaAdapter(OpenAICompatAdapter):
     name = "ollama"
     params = table(
         max_completion_tokens=mapped("max_tokens"),
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
+        chat_template_kwargs=NO_CHAT_TEMPLATE,
     )
     wire_efforts = frozenset({"low", "medium", "high"})
     output_field = "reasoning"

@@ -20,14 +20,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from router.providers.base import (
     ALL_MAPPED,
+    NO_CHAT_TEMPLATE,
     NO_OVERRIDES,
     ParamReport,
     Rule,
     StreamTranslator,
     UpstreamCall,
+    bearer_headers,
     dropped,
     mapped,
     table,
+    with_usage,
 )
 from router.providers.effort_plan import EffortPlan, plan_effort
 from router.providers.openai_reply import ChatStream, parse_chat_response
@@ -72,9 +75,7 @@ class OpenAICompatAdapter:
             out["messages"] = self.messages(messages, model)
         self.write_effort(out, plan, model, report)
         if out.get("stream") is True:
-            options = out.get("stream_options")
-            extra = options if isinstance(options, Mapping) else {}
-            out["stream_options"] = {**extra, "include_usage": True}
+            out["stream_options"] = with_usage(out.get("stream_options"))
         return UpstreamCall(self.path, out, self.headers(model), report)
 
     def write_effort(
@@ -105,10 +106,7 @@ class OpenAICompatAdapter:
         return out if changed else messages
 
     def headers(self, model: ModelSpec) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
-        if model.provider.api_key:
-            headers["authorization"] = f"Bearer {model.provider.api_key}"
-        return headers
+        return bearer_headers(model.provider.api_key)
 
     def output(self, model: ModelSpec) -> str | None:
         """Where this model's reasoning arrives (None: not a reasoning model)."""
@@ -137,9 +135,7 @@ _DEFAULTS_ONLY = "reasoning models accept only the default value"
 
 class OpenAIAdapter(OpenAICompatAdapter):
     name = "openai"
-    params = table(
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
-    )
+    params = table(chat_template_kwargs=NO_CHAT_TEMPLATE)
     reasoning_params = table(
         NO_OVERRIDES,
         max_tokens=mapped("max_completion_tokens"),

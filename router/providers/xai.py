@@ -5,7 +5,7 @@ may count reasoning outside `completion_tokens` (the `xai` convention decides by
 
 from __future__ import annotations
 
-from router.providers.base import NO_OVERRIDES, dropped, table
+from router.providers.base import NO_CHAT_TEMPLATE, NO_OVERRIDES, dropped, table
 from router.providers.openai_compat import OpenAICompatAdapter
 
 _REJECTED = "xAI's reasoning models reject it"
@@ -13,9 +13,7 @@ _REJECTED = "xAI's reasoning models reject it"
 
 class XAIAdapter(OpenAICompatAdapter):
     name = "xai"
-    params = table(
-        chat_template_kwargs=dropped("chat templates are not configurable on this API"),
-    )
+    params = table(chat_template_kwargs=NO_CHAT_TEMPLATE)
     reasoning_params = table(
         NO_OVERRIDES,
         presence_penalty=dropped(_REJECTED),
