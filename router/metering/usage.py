@@ -25,7 +25,7 @@ that a reasoning count larger than the completion count cannot be inside it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 Payload = Mapping[str, object]
@@ -81,14 +81,17 @@ def estimated_usage(*, input_tokens: int, visible_output: int, reasoning_output:
     )
 
 
+# The keys of OpenAI's chat usage: prompt and completion counts, then their details.
+_CHAT_KEYS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+)
+
+
 def usage_from_openai_chat(u: Payload) -> Usage:
-    return _openai_like(
-        u,
-        "prompt_tokens",
-        "completion_tokens",
-        "prompt_tokens_details",
-        "completion_tokens_details",
-    )
+    return _openai_like(u, *_CHAT_KEYS)
 
 
 def usage_from_openai_responses(u: Payload) -> Usage:
@@ -104,29 +107,15 @@ def usage_from_openrouter(u: Payload) -> Usage:
     if cost is not None and u.get("is_byok") is True:
         upstream = _money(_get(u, "cost_details", "upstream_inference_cost"), "cost_details")
         cost += upstream or Decimal(0)
-    return _replace_cost(base, cost)
+    return replace(base, reported_cost=cost)
 
 
 def usage_from_xai(u: Payload) -> Usage:
-    return _openai_like(
-        u,
-        "prompt_tokens",
-        "completion_tokens",
-        "prompt_tokens_details",
-        "completion_tokens_details",
-        reasoning_inside=False,
-    )
+    return _openai_like(u, *_CHAT_KEYS, reasoning_inside=False)
 
 
 def usage_from_gemini_openai(u: Payload) -> Usage:
-    return _openai_like(
-        u,
-        "prompt_tokens",
-        "completion_tokens",
-        "prompt_tokens_details",
-        "completion_tokens_details",
-        reasoning_inside=False,
-    )
+    return _openai_like(u, *_CHAT_KEYS, reasoning_inside=False)
 
 
 def usage_from_deepseek(u: Payload) -> Usage:
@@ -265,21 +254,6 @@ def _openai_like(
         reasoning_output=reasoning,
         visible_output=visible,
         total_reported=total,
-    )
-
-
-def _replace_cost(usage: Usage, cost: Decimal | None) -> Usage:
-    return Usage(
-        input_uncached=usage.input_uncached,
-        input_cached=usage.input_cached,
-        cache_write=usage.cache_write,
-        cache_write_1h=usage.cache_write_1h,
-        reasoning_output=usage.reasoning_output,
-        visible_output=usage.visible_output,
-        total_reported=usage.total_reported,
-        estimated=usage.estimated,
-        reported_cost=cost,
-        web_search_calls=usage.web_search_calls,
     )
 
 
