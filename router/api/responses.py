@@ -42,16 +42,17 @@ from router.api.chat import (
 from router.api.fields import RESPONSES_FIELDS, check_fields
 from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
+from router.api.stored_responses import recall_pin
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.admission import NO_PRESSURE
-from router.errors import InvalidRequest, Overloaded, ProxyError
+from router.errors import InvalidRequest, ProxyError
 from router.exchange import Exchange
 from router.providers.base import Adapter, UpstreamCall
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
 from router.reliability.forward import Prepared, forward
 from router.responses.events import ResponseEvents
-from router.responses.memory import Pin, recall
+from router.responses.memory import Pin
 from router.responses.meter import add_response
 from router.responses.native import native_body
 from router.responses.reply import to_response
@@ -167,12 +168,7 @@ async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin 
         raise InvalidRequest(
             "'previous_response_id' must be a string.", param="previous_response_id"
         )
-    try:
-        pin = await recall(services.store, previous)
-    except Exception as exc:
-        raise Overloaded(
-            "The store that keeps response ids is not answering; retry shortly."
-        ) from exc
+    pin = await recall_pin(services.store, previous)
     if pin is None or pin.team != team:
         raise unknown_previous(previous, services.settings.config.responses.conversations)
     return pin

@@ -16,21 +16,27 @@ from starlette.responses import Response
 
 from router.api.chat import redact, route_headers
 from router.errors import NotFound, Overloaded, ProxyError
-from router.responses.memory import forget, recall
+from router.responses.memory import Pin, forget, recall
 from router.services import Route, services_of
+from router.store.base import Store
 from router.upstream.failure import status_error
+
+
+async def recall_pin(store: Store, response_id: str) -> Pin | None:
+    """Where `response_id` lives (None: unknown here); 503 when the store does not answer."""
+    try:
+        return await recall(store, response_id)
+    except Exception as exc:
+        raise Overloaded(
+            "The store that keeps response ids is not answering; retry shortly."
+        ) from exc
 
 
 async def stored_response(request: Request) -> Response:
     services = services_of(request)
     principal = services.auth.authenticate(request.headers.get("authorization"))
     response_id = request.path_params["response_id"]
-    try:
-        pin = await recall(services.store, response_id)
-    except Exception as exc:
-        raise Overloaded(
-            "The store that keeps response ids is not answering; retry shortly."
-        ) from exc
+    pin = await recall_pin(services.store, response_id)
     target = services.targets.get(pin.target) if pin is not None else None
     if pin is None or target is None or pin.team != principal.team:
         raise NotFound(
