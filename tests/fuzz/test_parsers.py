@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from itertools import pairwise
+from typing import Any, AnyStr, Protocol
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from router.metering.bill import Tally
 from router.metering.usage import PARSERS, UsageError, parse_usage
 from router.providers.registry import adapter_for
 from router.reasoning.harmony_repair import HarmonyStreamRepair, repair_harmony
+from router.reasoning.pieces import Piece
 from router.reasoning.think_tags import ThinkTagSplitter, split_think_tags
 from router.upstream.sse import MalformedEvent, SSESplitter, parse_event
 from tests.fuzz.conftest import FUZZ
@@ -118,15 +120,37 @@ marked_text = st.lists(MARKUP | st.text(max_size=8), max_size=20).map("".join)
 MODELS = sorted(catalog())
 
 
+def chunked(data: AnyStr, cuts: list[int]) -> list[AnyStr]:
+    """`data` cut at the given offsets (those past its end ignored); the pieces join to `data`."""
+    ends = [0, *sorted(set(c for c in cuts if c <= len(data))), len(data)]
+    return [data[start:end] for start, end in pairwise(ends)]
+
+
+class PieceStream(Protocol):
+    def feed(self, delta: str) -> list[Piece]: ...
+    def finish(self) -> list[Piece]: ...
+
+
+class Split(Protocol):
+    @property
+    def content(self) -> str: ...
+    @property
+    def reasoning(self) -> str: ...
+
+
+def assert_streamed_as_whole(stream: PieceStream, chunks: list[str], whole: Split) -> None:
+    """Fed in chunks, a stream parser finds the content and reasoning the whole-text one does."""
+    pieces = [piece for chunk in chunks for piece in stream.feed(chunk)]
+    pieces += stream.finish()
+    assert "".join(p.text for p in pieces if p.kind == "content") == whole.content
+    assert "".join(p.text for p in pieces if p.kind == "reasoning") == whole.reasoning
+
+
 @settings(FUZZ, max_examples=300)
 @given(data=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=6))
 def test_sse_bytes_split_and_parse_without_surprises(data: bytes, cuts: list[int]) -> None:
     splitter = SSESplitter()
-    events: list[bytes] = []
-    last = 0
-    for cut in [*sorted(set(c for c in cuts if c <= len(data))), len(data)]:
-        events += splitter.feed(data[last:cut])
-        last = cut
+    events = [event for chunk in chunked(data, cuts) for event in splitter.feed(chunk)]
     for raw in events:
         with contextlib.suppress(MalformedEvent):
             parse_event(raw)
@@ -138,15 +162,8 @@ def test_think_tag_stream_parsing_never_fails_and_ignores_chunking(
     text: str, cuts: list[int], implicit: bool
 ) -> None:
     whole = split_think_tags(text, starts_in_reasoning=implicit)
-    splitter = ThinkTagSplitter(starts_in_reasoning=implicit)
-    pieces = []
-    last = 0
-    for cut in [*sorted(set(c for c in cuts if c <= len(text))), len(text)]:
-        pieces += splitter.feed(text[last:cut])
-        last = cut
-    pieces += splitter.finish()
-    assert "".join(p.text for p in pieces if p.kind == "content") == whole.content
-    assert "".join(p.text for p in pieces if p.kind == "reasoning") == whole.reasoning
+    streamed = ThinkTagSplitter(starts_in_reasoning=implicit)
+    assert_streamed_as_whole(streamed, chunked(text, cuts), whole)
 
 
 @settings(FUZZ, max_examples=200)
@@ -155,15 +172,8 @@ def test_harmony_stream_repair_never_fails_and_ignores_chunking(
     text: str, cuts: list[int], known: bool
 ) -> None:
     whole = repair_harmony(text, known_harmony=known)
-    repair = HarmonyStreamRepair(known_harmony=known)
-    pieces = []
-    last = 0
-    for cut in [*sorted(set(c for c in cuts if c <= len(text))), len(text)]:
-        pieces += repair.feed(text[last:cut])
-        last = cut
-    pieces += repair.finish()
-    assert "".join(p.text for p in pieces if p.kind == "content") == whole.content
-    assert "".join(p.text for p in pieces if p.kind == "reasoning") == whole.reasoning
+    streamed = HarmonyStreamRepair(known_harmony=known)
+    assert_streamed_as_whole(streamed, chunked(text, cuts), whole)
 
 
 def _tolerated(call: Any, *args: Any, **kwargs: Any) -> Any:
