@@ -114,15 +114,16 @@ def ask(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
+def chat_url(server: ServerThread) -> str:
+    return f"http://127.0.0.1:{server.port}/v1/chat/completions"
+
+
 def post(server: ServerThread, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
-        f"http://127.0.0.1:{server.port}/v1/chat/completions", json=body, headers=AUTH, timeout=30
-    )
+    return httpx.post(chat_url(server), json=body, headers=AUTH, timeout=30)
 
 
 def stream_events(server: ServerThread, body: dict[str, Any]) -> tuple[httpx.Response, list[Any]]:
-    url = f"http://127.0.0.1:{server.port}/v1/chat/completions"
-    with httpx.stream("POST", url, json=body, headers=AUTH, timeout=30) as resp:
+    with httpx.stream("POST", chat_url(server), json=body, headers=AUTH, timeout=30) as resp:
         text = resp.read().decode()
     if resp.status_code != 200:
         return resp, []
@@ -130,10 +131,14 @@ def stream_events(server: ServerThread, body: dict[str, Any]) -> tuple[httpx.Res
     return resp, [e[6:] if e == "data: [DONE]" else orjson.loads(e[6:]) for e in events]
 
 
+def sim_log(sim: ServerThread) -> list[dict[str, Any]]:
+    """Every upstream call the simulator has logged, oldest first."""
+    return httpx.get(f"http://127.0.0.1:{sim.port}/sim/log").json()["data"]  # type: ignore[no-any-return]
+
+
 def upstream_calls(sim: ServerThread, request_id: str) -> list[dict[str, Any]]:
     """What the simulator logged for one proxy request (every attempt, every fallback)."""
-    log = httpx.get(f"http://127.0.0.1:{sim.port}/sim/log").json()["data"]
-    return [e for e in log if e.get("client_request_id") == request_id]
+    return [e for e in sim_log(sim) if e.get("client_request_id") == request_id]
 
 
 def ledger_of(server: ServerThread, request_id: str) -> LedgerRecord:
@@ -165,6 +170,23 @@ class Case:
     long_prompt: bool = False
 
 
+def retried_out(
+    name: str,
+    fault: dict[str, Any],
+    *,
+    stream: bool = False,
+    status: int = 502,
+    code: str = "upstream_error",
+) -> Case:
+    """sim-small failing all 3 tries before a byte reached the client: an error status."""
+    return Case(name, "sim-small", stream=stream, fault=fault, status=status, code=code, calls=3)
+
+
+def cut_stream(name: str, fault: dict[str, Any], code: str = "upstream_error") -> Case:
+    """A stream failing after its first event, on its only try: 200, then an error event."""
+    return Case(name, "sim-small", stream=True, fault=fault, code=code)
+
+
 MATRIX = [
     Case(
         "connection refused",
@@ -173,92 +195,32 @@ MATRIX = [
         calls=4,  # 3 refused connections never reach the simulator; sim-broken 3 + sim-small 1
         fallback="from=ghost; reason=upstream_error; attempts=7",
     ),
-    Case(
-        "reset mid-body",
-        "sim-small",
-        fault={"disconnect_after_chunks": 1},
-        status=502,
-        code="upstream_error",
-        calls=3,
-    ),
-    Case(
-        "reset mid-stream",
-        "sim-small",
-        stream=True,
-        fault={"disconnect_after_chunks": 3},
-        code="upstream_error",
-    ),
-    Case(
-        "reset before the first event",
-        "sim-small",
-        stream=True,
-        fault={"disconnect_after_chunks": 0},
-        status=502,
-        code="upstream_error",
-        calls=3,
-    ),
-    Case(
+    retried_out("reset mid-body", {"disconnect_after_chunks": 1}),
+    cut_stream("reset mid-stream", {"disconnect_after_chunks": 3}),
+    retried_out("reset before the first event", {"disconnect_after_chunks": 0}, stream=True),
+    retried_out(
         "slow first byte past the deadline",
-        "sim-small",
-        fault={"slow_first_byte_ms": 5000},
+        {"slow_first_byte_ms": 5000},
         status=504,
         code="upstream_timeout",
-        calls=3,
     ),
-    Case(
+    cut_stream(
         "idle stream past the idle timeout",
-        "sim-small",
-        stream=True,
-        fault={"idle_after_chunks": 2, "idle_ms": 3000},
+        {"idle_after_chunks": 2, "idle_ms": 3000},
         code="upstream_timeout",
     ),
-    Case(
-        "malformed JSON",
-        "sim-small",
-        fault={"malformed_json": True},
-        status=502,
-        code="upstream_error",
-        calls=3,
-    ),
-    Case(
-        "malformed SSE",
-        "sim-small",
-        stream=True,
-        fault={"malformed_sse": True},
-        code="upstream_error",
-    ),
-    Case(
-        "200 with an error body",
-        "sim-small",
-        fault={"error_body_200": True},
-        status=502,
-        code="upstream_error",
-        calls=3,
-    ),
-    Case(
-        "stream of one error event",
-        "sim-small",
-        stream=True,
-        fault={"error_body_200": True},
-        status=502,
-        code="upstream_error",
-        calls=3,
-    ),
-    Case("no [DONE]", "sim-small", stream=True, fault={"no_done": True}, code="upstream_error"),
+    retried_out("malformed JSON", {"malformed_json": True}),
+    cut_stream("malformed SSE", {"malformed_sse": True}),
+    retried_out("200 with an error body", {"error_body_200": True}),
+    retried_out("stream of one error event", {"error_body_200": True}, stream=True),
+    cut_stream("no [DONE]", {"no_done": True}),
     Case("usage missing", "sim-small", fault={"no_usage": True}),
     Case("usage missing, streamed", "sim-small", stream=True, fault={"no_usage": True}),
     Case(
         "429 once", "sim-small", fault={"status": 429, "retry_after_s": 0, "fail_first": 1}, calls=2
     ),
     Case("503 twice", "sim-small", fault={"status": 503, "fail_first": 2}, calls=3),
-    Case(
-        "503 always",
-        "sim-small",
-        fault={"status": 503, "message": "down for good"},
-        status=503,
-        code="upstream_error",
-        calls=3,
-    ),
+    retried_out("503 always", {"status": 503, "message": "down for good"}, status=503),
     Case(
         "a 500 model falls back",
         "sim-broken",
@@ -387,22 +349,17 @@ def test_a_client_that_leaves_is_not_retried(proxy: ServerThread, faulty_sim: Se
         "messages": ask("A question nobody waits for."),
         "sim": {"fault": {"slow_first_byte_ms": 3000}},
     }
-    before = len(httpx.get(f"http://127.0.0.1:{faulty_sim.port}/sim/log").json()["data"])
+    before = len(sim_log(faulty_sim))
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(
-            f"http://127.0.0.1:{proxy.port}/v1/chat/completions",
-            json=body,
-            headers=AUTH,
-            timeout=httpx.Timeout(30, read=0.3),
-        )
+        httpx.post(chat_url(proxy), json=body, headers=AUTH, timeout=httpx.Timeout(30, read=0.3))
     time.sleep(2.5)  # the first try times out at 0.8 s; a retry would come right after
-    log = httpx.get(f"http://127.0.0.1:{faulty_sim.port}/sim/log").json()["data"]
+    log = sim_log(faulty_sim)
     assert len([e for e in log[before:] if "slow_first_byte_ms" in e["fault"]]) == 1
 
 
 def test_past_max_in_flight_the_proxy_sheds(proxy: ServerThread) -> None:
     async def run() -> tuple[list[int], httpx.Response]:
-        url = f"http://127.0.0.1:{proxy.port}/v1/chat/completions"
+        url = chat_url(proxy)
         slow = {
             "model": "sim-small",
             "messages": ask("Hold the line."),
@@ -453,8 +410,7 @@ def test_breaker_opens_skips_probes_and_closes(faulty_sim: ServerThread, tmp_pat
         assert refused.status_code == 503
         assert refused.json()["error"]["code"] == "upstream_unavailable"
         assert int(refused.headers["retry-after"]) >= 1
-        calls = httpx.get(f"http://127.0.0.1:{faulty_sim.port}/sim/log").json()["data"]
-        assert len([c for c in calls if c["model"] == "sim-down"]) == 4
+        assert len([c for c in sim_log(faulty_sim) if c["model"] == "sim-down"]) == 4
         time.sleep(1.1)
         probe = post(proxy, body)  # the 5th call: fails, open again
         assert probe.status_code == 500 and state() == "open"
