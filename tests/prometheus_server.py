@@ -8,7 +8,6 @@ fails, naming scripts/setup: CI must run the dashboard tests, never skip them.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -19,15 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.processes import free_port, stop_process
+
 START_TIMEOUT = 20.0
 SCRAPE_INTERVAL = "1s"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def prometheus_binary() -> str:
@@ -122,9 +116,4 @@ def start_prometheus(targets: Sequence[str], workdir: Path) -> Iterator[Promethe
         yield server
     finally:
         server.http.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)

@@ -29,7 +29,8 @@ from router.localserver import serving
 from router.store.base import LedgerRecord
 from router.store.redis import RedisStore
 from router.store.sqlite import SQLiteStore
-from tests.redis_server import answers_ping, free_port
+from tests.processes import free_port, stop_process
+from tests.redis_server import answers_ping
 
 KEY = "tw-ledger-test-key"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -141,12 +142,7 @@ class Proxy:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, timeout=15)
         self.log.close()
 
 

@@ -20,7 +20,8 @@ import redis
 from router.store.base import BudgetRecord, TeamRecord
 from router.store.open import open_store, sentinel_master
 from router.store.redis import RedisStore
-from tests.redis_server import answers_ping, free_port
+from tests.processes import free_port
+from tests.redis_server import answers_ping
 from tests.redis_server import start as start_redis
 
 T0 = 1_710_000_000.0
