@@ -25,6 +25,7 @@ from router.api.admin import ROUTES
 from router.app import create_app
 from router.config.load import load_settings
 from router.localserver import ServerThread, serving
+from tests.integration.configs import sim_models, write_config
 
 MASTER = "tw-admin-master-key"
 ASK = [{"role": "user", "content": "Say hello."}]
@@ -37,25 +38,12 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def config_file(sim: ServerThread, home: Path) -> Path:
-    home.mkdir(parents=True)
-    path = home / "tokenwise.yaml"
-    path.write_text(
-        f"""
-providers:
-  sim: {{base_url: "http://127.0.0.1:{sim.port}/v1"}}
-models:
-  sim-small: {{provider: sim}}
-  sim-mini-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-  sim-large-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-routing:
-  default_model: sim-small
-  roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
+    text = f"""
+{sim_models(sim.port)}
 auth:
   cache_seconds: 1
-""",
-        encoding="utf-8",
-    )
-    return path
+"""
+    return write_config(home, text)
 
 
 def env_for(home: Path, master: str | None = MASTER) -> dict[str, str]:

@@ -7,7 +7,6 @@ private redis-server, paused with SIGSTOP to play an unreachable store).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -30,6 +29,8 @@ from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 from router.store.base import LedgerRecord, Store
 from router.store.rules import micros_up, usd
+from tests.integration.configs import sim_models, write_config
+from tests.integration.served import on_loop
 from tests.redis_server import start as start_redis
 
 D = Decimal
@@ -40,15 +41,7 @@ ASK = [{"role": "user", "content": "Name three rivers of Europe."}]
 
 def config(sim: ServerThread, extra: str = "", store: str = "") -> str:
     return f"""
-providers:
-  sim: {{base_url: "http://127.0.0.1:{sim.port}/v1"}}
-models:
-  sim-small: {{provider: sim}}
-  sim-mini-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-  sim-large-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-routing:
-  default_model: sim-small
-  roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
+{sim_models(sim.port)}
 {store}
 auth:
   cache_seconds: 1
@@ -61,9 +54,7 @@ auth:
 
 
 def proxy_app(home: Path, text: str) -> Any:
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "tokenwise.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_config(home, text)
     env = {
         "TOKENWISE_HOME": str(home),
         "TOKENWISE_MASTER_KEY": MASTER,
@@ -77,12 +68,6 @@ def proxy_app(home: Path, text: str) -> Any:
 def store_of(proxy: ServerThread) -> Store:
     store: Store = proxy.server.config.app.state.services.store
     return store
-
-
-def on_loop(proxy: ServerThread, work: Any) -> Any:
-    """Run a coroutine on the proxy's own loop (its store belongs to that loop)."""
-    assert proxy.loop is not None
-    return asyncio.run_coroutine_threadsafe(work, proxy.loop).result(timeout=30)
 
 
 def client(proxy: ServerThread, team: str) -> openai.OpenAI:

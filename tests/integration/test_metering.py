@@ -8,11 +8,9 @@ OpenAI's: `prompt_tokens` includes the cached ones, `completion_tokens` includes
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import time
-from collections.abc import Coroutine
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,9 +21,9 @@ import pytest
 
 from router.localserver import ServerThread
 from router.metering.pricing import load_pricing
-from router.services import Services
 from router.store.base import LedgerRecord
 from tests.integration.conftest import DEV_KEY, url
+from tests.integration.served import on_loop, services_of
 from tests.integration.test_ledger import Proxy
 
 AUTH = {"authorization": f"Bearer {DEV_KEY}"}
@@ -38,16 +36,6 @@ def ask(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
-def services_of(proxy: ServerThread) -> Services:
-    services: Services = proxy.server.config.app.state.services
-    return services
-
-
-def in_server(proxy: ServerThread, coro: Coroutine[Any, Any, Any]) -> Any:
-    assert proxy.loop is not None
-    return asyncio.run_coroutine_threadsafe(coro, proxy.loop).result(timeout=30)
-
-
 def ledger(proxy: ServerThread, request_id: str, wait: float = 10.0) -> list[LedgerRecord]:
     """Every ledger record with this request id, once the writer has stored what it holds."""
     services = services_of(proxy)
@@ -57,10 +45,10 @@ def ledger(proxy: ServerThread, request_id: str, wait: float = 10.0) -> list[Led
         return [r for r in await services.store.query_ledger() if r.request_id == request_id]
 
     deadline = time.monotonic() + wait
-    records: list[LedgerRecord] = in_server(proxy, query())
+    records: list[LedgerRecord] = on_loop(proxy, query())
     while not records and time.monotonic() < deadline:  # a stream closes after its last byte
         time.sleep(0.05)
-        records = in_server(proxy, query())
+        records = on_loop(proxy, query())
     return records
 
 

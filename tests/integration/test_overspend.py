@@ -36,7 +36,8 @@ import pytest
 from router.store.base import LedgerRecord
 from router.store.redis import RedisStore
 from router.store.rules import micros_up, usd
-from tests.redis_server import free_port
+from tests.integration.configs import sim_models, write_config
+from tests.processes import free_port, stop_process
 
 D = Decimal
 READY_TIMEOUT = 30.0
@@ -44,17 +45,6 @@ KEY = "tw-overspend-research-key"
 AUTH = {"authorization": f"Bearer {KEY}"}
 ASK = [{"role": "user", "content": "Name three rivers of Europe and say one thing about each."}]
 ANSWER_TOKENS = 200
-CATALOG = """
-providers:
-  sim: {{base_url: "http://127.0.0.1:{sim}/v1"}}
-models:
-  sim-small: {{provider: sim}}
-  sim-mini-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-  sim-large-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-routing:
-  default_model: sim-small
-  roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
-"""
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -100,12 +90,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -116,13 +101,10 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.stop()
 
 
-def write_config(home: Path, sim: Server, redis_url: str, db: int, budgets: str) -> Path:
-    home.mkdir(parents=True, exist_ok=True)
+def proxy_config(home: Path, sim: Server, redis_url: str, db: int, budgets: str) -> Path:
     url = redis_url.rsplit("/", 1)[0] + f"/{db}"
-    path = home / "tokenwise.yaml"
-    path.write_text(
-        CATALOG.format(sim=sim.port)
-        + f"""
+    text = f"""
+{sim_models(sim.port)}
 server:
   timeouts: {{connect: 2, first_byte: 5, idle: 5, total: 8}}
 store:
@@ -132,10 +114,25 @@ auth:
     - {{team: research, key_env: RESEARCH_KEY, name: research-ci}}
 budgets:
 {budgets}
-""",
-        encoding="utf-8",
-    )
-    return path
+"""
+    return write_config(home, text)
+
+
+def day_limit(usd: Decimal | int) -> str:
+    """The `budgets:` lines of a daily team limit."""
+    return f"  limits: [{{scope: 'team:research', limit_usd: {usd}, window: day}}]"
+
+
+def proxy_process(config: Path, home: Path) -> Server:
+    return Server(["serve", "--config", str(config)], "/readyz", home, "proxy")
+
+
+def two_replicas(
+    tmp_path: Path, upstream: Server, redis_url: str, db: int, budget: Decimal
+) -> list[Server]:
+    """Two proxies sharing one config: the Redis database `db` and a daily `budget`."""
+    config = proxy_config(tmp_path / "a", upstream, redis_url, db, day_limit(budget))
+    return [proxy_process(config, tmp_path / name) for name in ("a", "b")]
 
 
 async def open_store(redis_url: str, db: int) -> RedisStore:
@@ -201,6 +198,12 @@ async def settled_view(store: RedisStore, seconds: float = 20.0) -> tuple[Decima
         await asyncio.sleep(0.2)
 
 
+async def set_day_limit(store: RedisStore, usd: Decimal) -> None:
+    """Change the team's daily limit in the store, as the admin API would."""
+    budget = type((await store.get_budgets(["team:research"]))["team:research"])
+    await store.put_budget(budget("team:research", usd, window="day"))
+
+
 def counted(records: list[LedgerRecord]) -> Decimal:
     """What the budget counters hold for these ledger records: each cost rounded up to the
     micro-dollar (the store's unit), summed."""
@@ -221,17 +224,7 @@ async def test_500_concurrent_requests_on_two_replicas_overspend_at_most_one_req
     store = await open_store(redis_url, 7)
     # One request costs about 2.5e-5 USD prompt included: a budget for about 100 of them.
     budget = D("0.0085")
-    config = write_config(
-        tmp_path / "a",
-        upstream,
-        redis_url,
-        7,
-        f"  limits: [{{scope: 'team:research', limit_usd: {budget}, window: day}}]",
-    )
-    proxies = [
-        Server(["serve", "--config", str(config)], "/readyz", tmp_path / name, "proxy")
-        for name in ("a", "b")
-    ]
+    proxies = two_replicas(tmp_path, upstream, redis_url, 7, budget)
     try:
         calls = [
             post(http, proxies[i % 2].url, body(i, stream=i % 3 == 0, limit=i % 2 == 0))
@@ -270,26 +263,12 @@ async def test_no_false_refusal_and_nothing_stays_reserved(
     store = await open_store(redis_url, 8)
     total = int(os.environ.get("OVERSPEND_REQUESTS", "2000"))  # 10000: the issue's figure
     budget = D("0.1") * total / 2000  # about 65% of the requests: runs out before the end
-    config = write_config(
-        tmp_path / "a",
-        upstream,
-        redis_url,
-        8,
-        f"  limits: [{{scope: 'team:research', limit_usd: {budget}, window: day}}]",
-    )
-    proxies = [
-        Server(["serve", "--config", str(config)], "/readyz", tmp_path / name, "proxy")
-        for name in ("a", "b")
-    ]
+    proxies = two_replicas(tmp_path, upstream, redis_url, 8, budget)
     rng = random.Random(6)
     try:
         # 1. Nothing in flight: sequential requests are never refused below 90% of the budget.
         small = D("0.005")
-        await store.put_budget(
-            (await store.get_budgets(["team:research"]))["team:research"].__class__(
-                "team:research", small, window="day"
-            )
-        )
+        await set_day_limit(store, small)
         sequential = 0
         while True:
             settled, in_flight = await settled_view(store, seconds=5)
@@ -307,11 +286,7 @@ async def test_no_false_refusal_and_nothing_stays_reserved(
         print(f"\nsequential: {sequential} served before a refusal at >= 90% of ${small}")
 
         # 2. Load with random disconnects and upstream faults, over a larger budget.
-        await store.put_budget(
-            (await store.get_budgets(["team:research"]))["team:research"].__class__(
-                "team:research", budget + small, window="day"
-            )
-        )
+        await set_day_limit(store, budget + small)
         refusals: list[dict[str, Any]] = []
         statuses: dict[int, int] = {}
         semaphore = asyncio.Semaphore(64)
@@ -365,16 +340,10 @@ async def test_kill_9_with_requests_in_flight_then_restart(
 ) -> None:
     store = await open_store(redis_url, 9)
     lease = 10.0  # longer than the total upstream timeout (8 s), short for the test
-    limits = "  limits: [{scope: 'team:research', limit_usd: 1, window: day}]"
-    config = write_config(
-        tmp_path / "home",
-        upstream,
-        redis_url,
-        9,
-        f"  lease_seconds: {lease}\n  expire_every_seconds: 0.5\n{limits}",
-    )
+    budgets = f"  lease_seconds: {lease}\n  expire_every_seconds: 0.5\n{day_limit(1)}"
     home = tmp_path / "home"
-    proxy = Server(["serve", "--config", str(config)], "/readyz", home, "proxy")
+    config = proxy_config(home, upstream, redis_url, 9, budgets)
+    proxy = proxy_process(config, home)
     try:
         done = await asyncio.gather(*(post(http, proxy.url, body(i)) for i in range(10)))
         assert all(o.status == 200 for o in done)
@@ -392,7 +361,7 @@ async def test_kill_9_with_requests_in_flight_then_restart(
         killed_at = time.monotonic()
         proxy.kill()
         await asyncio.gather(*slow, return_exceptions=True)
-        restarted = Server(["serve", "--config", str(config)], "/readyz", home, "proxy")
+        restarted = proxy_process(config, home)
         try:
             settled, in_flight = await settled_view(store, seconds=lease + 10)
             waited = time.monotonic() - killed_at

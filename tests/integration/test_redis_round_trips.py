@@ -31,6 +31,8 @@ import redis.asyncio as aioredis
 from router.app import create_app
 from router.config.load import load_settings
 from router.localserver import ServerThread, serving
+from tests.integration.configs import sim_models, write_config
+from tests.integration.served import on_loop
 from tests.redis_server import start as start_redis
 
 KEY = "tw-round-trip-key"
@@ -40,14 +42,7 @@ ASK = [{"role": "user", "content": "Name three rivers of Europe."}]
 def config(sim: ServerThread, redis_url: str) -> str:
     return f"""
 store: {{url: "{redis_url}"}}
-providers:
-  sim: {{base_url: "http://127.0.0.1:{sim.port}/v1"}}
-models:
-  sim-small: {{provider: sim}}
-  sim-mini-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-  sim-large-reasoner: {{provider: sim, reasoning: {{efforts: [low, medium, high]}}}}
-routing:
-  roles: {{small: sim-small, reasoner: sim-mini-reasoner, large: sim-large-reasoner}}
+{sim_models(sim.port, default_model=None)}
 auth:
   cache_seconds: 60
   keys:
@@ -105,15 +100,8 @@ def quiet(proxy: ServerThread) -> None:
     assert on_loop(proxy, services.ledger.flush(5))
 
 
-def on_loop(proxy: ServerThread, work: Any) -> Any:
-    assert proxy.loop is not None
-    return asyncio.run_coroutine_threadsafe(work, proxy.loop).result(timeout=30)
-
-
 def replica(sim: ServerThread, home: Path, redis_url: str) -> Any:
-    home.mkdir()
-    path = home / "tokenwise.yaml"
-    path.write_text(config(sim, redis_url), encoding="utf-8")
+    path = write_config(home, config(sim, redis_url))
     env = {**os.environ, "TOKENWISE_HOME": str(home), "RT_KEY": KEY}
     return create_app(load_settings(str(path), env=env))
 

@@ -32,6 +32,7 @@ from router.sim.config import build_sim_config
 from router.store.base import LedgerRecord
 from router.store.rules import micros_up, usd
 from tests.integration.conftest import closed_port
+from tests.integration.served import on_loop, services_of
 
 KEY = "tw-reliability-key"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -99,15 +100,6 @@ def faulty_sim() -> Iterator[ServerThread]:
 def proxy(faulty_sim: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with start_proxy(faulty_sim, tmp_path_factory.mktemp("rel"), MAIN) as server:
         yield server
-
-
-def services_of(server: ServerThread) -> Any:
-    return server.server.config.app.state.services
-
-
-def on_loop(server: ServerThread, work: Any) -> Any:
-    assert server.loop is not None
-    return asyncio.run_coroutine_threadsafe(work, server.loop).result(timeout=30)
 
 
 def ask(text: str) -> list[dict[str, str]]:
