@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from router.localserver import ServerThread, serving
 from router.sim.app import create_sim_app
 from router.sim.config import load_sim_config
 from tests.integration.hostile_upstream import create_hostile_app
+from tests.processes import free_port
 
 DEV_KEY = "tw-integration-key"
 
@@ -91,10 +91,7 @@ async def aclient(proxy: ServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_port()
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +125,13 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[ServerThread]:
+    """The hostile upstream (hostile_upstream.py) over plain HTTP."""
+    with serving(create_hostile_app()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

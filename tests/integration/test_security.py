@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +94,6 @@ def env_for(home: Path, planted: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[ServerThread]:
-    with serving(create_hostile_app()) as server:
-        yield server
-
-
 def seen(upstream: ServerThread) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = upstream.server.config.app.state.seen
     return found
@@ -111,6 +105,33 @@ def start_proxy(tmp: Path, upstream: ServerThread, planted: str) -> tuple[Any, P
     config.write_text(config_text(upstream.port), encoding="utf-8")
     settings = load_settings(str(config), env=env_for(home, planted))
     return serving(create_app(settings)), home
+
+
+def planted_proxy(
+    tmp: Path, upstream: ServerThread, caplog: pytest.LogCaptureFixture
+) -> tuple[str, Any, Path]:
+    """A new provider key, a proxy holding it (to be started) and its home; every log kept."""
+    planted = "sk-planted-" + secrets.token_hex(16)
+    caplog.set_level(logging.DEBUG)
+    running, home = start_proxy(tmp, upstream, planted)
+    return planted, running, home
+
+
+def captured(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """What was logged (every record) and printed so far, by where."""
+    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    return {"logs": logs, "output": "".join(capfd.readouterr())}
+
+
+def assert_never_shown(
+    planted: str, texts: Iterable[tuple[str, str]], files: Iterable[tuple[Path, bytes]]
+) -> None:
+    """Neither the key nor its tail in any text (by where), nor the key in any file."""
+    for where, text in texts:
+        assert planted not in text, where
+        assert planted[-12:] not in text, where  # not even a tail of it
+    for path, data in files:
+        assert planted.encode() not in data, path
 
 
 def exchange_everything(base: str) -> list[str]:
@@ -160,9 +181,7 @@ def test_a_planted_provider_key_never_leaves(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    planted = "sk-planted-" + secrets.token_hex(16)
-    caplog.set_level(logging.DEBUG)
-    running, home = start_proxy(tmp_path, hostile, planted)
+    planted, running, home = planted_proxy(tmp_path, hostile, caplog)
     with running as proxy:
         answers = exchange_everything(f"http://127.0.0.1:{proxy.port}")
         during = snapshot(home)  # the spool and journals as they are while serving
@@ -172,20 +191,15 @@ def test_a_planted_provider_key_never_leaves(
     # ... and the upstream echoed it back, in errors, streams and answers.
     assert any("[redacted]" in a for a in answers)
 
-    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
-    printed = "".join(capfd.readouterr())
+    output = captured(caplog, capfd)
     after = snapshot(home)  # the store after shutdown
-    files = [*during.items(), *after.items()]
     assert any(p.name == "tokenwise.db" for p in after)
     assert any("spool" in p.parts for p in during)
-    for where, text in [("answers", "\n".join(answers)), ("logs", logs), ("output", printed)]:
-        assert planted not in text, where
-        assert planted[-12:] not in text, where  # not even a tail of it
-    for path, data in files:
-        assert planted.encode() not in data, path
+    texts = [("answers", "\n".join(answers)), *output.items()]
+    assert_never_shown(planted, texts, [*during.items(), *after.items()])
     # The client's key (its Authorization header) and its prompts are not logged either.
     for secret in (DEV_KEY, MASTER, PROMPT):
-        assert secret not in logs and secret not in printed
+        assert secret not in output["logs"] and secret not in output["output"]
 
 
 def snapshot(home: Path) -> dict[Path, bytes]:

@@ -12,8 +12,6 @@ and embeddings'), against a real proxy in front of the hostile upstream that ech
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +19,17 @@ import httpx
 import openai
 import pytest
 
-from router.localserver import ServerThread, serving
-from tests.integration.hostile_upstream import RESPONSE_ID, create_hostile_app
+from router.localserver import ServerThread
+from tests.integration.hostile_upstream import RESPONSE_ID
 from tests.integration.test_security import (
     BROKE_KEY,
     DEV_KEY,
     NATIVE,
     PROMPT,
     TEAM_KEY,
+    assert_never_shown,
+    captured,
+    planted_proxy,
     seen,
     snapshot,
     start_proxy,
@@ -38,12 +39,6 @@ from tests.integration.test_security import (
 REDACTED = "[redacted]"
 DEV = {"authorization": f"Bearer {DEV_KEY}"}
 ECHOING = ("echo-401", "echo-200", "echo-ok")
-
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[ServerThread]:
-    with serving(create_hostile_app()) as server:
-        yield server
 
 
 def streamed(http: httpx.Client, path: str, body: dict[str, object]) -> str:
@@ -102,9 +97,7 @@ def test_a_planted_provider_key_never_leaves_responses_or_completions(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    planted = "sk-planted-" + secrets.token_hex(16)
-    caplog.set_level(logging.DEBUG)
-    running, home = start_proxy(tmp_path, hostile, planted)
+    planted, running, home = planted_proxy(tmp_path, hostile, caplog)
     with running as proxy:
         answers = exchange_responses(f"http://127.0.0.1:{proxy.port}")
         during = snapshot(home)
@@ -133,15 +126,11 @@ def test_a_planted_provider_key_never_leaves_responses_or_completions(
     ]
     for name in echoed:
         assert REDACTED in answers[name], (name, answers[name])
-    logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
-    printed = "".join(capfd.readouterr())
-    for where, text in [*answers.items(), ("logs", logs), ("output", printed)]:
-        assert planted not in text, where
-        assert planted[-12:] not in text, where
+    output = captured(caplog, capfd)
     files = [*during.items(), *snapshot(home).items()]
     assert any(p.name == "tokenwise.db" for p, _ in files)
-    for path, data in files:  # the conversation kept in the store is clean too
-        assert planted.encode() not in data, path
+    # The conversation kept in the store is clean too.
+    assert_never_shown(planted, [*answers.items(), *output.items()], files)
 
 
 def test_a_chat_only_model_has_no_legacy_completions(tmp_path: Path, hostile: ServerThread) -> None:
