@@ -23,7 +23,7 @@ from router.localserver import ServerThread
 from router.metering.pricing import load_pricing
 from router.store.base import LedgerRecord
 from tests.integration.conftest import DEV_KEY, url
-from tests.integration.served import on_loop, services_of
+from tests.integration.served import leave_mid_stream, on_loop, services_of
 from tests.integration.test_ledger import Proxy
 
 AUTH = {"authorization": f"Bearer {DEV_KEY}"}
@@ -278,17 +278,7 @@ def test_client_leaving_mid_stream_is_metered_for_what_was_generated(
         "stream_options": {"include_usage": True},
         "sim": {"completion_tokens": 400, "tokens_per_chunk": 2, "inter_chunk_ms": 10},
     }
-    received = 0
-    with (
-        httpx.Client(timeout=30) as http,
-        http.stream("POST", f"{url(proxy)}/chat/completions", json=body, headers=AUTH) as resp,
-    ):
-        request_id = resp.headers["x-request-id"]
-        for line in resp.iter_lines():
-            if line.startswith("data: {"):
-                received += 1
-            if received == 20:
-                break  # leave: closing the response drops the connection
+    request_id = leave_mid_stream(f"{url(proxy)}/chat/completions", body, AUTH, "data: {")
     [record] = ledger(proxy, request_id)
     assert record.status == "cancelled"
     assert record.estimated

@@ -24,15 +24,13 @@ import openai
 import orjson
 import pytest
 
-from router.app import create_app
-from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 from router.sim.app import create_sim_app
 from router.sim.config import build_sim_config
 from router.store.base import LedgerRecord
 from router.store.rules import micros_up, usd
 from tests.integration.conftest import closed_port
-from tests.integration.served import on_loop, services_of
+from tests.integration.served import on_loop, serve_config, services_of
 
 KEY = "tw-reliability-key"
 AUTH = {"authorization": f"Bearer {KEY}"}
@@ -83,11 +81,7 @@ BREAKER = """
 
 
 def start_proxy(sim: ServerThread, home: Path, reliability: str) -> Any:
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "tokenwise.yaml"
-    path.write_text(proxy_config(sim, reliability), encoding="utf-8")
-    env = {"TOKENWISE_HOME": str(home), "REL_KEY": KEY}
-    return serving(create_app(load_settings(str(path), env=env)))
+    return serve_config(home, proxy_config(sim, reliability), {"REL_KEY": KEY})
 
 
 @pytest.fixture(scope="module")

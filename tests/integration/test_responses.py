@@ -17,10 +17,9 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from router.app import create_app
-from router.config.load import load_settings
-from router.localserver import ServerThread, serving
+from router.localserver import ServerThread
 from tests.integration.conftest import DEV_KEY, url
+from tests.integration.served import leave_mid_stream, serve_config
 from tests.integration.test_metering import ledger
 
 QUESTION = "What is the capital of Australia?"
@@ -54,19 +53,13 @@ responses:
 
 
 def start(sim: ServerThread, home: Path, *, native: bool, conversations: bool) -> Any:
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "tokenwise.yaml"
-    config.write_text(
-        CONFIG.format(
-            port=sim.port,
-            small_apis="    apis: [chat, responses, completions]" if native else "",
-            large_apis="    apis: [chat, responses]" if native else "",
-            conversations=str(conversations).lower(),
-        ),
-        encoding="utf-8",
+    text = CONFIG.format(
+        port=sim.port,
+        small_apis="    apis: [chat, responses, completions]" if native else "",
+        large_apis="    apis: [chat, responses]" if native else "",
+        conversations=str(conversations).lower(),
     )
-    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
-    return serving(create_app(load_settings(str(config), env=env)))
+    return serve_config(home, text, {"TOKENWISE_DEV_KEY": DEV_KEY})
 
 
 @pytest.fixture(scope="module")
@@ -421,18 +414,9 @@ def test_client_leaving_mid_stream_is_metered(proxy: ServerThread, model: str) -
         "stream": True,
         "sim": {"completion_tokens": 400, "tokens_per_chunk": 2, "inter_chunk_ms": 10},
     }
-    deltas = 0
     headers = {"authorization": f"Bearer {DEV_KEY}"}
-    with (
-        httpx.Client(timeout=30) as http,
-        http.stream("POST", f"{url(proxy)}/responses", json=body, headers=headers) as resp,
-    ):
-        request_id = resp.headers["x-request-id"]
-        for line in resp.iter_lines():
-            if line.startswith("event: response.output_text.delta"):
-                deltas += 1
-            if deltas == 20:
-                break  # leave: closing the response drops the connection
+    delta = "event: response.output_text.delta"
+    request_id = leave_mid_stream(f"{url(proxy)}/responses", body, headers, delta)
     [record] = ledger(proxy, request_id)
     assert record.endpoint == "responses"
     assert record.status == "cancelled"

@@ -17,10 +17,9 @@ import httpx
 import openai
 import pytest
 
-from router.app import create_app
-from router.config.load import load_settings
-from router.localserver import ServerThread, serving
+from router.localserver import ServerThread
 from tests.integration.conftest import DEV_KEY, url
+from tests.integration.served import serve_config
 
 CONFIG = """
 providers:
@@ -46,10 +45,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def proxy(sim: ServerThread, home: Path) -> Iterator[ServerThread]:
-    config = home / "tokenwise.yaml"
-    config.write_text(CONFIG.format(port=sim.port), encoding="utf-8")
-    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
-    with serving(create_app(load_settings(str(config), env=env))) as server:
+    with serve_config(home, CONFIG.format(port=sim.port), {"TOKENWISE_DEV_KEY": DEV_KEY}) as server:
         yield server
 
 
