@@ -23,11 +23,11 @@ from router.metering.bill import Tally
 from router.metering.usage import PARSERS, UsageError, parse_usage
 from router.providers.registry import adapter_for
 from router.reasoning.harmony_repair import HarmonyStreamRepair, repair_harmony
-from router.reasoning.pieces import Piece
 from router.reasoning.think_tags import ThinkTagSplitter, split_think_tags
 from router.upstream.sse import MalformedEvent, SSESplitter, parse_event
 from tests.fuzz.conftest import FUZZ
 from tests.unit.providers.catalog import catalog
+from tests.unit.reasoning.feeding import PieceStream
 
 leaves = (
     st.none()
@@ -124,11 +124,6 @@ def chunked(data: AnyStr, cuts: list[int]) -> list[AnyStr]:
     """`data` cut at the given offsets (those past its end ignored); the pieces join to `data`."""
     ends = [0, *sorted(set(c for c in cuts if c <= len(data))), len(data)]
     return [data[start:end] for start, end in pairwise(ends)]
-
-
-class PieceStream(Protocol):
-    def feed(self, delta: str) -> list[Piece]: ...
-    def finish(self) -> list[Piece]: ...
 
 
 class Split(Protocol):

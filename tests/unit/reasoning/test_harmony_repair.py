@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from router.reasoning.harmony_repair import HarmonySplit, HarmonyStreamRepair, repair_harmony
 from router.reasoning.pieces import Piece, ToolCallText, assemble
+from tests.unit.reasoning.feeding import fed_in_pieces
 
 FIXTURES = Path(__file__).parent / "fixtures" / "harmony"
 
@@ -32,12 +32,7 @@ def expected_split(expected: dict[str, Any]) -> HarmonySplit:
 
 def streamed(text: str, cuts: list[int], *, known: bool = False) -> HarmonySplit:
     repair = HarmonyStreamRepair(known_harmony=known)
-    pieces: list[Piece] = []
-    edges = [0, *cuts, len(text)]
-    for start, end in pairwise(edges):
-        pieces += repair.feed(text[start:end])
-    pieces += repair.finish()
-    assembled = assemble(pieces)
+    assembled = assemble(fed_in_pieces(repair, text, cuts))
     return HarmonySplit(
         reasoning=assembled.reasoning,
         content=assembled.content,

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from itertools import pairwise
-
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from router.reasoning.pieces import Piece, assemble
 from router.reasoning.think_tags import ThinkSplit, ThinkTagSplitter, split_think_tags
+from tests.unit.reasoning.feeding import fed_in_pieces
 
 # (name, text, starts_in_reasoning, expected)
 CASES: list[tuple[str, str, bool, ThinkSplit]] = [
@@ -124,12 +123,7 @@ def test_only_a_possible_tag_is_held_back() -> None:
 
 def streamed(text: str, cuts: list[int], starts_in_reasoning: bool) -> ThinkSplit:
     splitter = ThinkTagSplitter(starts_in_reasoning=starts_in_reasoning)
-    pieces: list[Piece] = []
-    edges = [0, *cuts, len(text)]
-    for start, end in pairwise(edges):
-        pieces += splitter.feed(text[start:end])
-    pieces += splitter.finish()
-    assembled = assemble(pieces)
+    assembled = assemble(fed_in_pieces(splitter, text, cuts))
     assert not assembled.tool_calls
     return ThinkSplit(assembled.reasoning, assembled.content, splitter.found, splitter.unclosed)
 
