@@ -33,6 +33,14 @@ def check_client_error(response: httpx.Response, status: int | None = None) -> d
     return error
 
 
+def check_never_a_server_error(response: httpx.Response, tally: str, *context: Any) -> None:
+    """Counted under `tally`; below 500, and a 4xx is an OpenAI-shaped error (else `context`)."""
+    SENT.update([f"{tally} {response.status_code}"])
+    assert response.status_code < 500, (*context, response.text[:300])
+    if response.status_code >= 400:
+        check_client_error(response)
+
+
 def post_raw(http: httpx.Client, path: str, raw: bytes) -> httpx.Response:
     return http.post(path, content=raw, headers={"content-type": "application/json"})
 
@@ -163,10 +171,7 @@ def test_a_wrong_type_in_any_chat_field_is_never_a_server_error(
 ) -> None:
     for value in WRONG:
         response = http.post(CHAT, json={**GOOD, field: value})
-        SENT.update(["wrong-type " + str(response.status_code)])
-        assert response.status_code < 500, (field, value, response.text[:300])
-        if response.status_code >= 400:
-            check_client_error(response)
+        check_never_a_server_error(response, "wrong-type", field, value)
 
 
 @pytest.mark.parametrize("field", ["role", "content", "name", "tool_calls", "tool_call_id"])
@@ -177,10 +182,7 @@ def test_a_wrong_type_in_any_message_field_is_never_a_server_error(
         for model in ("sim-small", "auto", "sim-think-tags"):
             message = {"role": "user", "content": "hi", field: value}
             response = http.post(CHAT, json={"model": model, "messages": [message]})
-            SENT.update(["wrong-type " + str(response.status_code)])
-            assert response.status_code < 500, (field, value, model, response.text[:300])
-            if response.status_code >= 400:
-                check_client_error(response)
+            check_never_a_server_error(response, "wrong-type", field, value, model)
 
 
 @pytest.mark.parametrize("field", ["model", "input", "encoding_format", "dimensions", "user"])
@@ -190,10 +192,7 @@ def test_a_wrong_type_in_any_embeddings_field_is_never_a_server_error(
     for value in WRONG:
         body = {"model": "sim-small", "input": "hello", field: value}
         response = http.post(EMBEDDINGS, json=body)
-        SENT.update(["wrong-type " + str(response.status_code)])
-        assert response.status_code < 500, (field, value, response.text[:300])
-        if response.status_code >= 400:
-            check_client_error(response)
+        check_never_a_server_error(response, "wrong-type", field, value)
 
 
 json_values = st.recursive(
@@ -227,10 +226,7 @@ def test_arbitrary_json_in_chat_fields_is_never_a_server_error(
     body = {"model": model, "messages": [{"role": "user", "content": "hi", **message}], **fields}
     body.pop("stream", None)  # streams answer 200 first; their errors are in-band (below)
     response = http.post(CHAT, json=body)
-    SENT.update([f"json-fields {response.status_code}"])
-    assert response.status_code < 500, (body, response.text[:300])
-    if response.status_code >= 400:
-        check_client_error(response)
+    check_never_a_server_error(response, "json-fields", body)
 
 
 @settings(FUZZ, max_examples=150)
@@ -280,10 +276,7 @@ def test_arbitrary_request_headers_are_never_a_server_error(
 ) -> None:
     headers = {"x-tokenwise-route": route, "x-tokenwise-session": session}
     response = http.post(CHAT, json={**GOOD, "model": model}, headers=headers)
-    SENT.update([f"headers {response.status_code}"])
-    assert response.status_code < 500, (route, session, response.text[:300])
-    if response.status_code >= 400:
-        check_client_error(response)
+    check_never_a_server_error(response, "headers", route, session)
     response = http.post(CHAT, json=GOOD, headers={"authorization": (b"Bearer " + auth).strip()})
     SENT.update([f"headers {response.status_code}"])
     check_client_error(response, 401)
