@@ -108,16 +108,15 @@ def test_upstream_slow_first_byte_is_504(strict_proxy: ServerThread) -> None:
     assert "0.6 s" in error["message"]
 
 
-def test_upstream_malformed_json_is_502(strict_proxy: ServerThread) -> None:
-    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"malformed_json": True}}}
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [("malformed_json", "not valid JSON"), ("error_body_200", "answered 200 with an error")],
+    ids=["malformed_json", "error_body_200"],
+)
+def test_upstream_broken_answer_is_502(strict_proxy: ServerThread, fault: str, words: str) -> None:
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {fault: True}}}
     error = error_of(post(strict_proxy, body), 502, "upstream_error", "upstream_error")
-    assert "not valid JSON" in error["message"]
-
-
-def test_upstream_200_with_error_body_is_502(strict_proxy: ServerThread) -> None:
-    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"error_body_200": True}}}
-    error = error_of(post(strict_proxy, body), 502, "upstream_error", "upstream_error")
-    assert "answered 200 with an error" in error["message"]
+    assert words in error["message"]
 
 
 def test_upstream_error_status_passes_through(strict_proxy: ServerThread) -> None:
