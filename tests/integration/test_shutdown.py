@@ -12,11 +12,14 @@ import contextlib
 import signal
 import socket
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionChunk
 
 from router.store.base import LedgerRecord, SpendView
 from router.store.sqlite import SQLiteStore
@@ -40,6 +43,20 @@ def refused(port: int, wait: float = 10.0) -> bool:
     return False
 
 
+def open_stream(
+    proxy: Proxy, prompt: str, sim: dict[str, Any]
+) -> tuple[str, Iterator[ChatCompletionChunk]]:
+    """A streamed chat request through the SDK: its request id and its chunks, none read yet."""
+    client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
+    stream = client.chat.completions.create(
+        model="sim-small",
+        messages=[{"role": "user", "content": prompt}],
+        stream=True,
+        extra_body=sim,
+    )
+    return stream.response.headers["x-request-id"], iter(stream)
+
+
 def test_sigterm_lets_the_stream_finish_settles_and_exits_0(tmp_path: Path) -> None:
     home = tmp_path / "home"
     proxy = Proxy(home, env={"TOKENWISE_MASTER_KEY": MASTER})
@@ -50,15 +67,7 @@ def test_sigterm_lets_the_stream_finish_settles_and_exits_0(tmp_path: Path) -> N
             headers={"authorization": f"Bearer {MASTER}"},
         )
         assert put.status_code == 200, put.text
-        client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
-        stream = client.chat.completions.create(
-            model="sim-small",
-            messages=[{"role": "user", "content": "Tell me a long story."}],
-            stream=True,
-            extra_body=SLOW,
-        )
-        request_id = stream.response.headers["x-request-id"]
-        chunks = iter(stream)
+        request_id, chunks = open_stream(proxy, "Tell me a long story.", SLOW)
         first = next(chunks)
         proxy.proc.send_signal(signal.SIGTERM)
         assert refused(proxy.port)  # no new connections, while the stream goes on
@@ -115,15 +124,7 @@ budgets:
     proxy = Proxy(home, "--config", str(config), env={"TW_SHUTDOWN_KEY": KEY})
     endless = {"sim": {"inter_chunk_ms": 500, "completion_tokens": 4000, "tokens_per_chunk": 4}}
     try:
-        client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
-        stream = client.chat.completions.create(
-            model="sim-small",
-            messages=[{"role": "user", "content": "Count to a million."}],
-            stream=True,
-            extra_body=endless,
-        )
-        request_id = stream.response.headers["x-request-id"]
-        chunks = iter(stream)
+        request_id, chunks = open_stream(proxy, "Count to a million.", endless)
         next(chunks)
         proxy.proc.send_signal(signal.SIGTERM)
         finishes = []
