@@ -128,13 +128,27 @@ def replayed(body: dict[str, Any]) -> dict[str, Any] | None:
     return spec
 
 
+def bad_key(auth: str) -> JSONResponse:
+    """A 401 that echoes the key it was given."""
+    return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+
+
+def echoed(model: str, auth: str) -> str:
+    """The answer text: the key itself for the echoing models."""
+    return f"your key is {auth}" if model in ("echo-ok", "echo-stream") else "hello"
+
+
 def create_hostile_app() -> Starlette:
     seen: list[dict[str, Any]] = []
 
-    async def chat(request: Request) -> Response:
-        body = await request.json()
-        auth = request.headers.get("authorization", "")
+    async def heard(request: Request, *, has_body: bool = True) -> tuple[dict[str, Any], str]:
+        """Logs the request in `seen`; its JSON body ({} without one) and its authorization."""
+        body = await request.json() if has_body else None
         seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        return body or {}, request.headers.get("authorization", "")
+
+    async def chat(request: Request) -> Response:
+        body, auth = await heard(request)
         model = body.get("model", "")
         stream = bool(body.get("stream"))
         replay = replayed(body)
@@ -179,11 +193,9 @@ def create_hostile_app() -> Starlette:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def embeddings(request: Request) -> Response:
-        body = await request.json()
-        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        body, auth = await heard(request)
         if body.get("model") == "echo-401":
-            auth = request.headers.get("authorization", "")
-            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+            return bad_key(auth)
         return JSONResponse(
             {
                 "object": "list",
@@ -194,15 +206,13 @@ def create_hostile_app() -> Starlette:
         )
 
     async def responses(request: Request) -> Response:
-        body = await request.json()
-        auth = request.headers.get("authorization", "")
-        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        body, auth = await heard(request)
         model = body.get("model", "")
         if model == "echo-401":
-            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
+            return bad_key(auth)
         if model == "echo-200":
             return JSONResponse({"error": {"message": f"key {auth} is over quota"}})
-        text = f"your key is {auth}" if model in ("echo-ok", "echo-stream") else "hello"
+        text = echoed(model, auth)
         if not body.get("stream"):
             return JSONResponse(response_object(model, text))
 
@@ -218,18 +228,15 @@ def create_hostile_app() -> Starlette:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def stored(request: Request) -> Response:
-        auth = request.headers.get("authorization", "")
-        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": None})
+        _, auth = await heard(request, has_body=False)
         return JSONResponse(response_object("plain", f"stored for {auth}"))
 
     async def completions(request: Request) -> Response:
-        body = await request.json()
-        auth = request.headers.get("authorization", "")
-        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        body, auth = await heard(request)
         model = body.get("model", "")
         if model == "echo-401":
-            return JSONResponse({"error": {"message": f"bad key {auth}"}}, status_code=401)
-        text = f"your key is {auth}" if model in ("echo-ok", "echo-stream") else "hello"
+            return bad_key(auth)
+        text = echoed(model, auth)
         if not body.get("stream"):
             return JSONResponse(text_completion(model, text, "stop", usage=True))
 
@@ -243,7 +250,7 @@ def create_hostile_app() -> Starlette:
         return StreamingResponse(chunks(), media_type="text/event-stream")
 
     async def catch_all(request: Request) -> Response:
-        seen.append({"path": request.url.path, "headers": dict(request.headers), "body": None})
+        await heard(request, has_body=False)
         return JSONResponse({"error": {"message": "no such path"}}, status_code=404)
 
     app = Starlette(
