@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
@@ -48,6 +48,7 @@ MODELS = (
 # completions declared (test_security_responses.py); the names above are chat-only.
 NATIVE = ("plain", "echo-401", "echo-200", "echo-ok", "echo-stream")
 PROMPT = "the secret plan is codeword-7f3a9"
+Answers = TypeVar("Answers")
 
 
 def config_text(upstream_port: int, extra_provider: str = "") -> str:
@@ -107,14 +108,21 @@ def start_proxy(tmp: Path, upstream: ServerThread, planted: str) -> tuple[Any, P
     return serving(create_app(settings)), home
 
 
-def planted_proxy(
-    tmp: Path, upstream: ServerThread, caplog: pytest.LogCaptureFixture
-) -> tuple[str, Any, Path]:
-    """A new provider key, a proxy holding it (to be started) and its home; every log kept."""
+def with_planted_key(
+    tmp: Path,
+    upstream: ServerThread,
+    caplog: pytest.LogCaptureFixture,
+    exchange: Callable[[str], Answers],
+) -> tuple[str, Answers, dict[Path, bytes], Path]:
+    """`exchange` run against a proxy holding a new provider key, every log record kept: the
+    key, the answers, the proxy's home as it was while serving (spool, journals) and its path."""
     planted = "sk-planted-" + secrets.token_hex(16)
     caplog.set_level(logging.DEBUG)
     running, home = start_proxy(tmp, upstream, planted)
-    return planted, running, home
+    with running as proxy:
+        answers = exchange(f"http://127.0.0.1:{proxy.port}")
+        during = snapshot(home)
+    return planted, answers, during, home
 
 
 def captured(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> dict[str, str]:
@@ -181,10 +189,9 @@ def test_a_planted_provider_key_never_leaves(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    planted, running, home = planted_proxy(tmp_path, hostile, caplog)
-    with running as proxy:
-        answers = exchange_everything(f"http://127.0.0.1:{proxy.port}")
-        during = snapshot(home)  # the spool and journals as they are while serving
+    planted, answers, during, home = with_planted_key(
+        tmp_path, hostile, caplog, exchange_everything
+    )
     # The key was really in play: the upstream received it on every call.
     calls = seen(hostile)
     assert calls and all(c["headers"].get("authorization") == f"Bearer {planted}" for c in calls)

@@ -29,11 +29,11 @@ from tests.integration.test_security import (
     TEAM_KEY,
     assert_never_shown,
     captured,
-    planted_proxy,
     seen,
     snapshot,
     start_proxy,
     tls_proxy,
+    with_planted_key,
 )
 
 REDACTED = "[redacted]"
@@ -97,10 +97,7 @@ def test_a_planted_provider_key_never_leaves_responses_or_completions(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    planted, running, home = planted_proxy(tmp_path, hostile, caplog)
-    with running as proxy:
-        answers = exchange_responses(f"http://127.0.0.1:{proxy.port}")
-        during = snapshot(home)
+    planted, answers, during, home = with_planted_key(tmp_path, hostile, caplog, exchange_responses)
     calls = seen(hostile)
     paths = {c["path"] for c in calls}
     assert {"/v1/responses", "/v1/completions", "/v1/chat/completions"} <= paths
