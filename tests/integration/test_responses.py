@@ -9,7 +9,6 @@ back. The client code is the same for both, and so is what it receives (ids asid
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,36 +51,38 @@ responses:
 """
 
 
-def start(sim: ServerThread, home: Path, *, native: bool, conversations: bool) -> Any:
-    text = CONFIG.format(
-        port=sim.port,
-        small_apis="    apis: [chat, responses, completions]" if native else "",
-        large_apis="    apis: [chat, responses]" if native else "",
+def config_text(port: int, *, native_small: bool, native_large: bool, conversations: bool) -> str:
+    """sim-small and sim-large-reasoner on the simulator at `port`; a `native_*` model declares
+    the Responses API (and sim-small legacy completions), the others are translated for."""
+    return CONFIG.format(
+        port=port,
+        small_apis="    apis: [chat, responses, completions]" if native_small else "",
+        large_apis="    apis: [chat, responses]" if native_large else "",
         conversations=str(conversations).lower(),
     )
-    return serve_config(home, text, {"TOKENWISE_DEV_KEY": DEV_KEY})
 
 
-@pytest.fixture(scope="module")
-def native(sim: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    with start(sim, tmp_path_factory.mktemp("native"), native=True, conversations=False) as s:
-        yield s
+def module_proxy(name: str, *, native: bool, conversations: bool) -> Any:
+    """The module-scoped fixture `name`: a proxy over the shared simulator, both models native
+    or both translated for, keeping conversations or not."""
+
+    @pytest.fixture(scope="module", name=name)
+    def serve(
+        sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[ServerThread]:
+        text = config_text(
+            sim.port, native_small=native, native_large=native, conversations=conversations
+        )
+        env = {"TOKENWISE_DEV_KEY": DEV_KEY}
+        with serve_config(tmp_path_factory.mktemp(name), text, env) as server:
+            yield server
+
+    return serve
 
 
-@pytest.fixture(scope="module")
-def translated(
-    sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerThread]:
-    with start(sim, tmp_path_factory.mktemp("translated"), native=False, conversations=True) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def forgetful(
-    sim: ServerThread, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerThread]:
-    with start(sim, tmp_path_factory.mktemp("forgetful"), native=False, conversations=False) as s:
-        yield s
+native = module_proxy("native", native=True, conversations=False)
+translated = module_proxy("translated", native=False, conversations=True)
+forgetful = module_proxy("forgetful", native=False, conversations=False)
 
 
 def sdk(server: ServerThread) -> openai.OpenAI:

@@ -20,22 +20,7 @@ import pytest
 from router.localserver import ServerThread
 from tests.integration.conftest import DEV_KEY, url
 from tests.integration.served import serve_config
-
-CONFIG = """
-providers:
-  sim:
-    base_url: http://127.0.0.1:{port}/v1
-models:
-  sim-small:
-    provider: sim
-  sim-large-reasoner:
-    provider: sim
-    apis: [chat, responses]
-    reasoning: {{efforts: [low, medium, high]}}
-responses:
-  conversations: true
-  ttl_seconds: 1
-"""
+from tests.integration.test_responses import config_text
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +30,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def proxy(sim: ServerThread, home: Path) -> Iterator[ServerThread]:
-    with serve_config(home, CONFIG.format(port=sim.port), {"TOKENWISE_DEV_KEY": DEV_KEY}) as server:
+    text = config_text(sim.port, native_small=False, native_large=True, conversations=True)
+    text += "  ttl_seconds: 1\n"
+    with serve_config(home, text, {"TOKENWISE_DEV_KEY": DEV_KEY}) as server:
         yield server
 
 
