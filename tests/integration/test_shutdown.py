@@ -80,15 +80,11 @@ def test_sigterm_lets_the_stream_finish_settles_and_exits_0(tmp_path: Path) -> N
     finally:
         proxy.stop()
 
-    records, view = asyncio.run(read_store(home))
-    mine = [r for r in records if r.request_id == request_id]
-    assert len(mine) == 1 and mine[0].status == "ok"
-    assert mine[0].cost_total > 0
-    assert view is not None
+    record, view = stored_after(home, request_id)
+    assert record.status == "ok"
+    assert record.cost_total > 0
     assert view.in_flight == 0  # no reservation left held
-    assert abs(view.settled - mine[0].cost_total) < Decimal(
-        "0.000001"
-    )  # settled to the micro-dollar
+    assert abs(view.settled - record.cost_total) < Decimal("0.000001")  # to the micro-dollar
     # Flushed, not left for the next start to replay.
     assert all(not p.read_bytes().strip() for p in (home / "spool").glob("ledger-*.jsonl"))
 
@@ -99,6 +95,15 @@ async def read_store(home: Path) -> tuple[list[LedgerRecord], SpendView | None]:
         return await store.query_ledger(), await store.spend("team:dev", time.time())
     finally:
         await store.close()
+
+
+def stored_after(home: Path, request_id: str) -> tuple[LedgerRecord, SpendView]:
+    """Once the proxy has exited: the request's one ledger record and the team's spend."""
+    records, view = asyncio.run(read_store(home))
+    mine = [r for r in records if r.request_id == request_id]
+    assert len(mine) == 1, mine
+    assert view is not None
+    return mine[0], view
 
 
 def test_past_the_grace_period_a_stream_is_cut_settled_and_recorded(tmp_path: Path) -> None:
@@ -134,7 +139,6 @@ budgets:
         assert proxy.proc.wait(timeout=60) == 0, proxy.output()[-2000:]
     finally:
         proxy.stop()
-    records, view = asyncio.run(read_store(home))
-    mine = [r for r in records if r.request_id == request_id]
-    assert len(mine) == 1 and mine[0].status == "cancelled"
-    assert view is not None and view.in_flight == 0
+    record, view = stored_after(home, request_id)
+    assert record.status == "cancelled"
+    assert view.in_flight == 0
