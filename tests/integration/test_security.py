@@ -270,6 +270,13 @@ def test_admin_endpoints_need_the_master_key(proxy: str) -> None:
             assert answer.status_code == 401, (key, path, answer.text)
 
 
+def assert_refused(proxy: str, key: str, path: str, body: Any, status: int, code: str) -> None:
+    """POST `body` to `path` with `key`: refused with `status` and the error `code`."""
+    answer = httpx.post(f"{proxy}{path}", headers={"authorization": f"Bearer {key}"}, json=body)
+    assert answer.status_code == status, (path, answer.text)
+    assert answer.json()["error"]["code"] == code
+
+
 def test_a_team_key_is_confined_to_its_models(proxy: str) -> None:
     team = {"authorization": f"Bearer {TEAM_KEY}"}
     ask = [{"role": "user", "content": "hi"}]
@@ -281,9 +288,7 @@ def test_a_team_key_is_confined_to_its_models(proxy: str) -> None:
         ("/v1/chat/completions", {"model": "echo-ok", "messages": ask}),
         ("/v1/embeddings", {"model": "echo-ok", "input": "hi"}),  # regression: was not checked
     ):
-        denied = httpx.post(f"{proxy}{path}", headers=team, json=body)
-        assert denied.status_code == 403, (path, denied.text)
-        assert denied.json()["error"]["code"] == "model_not_allowed"
+        assert_refused(proxy, TEAM_KEY, path, body, 403, "model_not_allowed")
     # Its spend is its own team's: visible to the master key under team a only.
     spend = httpx.get(
         f"{proxy}/admin/teams/a/spend", headers={"authorization": f"Bearer {MASTER}"}
@@ -292,15 +297,12 @@ def test_a_team_key_is_confined_to_its_models(proxy: str) -> None:
 
 
 def test_a_team_key_is_confined_to_its_budget(proxy: str) -> None:
-    broke = {"authorization": f"Bearer {BROKE_KEY}"}
     ask = [{"role": "user", "content": "hi"}]
     for path, body in (
         ("/v1/chat/completions", {"model": "plain", "messages": ask}),
         ("/v1/embeddings", {"model": "plain", "input": "hi"}),  # regression: was not reserved
     ):
-        refused = httpx.post(f"{proxy}{path}", headers=broke, json=body)
-        assert refused.status_code == 429, (path, refused.text)
-        assert refused.json()["error"]["code"] == "budget_exceeded"
+        assert_refused(proxy, BROKE_KEY, path, body, 429, "budget_exceeded")
 
 
 def test_an_answer_past_the_response_limit_is_a_clean_502(proxy: str) -> None:

@@ -28,6 +28,7 @@ from tests.integration.test_security import (
     PROMPT,
     TEAM_KEY,
     assert_never_shown,
+    assert_refused,
     captured,
     seen,
     snapshot,
@@ -151,7 +152,6 @@ def proxy(tmp_path_factory: pytest.TempPathFactory, hostile: ServerThread) -> It
 
 def test_a_team_key_is_confined_to_its_models_and_budget(proxy: str) -> None:
     team = {"authorization": f"Bearer {TEAM_KEY}"}
-    broke = {"authorization": f"Bearer {BROKE_KEY}"}
     assert httpx.post(
         f"{proxy}/v1/responses", headers=team, json={"model": "plain", "input": "hi"}
     ).is_success
@@ -159,12 +159,8 @@ def test_a_team_key_is_confined_to_its_models_and_budget(proxy: str) -> None:
         ("/v1/responses", {"model": "native-plain", "input": "hi"}),
         ("/v1/completions", {"model": "native-plain", "prompt": "hi"}),
     ):
-        denied = httpx.post(f"{proxy}{path}", headers=team, json=body)
-        assert denied.status_code == 403, (path, denied.text)
-        assert denied.json()["error"]["code"] == "model_not_allowed"
-        refused = httpx.post(f"{proxy}{path}", headers=broke, json=body)
-        assert refused.status_code == 429, (path, refused.text)
-        assert refused.json()["error"]["code"] == "budget_exceeded"
+        assert_refused(proxy, TEAM_KEY, path, body, 403, "model_not_allowed")
+        assert_refused(proxy, BROKE_KEY, path, body, 429, "budget_exceeded")
 
 
 # --- TLS ---------------------------------------------------------------------------------------
