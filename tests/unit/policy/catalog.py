@@ -47,27 +47,17 @@ def spec(
     )
 
 
+def reasoner(name: str, price_in: str, price_out: str, answer: int, reasoning: int) -> ModelSpec:
+    """A reasoning model: three efforts, and its reasoning cannot be turned off."""
+    efforts = ("low", "medium", "high")
+    return spec(name, price_in, price_out, answer, reasoning, efforts, can_disable=False)
+
+
 # small: cheap, no reasoning. mini: mid-priced reasoner. big: pricey per token but terse.
 MODELS = {
     "small": spec("small", "0.10", "0.40", answer=200),
-    "mini": spec(
-        "mini",
-        "1.10",
-        "4.40",
-        answer=300,
-        reasoning=1000,
-        efforts=("low", "medium", "high"),
-        can_disable=False,
-    ),
-    "big": spec(
-        "big",
-        "2.00",
-        "8.00",
-        answer=300,
-        reasoning=400,
-        efforts=("low", "medium", "high"),
-        can_disable=False,
-    ),
+    "mini": reasoner("mini", "1.10", "4.40", answer=300, reasoning=1000),
+    "big": reasoner("big", "2.00", "8.00", answer=300, reasoning=400),
 }
 ROLES = {"small": "small", "reasoner": "mini", "large": "big"}
 
