@@ -119,7 +119,8 @@ def stream_events(server: ServerThread, body: dict[str, Any]) -> tuple[httpx.Res
 
 def sim_log(sim: ServerThread) -> list[dict[str, Any]]:
     """Every upstream call the simulator has logged, oldest first."""
-    return httpx.get(f"http://127.0.0.1:{sim.port}/sim/log").json()["data"]  # type: ignore[no-any-return]
+    log: list[dict[str, Any]] = httpx.get(f"http://127.0.0.1:{sim.port}/sim/log").json()["data"]
+    return log
 
 
 def upstream_calls(sim: ServerThread, request_id: str) -> list[dict[str, Any]]:
