@@ -9,7 +9,8 @@ The label rules for public data (documented in training/README.md):
   the same 0.5 at a quarter of the weight (with `--pair-labels table`, a table over the four
   outcomes instead). RouterBench uses the share of its 11 models that failed, inside a band per
   task (or, with `--routerbench-pairs`, its GPT-4 and Mixtral runs like a pair); MT-Bench uses
-  the mean judge score; token-economy the median completion tokens the models spent.
+  GPT-4's lead over Mixtral in judge score (with `table`, the two models' mean score);
+  token-economy the median completion tokens the models spent.
 - weight: every hand-written example weighs 1; each public benchmark shares a fixed total
   weight (`SHARES`) spread evenly over its items, so no benchmark drowns the others.
 """
@@ -48,6 +49,9 @@ _PAIR_DIFFICULTY: Final[dict[str, dict[tuple[bool, bool], float]]] = {
         (False, False): 0.8,
     },
 }
+# MT-Bench: a judge-score lead of GPT-4 over Mixtral of this many points is difficulty 1 (0.5 + lead
+# / span, clipped; a lead of 0 is 0.5, the mean of two turns' 1-10 scores).
+MTBENCH_GAIN_SPAN: Final = 6.0
 # RouterBench's runs of the same strong/weak pair as RouteLLM's.
 ROUTERBENCH_PAIR: Final = ("gpt-4-1106-preview", "mistralai/mixtral-8x7b-chat")
 # RouterBench: difficulty = low + span * (share of models that failed).
@@ -102,9 +106,10 @@ class Example:
 class LabelRule:
     """How strong/weak outcomes become difficulty labels.
 
-    `table`: the four-outcome table `_PAIR_DIFFICULTY`. `discordant`: what routing can change:
-    strong right and weak wrong 1.0, the reverse 0.0, both the same 0.5 at `concordant_weight`
-    of a discordant row's difficulty weight (the benchmark's share is kept); with
+    `table`: the four-outcome table `_PAIR_DIFFICULTY`, and MT-Bench by the two models' mean
+    judge score. `discordant`: what routing can change: strong right and weak wrong 1.0, the
+    reverse 0.0, both the same 0.5 at `concordant_weight` of a discordant row's difficulty weight
+    (the benchmark's share is kept), and MT-Bench by GPT-4's lead over Mixtral in judge score; with
     `routerbench_pairs`, RouterBench is labelled the same way from its GPT-4 and Mixtral runs
     (else, and with `table`, by the share of its models that failed).
     """
@@ -189,6 +194,12 @@ def _difficulty(item: Item, rule: LabelRule) -> tuple[float, float] | None:
             return None
         low, span = _ROUTERBENCH_BAND[item.group]
         return low + span * (1.0 - sum(known) / len(known)), 1.0
+    if item.benchmark == "routellm-mtbench" and rule.pairs == "discordant":
+        strong, weak = outcomes.get(STRONG), outcomes.get(WEAK)
+        if strong is None or weak is None or strong.score is None or weak.score is None:
+            return None
+        gain = (strong.score - weak.score) / MTBENCH_GAIN_SPAN
+        return min(1.0, max(0.0, 0.5 + gain)), 1.0
     if item.benchmark == "routellm-mtbench":
         scores = [o.score for o in outcomes.values() if o.score is not None]
         if not scores:

@@ -32,7 +32,7 @@ from router.classify.public_data import BENCHMARKS, default_data_dir, load
 from router.classify.request import view
 
 REPO: Final = Path(__file__).resolve().parents[2]
-HASH_DIM: Final = 8192
+HASH_DIM: Final = 32768
 L2_HASHED: Final = 3e-4
 L2_HASHED_DIFFICULTY: Final = 3e-4
 L2_DENSE: Final = 1e-2

@@ -6,7 +6,7 @@ import pytest
 
 from router.classify.artifact import ArtifactError, decode, encode
 from router.classify.model import load_classifier
-from router.classify.train import REPO
+from router.classify.train import HASH_DIM, REPO
 
 SHIPPED = REPO / "router" / "data" / "classifier.json"
 
@@ -14,7 +14,7 @@ SHIPPED = REPO / "router" / "data" / "classifier.json"
 def test_shipped_artifact_loads_and_is_small() -> None:
     assert SHIPPED.stat().st_size < 2_000_000
     classifier = load_classifier()
-    assert classifier.weights.hash_dim == 8192
+    assert classifier.weights.hash_dim == HASH_DIM == 32768
     assert classifier.weights.training["public"] is True
     assert classifier.weights.training["excluded"] == []
 

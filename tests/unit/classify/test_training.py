@@ -7,7 +7,7 @@ from router.classify import public_data
 from router.classify.examples import ROUTERBENCH_PAIR, LabelRule, label_public, load_handwritten
 from router.classify.labels import CATEGORIES, TIERS
 from router.classify.model import load_classifier
-from router.classify.public_data import Item, Outcome
+from router.classify.public_data import STRONG, WEAK, Item, Outcome
 from router.classify.train import REPO, main
 
 PROMPTS = REPO / "training" / "prompts.jsonl"
@@ -105,6 +105,24 @@ def test_routerbench_can_be_labelled_by_its_gpt4_and_mixtral_runs() -> None:
     assert labels["d"] == (pytest.approx(0.15 + 0.6 * 0.5), pytest.approx(share))
     table = {e.id: e.difficulty for e in label_public(items, LabelRule("table"))}
     assert table["a"] == pytest.approx(0.15 + 0.6 * 2 / 3)
+
+
+def _mtbench(qid: str, strong: float | None, weak: float) -> Item:
+    outcomes = {WEAK: Outcome(score=weak)}
+    if strong is not None:
+        outcomes[STRONG] = Outcome(score=strong)
+    return Item("routellm-mtbench", qid, "writing", (qid,), qid, "", outcomes)
+
+
+def test_mtbench_is_labelled_by_gpt4s_lead_over_mixtral() -> None:
+    items = [_mtbench("lead", 9.0, 6.0), _mtbench("tie", 8.0, 8.0), _mtbench("behind", 5.0, 9.0)]
+    items += [_mtbench("rout", 10.0, 1.0), _mtbench("unjudged", None, 7.0)]
+    labels = {e.id: e.difficulty for e in label_public(items)}
+    assert labels == {"lead": 1.0, "tie": 0.5, "behind": 0.0, "rout": 1.0}  # clipped to [0, 1]
+    half = {e.id: e.difficulty for e in label_public([_mtbench("lead", 8.5, 7.0)])}
+    assert half["lead"] == pytest.approx(0.75)  # 0.5 + lead / 6 points
+    table = {e.id: e.difficulty for e in label_public(items[:3], LabelRule("table"))}
+    assert table["tie"] == pytest.approx(0.4 + 0.08 * (9.5 - 8.0))  # the earlier rule: mean score
 
 
 def _train(data_dir: Path, prompts: Path, out: Path, *extra: str) -> bytes:
