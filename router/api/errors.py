@@ -10,6 +10,8 @@ from starlette.responses import Response
 from router.api.json import json_response
 from router.errors import ProxyError, error_body
 
+PUBLIC_PATHS = "/v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings and /v1/models"
+
 
 def proxy_error_response(exc: ProxyError) -> Response:
     return json_response(exc.body(), status=exc.status, headers=exc.headers)
@@ -19,8 +21,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         body = error_body(
-            f"Unknown path {request.url.path}: this proxy serves /v1/chat/completions, "
-            "/v1/embeddings and /v1/models.",
+            f"Unknown path {request.url.path}: this proxy serves {PUBLIC_PATHS}.",
             "invalid_request_error",
             "unknown_url",
         )

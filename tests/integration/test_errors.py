@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -183,7 +184,15 @@ def test_sdk_raises_on_a_stream_that_fails(strict_proxy: ServerThread) -> None:
 
 def test_unknown_path_and_method(proxy: ServerThread) -> None:
     base = f"http://127.0.0.1:{proxy.port}"
-    error_of(httpx.get(f"{base}/v1/nothing"), 404, "invalid_request_error", "unknown_url")
+    missing = error_of(httpx.get(f"{base}/v1/nothing"), 404, "invalid_request_error", "unknown_url")
+    named = re.findall(r"/v1/[a-z/]+", missing["message"].split("serves", 1)[1])
+    assert len(named) == 5
+    for path in named:  # every path the message offers is one the proxy answers
+        method = "GET" if path == "/v1/models" else "POST"
+        answer = httpx.request(
+            method, f"{base}{path}", headers={"Authorization": f"Bearer {DEV_KEY}"}
+        )
+        assert answer.status_code not in (404, 405), (path, answer.text)
     error_of(
         httpx.get(f"{base}/v1/chat/completions"),
         405,
