@@ -237,10 +237,21 @@ def check_fields(body: Mapping[str, Any], checks: Mapping[str, Check]) -> None:
             check(name, value)
 
 
+CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
+
+
 def check_message_fields(messages: list[dict[str, Any]]) -> None:
-    """Each message's `content` (a string, an array of parts, or null) and `name`."""
+    """Each message's `content` (a string, an array of parts, or null; required, as OpenAI
+    requires it, of every role but `assistant`, which may carry tool calls instead) and `name`."""
     for i, message in enumerate(messages):
         content = message.get("content")
+        if content is None and message.get("role") in CONTENT_REQUIRED:
+            raise InvalidRequest(
+                f"Missing required parameter: 'messages[{i}].content' (a {message['role']} "
+                "message needs a string or an array of content parts).",
+                param=f"messages[{i}].content",
+                code="missing_required_parameter",
+            )
         if content is not None and not isinstance(content, str):
             if not isinstance(content, list):
                 raise _wrong_type(

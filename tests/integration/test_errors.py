@@ -54,6 +54,18 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
         ({"model": "sim-small", "messages": []}, "messages", "invalid_value", "empty"),
         ({"model": "sim-small", "messages": [1]}, "messages[0]", "invalid_type", "object"),
         ({"model": "sim-small", "messages": [{}]}, "messages[0].role", None, "role"),
+        (
+            {"model": "sim-small", "messages": [{"role": "user"}]},
+            "messages[0].content",
+            "missing_required_parameter",
+            "a user message needs",
+        ),
+        (
+            {"model": "auto", "messages": [*ASK, {"role": "tool", "content": None}]},
+            "messages[1].content",
+            "missing_required_parameter",
+            "'messages[1].content'",
+        ),
         ({"model": "sim-small", "messages": ASK, "stream": "yes"}, "stream", "invalid_type", ""),
     ],
 )
