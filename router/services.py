@@ -86,9 +86,11 @@ class Services:
         policy_override: str | None = None,
         max_effort: str | None = None,
         allowed: Collection[str] | None = None,
+        reasoning: bool = False,
     ) -> Route:
         """An explicit catalog model goes where it says; a virtual model is decided by policy,
-        among the `allowed` models when the caller's key has an allow-list."""
+        among the `allowed` models when the caller's key has an allow-list, and among models
+        that reason when the client asked for `reasoning`."""
         target = self.targets.get(requested)
         if target is not None:
             return Route(target, requested, "explicit")
@@ -104,6 +106,7 @@ class Services:
                 max_effort=max_effort,
                 allowed=allowed,
                 unavailable=self.reliability.unavailable(),
+                reasoning=reasoning,
             )
             self.metrics.decision(
                 decision.policy, decision.category, decision.tier, decision.model, decision.effort

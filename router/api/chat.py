@@ -163,6 +163,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         policy_override=pressure.policy_override,
         max_effort=pressure.effort_cap,
         allowed=principal.models if not principal.allows(model) else None,
+        reasoning=asked.enabled is True,
     )
     target = route.target
     check_allowed(principal, route)

@@ -75,7 +75,17 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     request.state.policy_override = pressure.policy_override
     allowed = principal.models if not principal.allows(model) else None
-    route = _route(services, model, pin, loose.body, request, principal.team, pressure, allowed)
+    route = _route(
+        services,
+        model,
+        pin,
+        loose.body,
+        request,
+        principal.team,
+        pressure,
+        allowed,
+        asked.enabled is True,
+    )
     target = route.target
     check_allowed(principal, route)
     native = "responses" in target.model.apis
@@ -227,6 +237,7 @@ def _route(
     team: str,
     pressure: Any,
     allowed: tuple[str, ...] | None = None,
+    reasoning: bool = False,
 ) -> Route:
     """A continued conversation stays on the model that made its previous response."""
     if pin is not None and pin.target in services.targets:
@@ -239,6 +250,7 @@ def _route(
         policy_override=pressure.policy_override,
         max_effort=pressure.effort_cap,
         allowed=allowed,
+        reasoning=reasoning,
     )
 
 

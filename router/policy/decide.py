@@ -10,7 +10,10 @@ where expected completion tokens (reasoning included) come from `TokenPriors` fo
 category and effort. Candidates whose upstream's circuit breaker is open (`unavailable`) are
 left out while any other remains. A conversation pinned to a model keeps it unless the new turn
 is a harder tier (prompt caches survive); a forced tier (`x-tokenwise-route: tier=hard`)
-replaces the classifier's.
+replaces the classifier's. A client that asks for reasoning itself (`reasoning=True`: an
+effort above `none`, a thinking budget, thinking switched on) is answered by a model that
+reasons: candidates that do not are left out, and the tier is raised to the first that lists
+one (a client who asked for thinking never gets none while the policy has a model for it).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def decide(
     max_effort: str | None = None,
     allowed: Collection[str] | None = None,
     unavailable: frozenset[str] = frozenset(),
+    reasoning: bool = False,
 ) -> Decision:
     """The cheapest candidate at the tier's quality floor (`allowed`: the only models the
     caller may use, when its key has an allow-list; a policy with none of them decides as if
@@ -92,6 +96,7 @@ def decide(
         and forced_tier is None
         and TIERS.index(tier) <= TIERS.index(pin.tier)
         and pin.model in models
+        and (not reasoning or models[pin.model].efforts)
         and (allowed is None or pin.model in allowed)
         and pin.model not in unavailable
     ):
@@ -107,10 +112,21 @@ def decide(
             expected_cost(models[pin.model], prompt_tokens, tokens),
             f"session pinned to {pin.model}",
         )
+    asked = ""
+    if reasoning:
+        raised = _reasoning_tier(policy, tier, category, models)
+        if raised is None:
+            asked = "; reasoning asked, no candidate reasons"
+        elif raised != tier:
+            asked, tier = f"; raised from {tier}: reasoning asked", raised
+        else:
+            asked = "; reasoning asked"
     floor = policy.floors[tier]
     listed = policy.candidates(tier, category)
     if allowed is not None:
         listed = tuple(x for x in listed if x.model in allowed) or listed
+    if reasoning:
+        listed = tuple(x for x in listed if models[x.model].efforts) or listed
     eligible = [x for x in listed if x.quality >= floor]
     capped = [
         x
@@ -129,6 +145,7 @@ def decide(
         reason += f"; tier forced to {forced_tier}"
     if pin is not None and forced_tier is None:
         reason += f"; escalated from {pin.tier}"
+    reason += asked
     if max_effort is not None and capped:
         reason += f"; effort capped at {max_effort}"
     return Decision(
@@ -143,6 +160,16 @@ def decide(
         reason,
         best.fallbacks,
     )
+
+
+def _reasoning_tier(
+    policy: Policy, tier: Tier, category: str, models: Mapping[str, ModelSpec]
+) -> Tier | None:
+    """The first tier from `tier` up that lists a model that reasons for this category."""
+    for higher in TIERS[TIERS.index(tier) :]:
+        if any(models[x.model].efforts for x in policy.candidates(higher, category)):
+            return higher
+    return None
 
 
 def _cheapest(

@@ -88,8 +88,10 @@ class Router:
         max_effort: str | None = None,
         allowed: Collection[str] | None = None,
         unavailable: frozenset[str] = frozenset(),
+        reasoning: bool = False,
     ) -> tuple[Decision, Classification]:
-        """Decide for a virtual model; a soft budget may swap the policy and cap the effort."""
+        """Decide for a virtual model; a soft budget may swap the policy and cap the effort;
+        `reasoning`: the client asked for thinking itself, so a model that reasons answers."""
         policy = self.by_virtual[requested]
         if policy_override is not None and policy_override in self.policies:
             policy = self.policies[policy_override]
@@ -119,6 +121,7 @@ class Router:
             max_effort=max_effort,
             allowed=allowed,
             unavailable=unavailable,
+            reasoning=reasoning,
         )
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())

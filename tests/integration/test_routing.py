@@ -56,6 +56,27 @@ def test_hard_math_goes_to_a_reasoning_model_at_high_effort(
     assert last["effort"] == "high"
 
 
+def test_a_trivial_question_asking_for_reasoning_gets_a_model_that_reasons(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": TRIVIAL}],
+        reasoning_effort="high",
+        extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
+    )
+    fields, reason = raw.headers["x-tokenwise-route"].split("; reason=", 1)
+    route = dict(item.split("=", 1) for item in fields.split("; "))
+    assert route["model"] in ("sim-mini-reasoner", "sim-large-reasoner")
+    assert "reasoning asked" in reason
+    assert raw.headers["x-tokenwise-effort"].startswith("requested=high; sent=high")
+    completion = raw.parse()
+    assert completion.usage is not None and completion.usage.completion_tokens_details
+    assert completion.usage.completion_tokens_details.reasoning_tokens
+    last = [e for e in sim_log(proxy) if e.get("model") == route["model"]][-1]
+    assert last["effort"] == "high"
+
+
 def test_learned_token_figures_move_after_traffic(
     client: openai.OpenAI, proxy: ServerThread
 ) -> None:

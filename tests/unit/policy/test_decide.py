@@ -124,3 +124,71 @@ def test_priors_survive_a_dump_and_load() -> None:
         learned.expected("mini", "math", "high")
     )
     assert again.observations("mini", "math", "high") == 1
+
+
+ONLY_SMALL_WHEN_EASY = parse_policy(
+    "plain",
+    "plain.yaml",
+    """
+virtual_model: auto-plain
+reference: large
+floor: 0.7
+tiers:
+  trivial: {any: [{model: small, quality: 0.9}]}
+  simple: {any: [{model: small, quality: 0.9}]}
+  moderate: {any: [{model: small, quality: 0.8}, {model: reasoner, effort: medium}]}
+  hard: {any: [{model: large, effort: high}]}
+""",
+    MODELS,
+    ROLES,
+)
+NEVER_REASONS = parse_policy(
+    "small-only",
+    "small-only.yaml",
+    """
+virtual_model: auto-small
+reference: small
+floor: 0.5
+tiers:
+  trivial: {any: [{model: small}]}
+  simple: {any: [{model: small}]}
+  moderate: {any: [{model: small}]}
+  hard: {any: [{model: small}]}
+""",
+    MODELS,
+    ROLES,
+)
+
+
+def test_a_client_that_asks_for_reasoning_gets_a_model_that_reasons() -> None:
+    quiet = decide(POLICY, verdict("knowledge", "trivial"), PROMPT, MODELS, priors())
+    asked = decide(
+        POLICY, verdict("knowledge", "trivial"), PROMPT, MODELS, priors(), reasoning=True
+    )
+    assert quiet.model == "small"
+    assert (asked.model, asked.tier) == ("mini", "trivial")
+    assert asked.reason.endswith("; reasoning asked")
+
+
+def test_reasoning_asked_raises_the_tier_to_the_first_that_lists_a_reasoner() -> None:
+    d = decide(
+        ONLY_SMALL_WHEN_EASY, verdict("chat", "trivial"), PROMPT, MODELS, priors(), reasoning=True
+    )
+    assert (d.model, d.effort, d.tier) == ("mini", "medium", "moderate")
+    assert "raised from trivial: reasoning asked" in d.reason
+    hard = decide(
+        ONLY_SMALL_WHEN_EASY, verdict("chat", "hard"), PROMPT, MODELS, priors(), reasoning=True
+    )
+    assert (hard.model, hard.tier) == ("big", "hard") and "raised" not in hard.reason
+
+
+def test_reasoning_asked_leaves_a_pin_on_a_model_that_cannot_reason() -> None:
+    pin = Pin("small", "none", "simple")
+    d = decide(POLICY, verdict("chat", "simple"), PROMPT, MODELS, priors(), pin=pin, reasoning=True)
+    assert d.model == "mini" and "pinned" not in d.reason
+
+
+def test_reasoning_asked_of_a_policy_without_a_reasoner_says_so() -> None:
+    d = decide(NEVER_REASONS, verdict("math", "hard"), PROMPT, MODELS, priors(), reasoning=True)
+    assert d.model == "small"
+    assert d.reason.endswith("; reasoning asked, no candidate reasons")
