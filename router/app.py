@@ -175,6 +175,7 @@ def create_app(settings: Settings) -> FastAPI:
             stored_responses.stored_response,
             methods=["GET", "DELETE"],
         ),
+        Route("/v1/models/{model:path}", models.retrieve_model, methods=["GET"]),
         Route(
             "/v1/responses/{response_id}/input_items",
             stored_responses.stored_response,

@@ -119,12 +119,7 @@ class Services:
                 param="model",
                 code="model_not_found",
             )
-        raise NotFound(
-            f"The model '{requested}' does not exist here. GET /v1/models lists the models "
-            f"this proxy serves.",
-            param="model",
-            code="model_not_found",
-        )
+        raise model_not_found(requested)
 
 
 def build_targets(settings: Settings, base_urls: Mapping[str, str]) -> dict[str, Target]:
@@ -140,3 +135,12 @@ def build_targets(settings: Settings, base_urls: Mapping[str, str]) -> dict[str,
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def model_not_found(name: str) -> NotFound:
+    return NotFound(
+        f"The model '{name}' does not exist here. GET /v1/models lists the models this proxy "
+        "serves.",
+        param="model",
+        code="model_not_found",
+    )

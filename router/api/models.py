@@ -1,21 +1,23 @@
-"""GET /v1/models: the catalog plus the virtual models, in OpenAI's list shape."""
+"""GET /v1/models: the catalog plus the virtual models, in OpenAI's list shape; GET
+/v1/models/{model}: one of them (what `client.models.retrieve` asks for)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.json import json_response
-from router.services import services_of
+from router.services import Services, model_not_found, services_of
 
 CREATED = 1_700_000_000
 
 
-async def list_models(request: Request) -> Response:
-    services = services_of(request)
-    services.auth.authenticate(request.headers.get("authorization"))
-    data = [
-        {
+def model_objects(services: Services) -> dict[str, dict[str, Any]]:
+    """Every model this proxy serves, by name: virtual models first, then the catalog."""
+    objects: dict[str, dict[str, Any]] = {
+        name: {
             "id": name,
             "object": "model",
             "created": CREATED,
@@ -23,18 +25,32 @@ async def list_models(request: Request) -> Response:
             "description": f"Virtual model: routed by the {policy} policy.",
         }
         for name, policy in services.router.virtual_models().items()
-    ]
+    }
     for target in services.targets.values():
         model = target.model
-        data.append(
-            {
-                "id": model.name,
-                "object": "model",
-                "created": CREATED,
-                "owned_by": "tokenwise-simulator" if model.simulated else model.provider.name,
-                "description": model.description,
-                "context_window": model.context_window,
-                "reasoning_efforts": list(model.efforts),
-            }
-        )
-    return json_response({"object": "list", "data": data})
+        objects[model.name] = {
+            "id": model.name,
+            "object": "model",
+            "created": CREATED,
+            "owned_by": "tokenwise-simulator" if model.simulated else model.provider.name,
+            "description": model.description,
+            "context_window": model.context_window,
+            "reasoning_efforts": list(model.efforts),
+        }
+    return objects
+
+
+async def list_models(request: Request) -> Response:
+    services = services_of(request)
+    services.auth.authenticate(request.headers.get("authorization"))
+    return json_response({"object": "list", "data": list(model_objects(services).values())})
+
+
+async def retrieve_model(request: Request) -> Response:
+    services = services_of(request)
+    services.auth.authenticate(request.headers.get("authorization"))
+    name = request.path_params["model"]
+    found = model_objects(services).get(name)
+    if found is None:
+        raise model_not_found(name)
+    return json_response(found)

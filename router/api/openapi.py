@@ -307,6 +307,16 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
                     "responses": {"200": _answer("the models"), **_errors("401", "503")},
                 }
             },
+            "/v1/models/{model}": {
+                "get": {
+                    "summary": "One model of the catalog, or a virtual model",
+                    "security": BEARER,
+                    "parameters": [
+                        {"name": "model", "in": "path", "required": True, "schema": NON_EMPTY}
+                    ],
+                    "responses": {"200": _answer("the model"), **_errors("401", "404", "503")},
+                }
+            },
             "/healthz": _probe("Liveness"),
             "/readyz": _probe("Readiness"),
         },

@@ -55,6 +55,7 @@ def test_the_fuzzed_document_is_the_served_one(base_url: str) -> None:
         "/v1/completions",
         "/v1/embeddings",
         "/v1/models",
+        "/v1/models/{model}",
         "/healthz",
         "/readyz",
     }

@@ -193,6 +193,18 @@ def test_models_lists_catalog_and_virtual_models(client: openai.OpenAI) -> None:
     assert all(m.owned_by == "tokenwise-simulator" for m in sims)
 
 
+def test_a_model_is_retrieved_by_name(client: openai.OpenAI) -> None:
+    listed = {m.id: m for m in client.models.list()}
+    for name in ("auto", "sim-small", "sim-large-reasoner"):
+        assert client.models.retrieve(name) == listed[name]
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("gpt-99")
+    assert missing.value.code == "model_not_found" and "gpt-99" in missing.value.message
+    anonymous = openai.OpenAI(base_url=client.base_url, api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        anonymous.models.retrieve("auto")
+
+
 def test_virtual_model_is_routed_and_says_why(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(model="auto", messages=ASK)
     assert raw.headers["x-tokenwise-model"] == "sim-small"
