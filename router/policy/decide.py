@@ -116,11 +116,11 @@ def decide(
     if reasoning:
         raised = _reasoning_tier(policy, tier, category, models)
         if raised is None:
-            asked = "; reasoning asked, no candidate reasons"
+            asked = ", reasoning asked but no candidate reasons"
         elif raised != tier:
-            asked, tier = f"; raised from {tier}: reasoning asked", raised
+            asked, tier = f", raised from {tier} as reasoning was asked", raised
         else:
-            asked = "; reasoning asked"
+            asked = ", reasoning asked"
     floor = policy.floors[tier]
     listed = policy.candidates(tier, category)
     if allowed is not None:
@@ -140,14 +140,14 @@ def decide(
     best, best_cost, best_tokens = _cheapest(pool, category, prompt_tokens, models, priors)
     reason = f"cheapest of {len(pool)} at floor {floor:g}"
     if skipped:
-        reason += f"; {skipped} skipped (circuit open)"
+        reason += f", {skipped} skipped (circuit open)"
     if forced_tier is not None:
-        reason += f"; tier forced to {forced_tier}"
+        reason += f", tier forced to {forced_tier}"
     if pin is not None and forced_tier is None:
-        reason += f"; escalated from {pin.tier}"
+        reason += f", escalated from {pin.tier}"
     reason += asked
     if max_effort is not None and capped:
-        reason += f"; effort capped at {max_effort}"
+        reason += f", effort capped at {max_effort}"
     return Decision(
         policy.name,
         category,

@@ -167,7 +167,7 @@ def test_a_client_that_asks_for_reasoning_gets_a_model_that_reasons() -> None:
     )
     assert quiet.model == "small"
     assert (asked.model, asked.tier) == ("mini", "trivial")
-    assert asked.reason.endswith("; reasoning asked")
+    assert asked.reason.endswith(", reasoning asked")
 
 
 def test_reasoning_asked_raises_the_tier_to_the_first_that_lists_a_reasoner() -> None:
@@ -175,7 +175,7 @@ def test_reasoning_asked_raises_the_tier_to_the_first_that_lists_a_reasoner() ->
         ONLY_SMALL_WHEN_EASY, verdict("chat", "trivial"), PROMPT, MODELS, priors(), reasoning=True
     )
     assert (d.model, d.effort, d.tier) == ("mini", "medium", "moderate")
-    assert "raised from trivial: reasoning asked" in d.reason
+    assert "raised from trivial as reasoning was asked" in d.reason
     hard = decide(
         ONLY_SMALL_WHEN_EASY, verdict("chat", "hard"), PROMPT, MODELS, priors(), reasoning=True
     )
@@ -191,4 +191,24 @@ def test_reasoning_asked_leaves_a_pin_on_a_model_that_cannot_reason() -> None:
 def test_reasoning_asked_of_a_policy_without_a_reasoner_says_so() -> None:
     d = decide(NEVER_REASONS, verdict("math", "hard"), PROMPT, MODELS, priors(), reasoning=True)
     assert d.model == "small"
-    assert d.reason.endswith("; reasoning asked, no candidate reasons")
+    assert d.reason.endswith(", reasoning asked but no candidate reasons")
+
+
+def test_the_route_header_is_key_value_pairs_whatever_the_reason() -> None:
+    d = decide(
+        ONLY_SMALL_WHEN_EASY,
+        verdict("chat", "trivial"),
+        PROMPT,
+        MODELS,
+        priors(),
+        forced_tier="simple",
+        pin=Pin("small", "none", "trivial"),
+        max_effort="medium",
+        unavailable=frozenset({"big"}),
+        reasoning=True,
+    )
+    pairs = dict(item.split("=", 1) for item in d.header().split("; "))
+    assert list(pairs) == ["category", "tier", "difficulty", "model", "effort", "reason"]
+    assert pairs["reason"] == d.reason
+    for note in ("tier forced to simple", "effort capped at medium", "reasoning was asked"):
+        assert note in d.reason
