@@ -114,7 +114,7 @@ def decide(
         )
     asked = ""
     if reasoning:
-        raised = _reasoning_tier(policy, tier, category, models)
+        raised = _reasoning_tier(policy, tier, category, models, allowed)
         if raised is None:
             asked = ", reasoning asked but no candidate reasons"
         elif raised != tier:
@@ -163,12 +163,18 @@ def decide(
 
 
 def _reasoning_tier(
-    policy: Policy, tier: Tier, category: str, models: Mapping[str, ModelSpec]
+    policy: Policy,
+    tier: Tier,
+    category: str,
+    models: Mapping[str, ModelSpec],
+    allowed: Collection[str] | None,
 ) -> Tier | None:
-    """The first tier from `tier` up that lists a model that reasons for this category."""
+    """The first tier from `tier` up that lists, for this category, a model that reasons (and
+    that the caller may use)."""
     for higher in TIERS[TIERS.index(tier) :]:
-        if any(models[x.model].efforts for x in policy.candidates(higher, category)):
-            return higher
+        for x in policy.candidates(higher, category):
+            if models[x.model].efforts and (allowed is None or x.model in allowed):
+                return higher
     return None
 
 

@@ -212,3 +212,17 @@ def test_the_route_header_is_key_value_pairs_whatever_the_reason() -> None:
     assert pairs["reason"] == d.reason
     for note in ("tier forced to simple", "effort capped at medium", "reasoning was asked"):
         assert note in d.reason
+
+
+def test_reasoning_asked_by_a_key_that_may_use_no_reasoner_neither_raises_nor_pretends() -> None:
+    d = decide(
+        ONLY_SMALL_WHEN_EASY,
+        verdict("chat", "trivial"),
+        PROMPT,
+        MODELS,
+        priors(),
+        allowed=("small",),
+        reasoning=True,
+    )
+    assert (d.model, d.tier) == ("small", "trivial")
+    assert d.reason.endswith(", reasoning asked but no candidate reasons")
