@@ -264,7 +264,7 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
   refresh_seconds: 0.1
   webhook_url: http://127.0.0.1:{webhook.port}/hook
   limits:
-    - {{scope: "team:ops", limit_usd: "0.004", hard: false, soft_threshold: 0.5,
+    - {{scope: "team:ops", limit_usd: "0.0004", hard: false, soft_threshold: 0.5,
        soft_policy: economy}}
 """
         with (

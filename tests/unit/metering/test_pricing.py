@@ -17,7 +17,7 @@ from tests.unit.metering.conftest import TEST_MODELS, write_price_file
 REPO_PRICING = Path(__file__).resolve().parents[3] / "pricing.json"
 SIMULATED = {
     "sim-small": ("gpt-4.1-nano", None),
-    "sim-mini-reasoner": ("o4-mini", None),
+    "sim-mini-reasoner": ("qwen3-30b-a3b", "openrouter"),
     "sim-large-reasoner": ("deepseek-reasoner", None),
     "sim-think": ("qwen3-235b-a22b-thinking-2507", "fireworks"),
     "sim-harmony": ("gpt-oss-120b", "groq"),
