@@ -105,10 +105,16 @@ def run_classify(
     if jsonl is not None:
         if jsonl == "-":
             return classify_lines(router, name, sys.stdin.buffer, sys.stdout)
-        with open(jsonl, "rb") as f:
-            return classify_lines(router, name, f, sys.stdout)
-    if text is None:
-        print("tokenwise classify: give a text or --jsonl FILE", file=sys.stderr)
+        try:
+            with open(jsonl, "rb") as f:
+                return classify_lines(router, name, f, sys.stdout)
+        except OSError as exc:
+            if exc.filename != jsonl:
+                raise
+            print(f"tokenwise classify: cannot read {jsonl}: {exc.strerror}", file=sys.stderr)
+            return 2
+    if text is None or not text.strip():
+        print("tokenwise classify: give a non-empty text, or --jsonl FILE", file=sys.stderr)
         return 2
     describe(router, name, text, sys.stdout)
     return 0

@@ -7,8 +7,27 @@ its idea and is imported only when chosen.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high`, else a usage error that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low} to {high}")
+        return value
+
+    return parse
+
+
+PORT = bounded(1, 65535)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,17 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", help="config file (default: $TOKENWISE_CONFIG, ./tokenwise.yaml, embedded)"
     )
     serve.add_argument("--host", help="listen address (default: server.host, 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default: server.port, 8000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default: server.workers, 1)")
+    serve.add_argument("--port", type=PORT, help="listen port (default: server.port, 8000)")
+    serve.add_argument(
+        "--workers", type=bounded(1, 256), help="worker processes (default: server.workers, 1)"
+    )
 
     sim = sub.add_parser("sim", help="run the upstream simulator (a SIMULATED provider)")
     sim.add_argument("--config", help="simulator config (default: the embedded catalog)")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=9000)
+    sim.add_argument("--port", type=PORT, default=9000)
 
     demo = sub.add_parser("demo", help="simulator + proxy + the OpenAI SDK, with a table")
     demo.add_argument("--config", help="proxy config (default: embedded, with its simulator)")
-    demo.add_argument("--repeat", type=int, default=1, help="times to send the workload")
+    demo.add_argument(
+        "--repeat", type=bounded(1, 1000), default=1, help="times to send the workload"
+    )
 
     classify = sub.add_parser("classify", help="what the router decides for a prompt, and why")
     classify.add_argument("text", nargs="?", help="a prompt to classify")
@@ -78,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except BrokenPipeError:  # `tokenwise spend | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports it
+
+
+def run(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     if given[:1] == ["train"]:  # its own parser: router/classify/train.py
         from router.classify.train import main as train

@@ -51,7 +51,7 @@ class Timeouts(Strict):
 
 class Server(Strict):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=256)
     body_limit_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     response_limit_bytes: int = Field(

@@ -25,6 +25,7 @@ from typing import Any
 from router.classify.artifact import ArtifactError
 from router.classify.model import Classifier, load_classifier
 from router.classify.public_data import (
+    DATA_ENV,
     Item,
     default_data_dir,
     load,
@@ -132,13 +133,34 @@ def run_eval(args: argparse.Namespace, echo: Callable[[str], None] = print) -> i
         print(f"tokenwise eval: {exc}", file=sys.stderr)
         return 2
     chosen = BENCHMARKS if args.benchmark == "all" else (args.benchmark,)
+    try:
+        refused = _run(chosen, args, data_dir, out, echo)
+    except (ArtifactError, RuntimeError) as exc:
+        print(f"tokenwise eval: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(
+            f"tokenwise eval: cannot read {exc.filename}: point --data-dir (or ${DATA_ENV}) at "
+            "the public data (routellm/, routerbench-subset/, token-economy/)",
+            file=sys.stderr,
+        )
+        return 2
+    _collect(out)
+    print(f"eval: wrote {out / 'report.md'} and {out / 'results.json'}", file=sys.stderr)
+    return 2 if refused else 0
+
+
+def _run(
+    chosen: tuple[str, ...],
+    args: argparse.Namespace,
+    data_dir: Path,
+    out: Path,
+    echo: Callable[[str], None],
+) -> int:
+    """Evaluate each benchmark; the number refused as in-sample."""
     refused = 0
     for benchmark in chosen:
-        try:
-            found = _classifier_for(benchmark, args, out, data_dir)
-        except (ArtifactError, RuntimeError) as exc:
-            print(f"tokenwise eval: {exc}", file=sys.stderr)
-            return 2
+        found = _classifier_for(benchmark, args, out, data_dir)
         if isinstance(found, str):
             print(found, file=sys.stderr)
             refused += 1
@@ -159,6 +181,4 @@ def run_eval(args: argparse.Namespace, echo: Callable[[str], None] = print) -> i
         (out / f"{benchmark}.md").write_text(section + note + "\n")
         (out / f"{benchmark}.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
         echo(section + note + "\n")
-    _collect(out)
-    print(f"eval: wrote {out / 'report.md'} and {out / 'results.json'}", file=sys.stderr)
-    return 2 if refused else 0
+    return refused

@@ -83,3 +83,40 @@ def test_single_prompt_prints_the_decision_and_features(tmp_path: Path) -> None:
 def test_unknown_policy_is_an_error(tmp_path: Path) -> None:
     result = tokenwise(["classify", "hi", "--policy", "lavish"], tmp_path)
     assert result.returncode == 2 and "unknown policy 'lavish'" in result.stderr
+
+
+def test_a_missing_file_or_an_empty_text_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tokenwise(["classify", "--jsonl", str(tmp_path / "nope.jsonl")], tmp_path)
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr and "nope.jsonl" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    empty = tokenwise(["classify", "   "], tmp_path)
+    assert empty.returncode == 2 and "non-empty text" in empty.stderr
+
+
+def test_a_reader_that_leaves_early_ends_the_output_quietly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWISE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "router", "classify", "--jsonl", "-"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # as `| head` does once it has its lines
+    _, err = proc.communicate(b'{"id": 1, "prompt": "hi"}\n' * 5000, timeout=60)
+    assert proc.returncode == 141
+    assert b"Traceback" not in err
+
+
+def test_out_of_range_ports_and_worker_counts_are_usage_errors(tmp_path: Path) -> None:
+    for args, words in (
+        (["serve", "--workers", "0"], "--workers: 0 is out of range: use 1 to 256"),
+        (["serve", "--port", "70000"], "--port: 70000 is out of range: use 1 to 65535"),
+        (["sim", "--port", "http"], "--port: 'http' is not an integer"),
+        (["demo", "--repeat", "0"], "--repeat: 0 is out of range"),
+    ):
+        result = tokenwise(args, tmp_path)
+        assert result.returncode == 2 and words in result.stderr, (args, result.stderr)

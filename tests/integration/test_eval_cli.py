@@ -101,3 +101,22 @@ def test_eval_rejects_an_unknown_policy(tmp_path: Path) -> None:
     result = tokenwise(["eval", "--policy", "nonesuch", "--out", str(tmp_path)], tmp_path)
     assert result.returncode == 2
     assert "unknown policy 'nonesuch'" in result.stderr
+
+
+def test_eval_names_the_missing_data(tmp_path: Path) -> None:
+    result = tokenwise(
+        [
+            "eval",
+            "--loo",
+            "--benchmark",
+            "routellm-gsm8k",
+            "--data-dir",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert f"cannot read {tmp_path / 'none'}" in result.stderr and "--data-dir" in result.stderr
+    assert "Traceback" not in result.stderr
