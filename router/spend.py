@@ -219,6 +219,8 @@ def run_spend(args: argparse.Namespace) -> int:
         by = check_group_by(args.by)
         since = parse_bound(args.since) if args.since else None
         until = parse_bound(args.until, until=True) if args.until else None
+        if since is not None and until is not None and since >= until:
+            raise SpendError(f"--since {args.since} is not before --until {args.until}")
         if args.url:
             key = os.environ.get(MASTER_KEY_ENV)
             if not key:

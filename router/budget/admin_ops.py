@@ -23,6 +23,7 @@ from router.errors import InvalidRequest, NotFound
 from router.metering.cost import format_usd
 from router.store.base import BudgetRecord, KeyRecord, SpendView, Store, TeamRecord
 from router.store.codec import to_dict
+from router.store.rules import scope_owner
 
 KEY_PREFIX = "tw-"
 
@@ -191,6 +192,12 @@ async def set_budget(
     soft_threshold: Decimal | None = None,
     soft_policy: str | None = None,
 ) -> dict[str, Any]:
+    if scope_owner(scope) is None:
+        raise InvalidRequest(
+            f"Budget scope {scope!r} names no team or key: use team:<name> or key:<key id>.",
+            param="scope",
+            code="invalid_value",
+        )
     try:
         budget = BudgetRecord(scope, limit_usd, window, tz, hard, soft_threshold, soft_policy)
         await store.put_budget(budget)

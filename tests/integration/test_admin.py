@@ -113,6 +113,9 @@ def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> No
         assert budget.status_code == 200 and budget.json()["tz"] == "Asia/Tokyo"
         bad = http.put("/admin/budgets/team:research", json={"limit_usd": "2", "windw": "day"})
         assert bad.status_code == 400 and bad.json()["error"]["param"] == "windw"
+        nowhere = http.put("/admin/budgets/research", json={"limit_usd": "2"})
+        assert nowhere.status_code == 400 and nowhere.json()["error"]["param"] == "scope"
+        assert "team:<name> or key:<key id>" in nowhere.json()["error"]["message"]
         with sdk(proxy, key["key"]) as client:
             client.chat.completions.create(model="sim-small", messages=ASK)
         spend = http.get("/admin/teams/research/spend").json()

@@ -215,6 +215,10 @@ def test_url_refuses_a_wrong_or_missing_master_key(filled: Filled) -> None:
 def test_bad_date_and_empty_home(filled: Filled, tmp_path: Path) -> None:
     bad = spend(filled, "--config", str(filled.config), "--since", "last tuesday")
     assert bad.returncode == 2 and "not a date" in bad.stderr
+    backwards = spend(
+        filled, "--config", str(filled.config), "--since", "2026-02-01", "--until", "2026-01-01"
+    )
+    assert backwards.returncode == 2 and "is not before --until" in backwards.stderr
     empty = spend(filled, "--json", env={"TOKENWISE_HOME": str(tmp_path / "nothing-here")})
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout)["rows"] == []
