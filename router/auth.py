@@ -40,6 +40,7 @@ class Principal:
     rpm: int | None = None
     tpm: int | None = None
     expires_at: float | None = None
+    policy: str | None = None  # the team's routing policy for `auto` (None: the default)
 
     def allows(self, model: str) -> bool:
         return not self.models or model in self.models

@@ -87,10 +87,12 @@ class Services:
         max_effort: str | None = None,
         allowed: Collection[str] | None = None,
         reasoning: bool = False,
+        team_policy: str | None = None,
     ) -> Route:
         """An explicit catalog model goes where it says; a virtual model is decided by policy,
         among the `allowed` models when the caller's key has an allow-list, and among models
-        that reason when the client asked for `reasoning`."""
+        that reason when the client asked for `reasoning`; `team_policy` (the caller's team's
+        policy) stands in for the default policy."""
         target = self.targets.get(requested)
         if target is not None:
             return Route(target, requested, "explicit")
@@ -107,6 +109,7 @@ class Services:
                 allowed=allowed,
                 unavailable=self.reliability.unavailable(),
                 reasoning=reasoning,
+                team_policy=team_policy,
             )
             self.metrics.decision(
                 decision.policy, decision.category, decision.tier, decision.model, decision.effort

@@ -147,7 +147,7 @@ async def teams(request: Request) -> Response:
     f = await _fields(request)
     name, policy = f.text("name", required=True) or "", f.text("policy")
     f.done()
-    team = await ops.put_team(store, name, policy)
+    team = await ops.put_team(store, name, policy, services.router.policies)
     return json_response(team, status=201 if team["created"] else 200)
 
 
@@ -238,6 +238,7 @@ async def budget(request: Request) -> Response:
             hard=f.flag("hard", True),
             soft_threshold=f.money("soft_threshold"),
             soft_policy=f.text("soft_policy"),
+            policies=services.router.policies,
         )
         f.done()
     if services.budget is not None:

@@ -164,6 +164,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         max_effort=pressure.effort_cap,
         allowed=principal.models if not principal.allows(model) else None,
         reasoning=asked.enabled is True,
+        team_policy=principal.policy,
     )
     target = route.target
     check_allowed(principal, route)

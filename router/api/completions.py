@@ -54,7 +54,9 @@ async def completions(request: Request) -> Response | EventStreamResponse:
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     view = {**body, "messages": messages}
     allowed = principal.models if not principal.allows(model) else None
-    route = services.route(model, view, request.headers, principal.team, allowed=allowed)
+    route = services.route(
+        model, view, request.headers, principal.team, allowed=allowed, team_policy=principal.policy
+    )
     target = route.target
     check_allowed(principal, route)
     if "completions" not in target.model.apis:

@@ -85,6 +85,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         pressure,
         allowed,
         asked.enabled is True,
+        principal.policy,
     )
     target = route.target
     check_allowed(principal, route)
@@ -238,6 +239,7 @@ def _route(
     pressure: Any,
     allowed: tuple[str, ...] | None = None,
     reasoning: bool = False,
+    team_policy: str | None = None,
 ) -> Route:
     """A continued conversation stays on the model that made its previous response."""
     if pin is not None and pin.target in services.targets:
@@ -251,6 +253,7 @@ def _route(
         max_effort=pressure.effort_cap,
         allowed=allowed,
         reasoning=reasoning,
+        team_policy=team_policy,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -82,10 +83,23 @@ async def list_teams(store: Store) -> list[dict[str, Any]]:
     return [team_json(t) for t in await store.list_teams()]
 
 
-async def put_team(store: Store, name: str, policy: str | None) -> dict[str, Any]:
-    """Create a team, or change its routing policy."""
+def check_policy(name: str | None, policies: Collection[str], param: str) -> None:
+    """A policy named by a team or a soft budget must be one the router has."""
+    if name is not None and name not in policies:
+        raise InvalidRequest(
+            f"No routing policy named {name!r} (known: {', '.join(sorted(policies))}).",
+            param=param,
+            code="invalid_value",
+        )
+
+
+async def put_team(
+    store: Store, name: str, policy: str | None, policies: Collection[str]
+) -> dict[str, Any]:
+    """Create a team, or change its routing policy (one of `policies`)."""
     if not name or ":" in name:
         raise InvalidRequest("A team name is non-empty and has no ':'.", param="name")
+    check_policy(policy, policies, "policy")
     old = await store.get_team(name)
     team = replace(old, policy=policy) if old else TeamRecord(name, time.time(), policy)
     await store.put_team(team)
@@ -191,7 +205,9 @@ async def set_budget(
     hard: bool = True,
     soft_threshold: Decimal | None = None,
     soft_policy: str | None = None,
+    policies: Collection[str] = (),
 ) -> dict[str, Any]:
+    check_policy(soft_policy, policies, "soft_policy")
     if scope_owner(scope) is None:
         raise InvalidRequest(
             f"Budget scope {scope!r} names no team or key: use team:<name> or key:<key id>.",

@@ -70,7 +70,9 @@ def team_command(args: argparse.Namespace) -> tuple[Call, Local]:
         return Call("GET", "/admin/teams"), ops.list_teams
     if args.action == "create":
         body = {"name": name, "policy": args.policy}
-        return Call("POST", "/admin/teams", body), lambda s: ops.put_team(s, name, args.policy)
+        return Call("POST", "/admin/teams", body), lambda s: ops.put_team(
+            s, name, args.policy, configured_policies(args.config)
+        )
     if args.action == "show":
         return Call("GET", f"/admin/teams/{_seg(name)}"), lambda s: ops.show_team(s, name)
     if args.action == "delete":
@@ -159,6 +161,7 @@ def budget_command(args: argparse.Namespace) -> tuple[Call, Local]:
             hard=not args.soft,
             soft_threshold=threshold,
             soft_policy=args.policy,
+            policies=configured_policies(args.config),
         )
 
     return Call("PUT", path, body), put
@@ -170,6 +173,18 @@ async def _show_budget(store: Store, scope: str) -> dict[str, Any]:
         raise CliError(f"no budget on {scope!r}")
     view = await store.spend(scope, time.time())
     return ops.budget_json(found) | {"spend": view and ops.view_json(view)}
+
+
+def configured_policies(config: str | None) -> frozenset[str]:
+    """The names of the policies a server with this config would load."""
+    from router.config.load import config_path, read_config
+    from router.policy.load import policy_files
+
+    env = os.environ
+    path = config_path(config, env, Path.cwd())
+    directory = read_config(path).routing.policies_dir if path is not None else None
+    directory = directory or env.get("TOKENWISE_POLICIES") or None
+    return frozenset(policy_files(Path(directory) if directory else None))
 
 
 async def run_local(config: str | None, work: Local) -> Any:

@@ -22,12 +22,12 @@ from typing import TypeVar
 from router.auth import Principal
 from router.budget.flight import Gate, SingleFlight
 from router.errors import AuthenticationFailed
-from router.store.base import KeyRecord, Store, StoreUnavailable
+from router.store.base import KeyRecord, Store, StoreUnavailable, TeamRecord
 
 V = TypeVar("V")
 
 
-def principal_of(key: KeyRecord) -> Principal:
+def principal_of(key: KeyRecord, policy: str | None = None) -> Principal:
     return Principal(
         team=key.team,
         key_id=key.key_id,
@@ -35,6 +35,7 @@ def principal_of(key: KeyRecord) -> Principal:
         rpm=key.rpm,
         tpm=key.tpm,
         expires_at=key.expires_at,
+        policy=policy,
     )
 
 
@@ -71,7 +72,7 @@ class KeyDirectory:
         self.clock = clock
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._unknown: OrderedDict[str, float] = OrderedDict()
-        self._flying: SingleFlight[str, KeyRecord | None] = SingleFlight()
+        self._flying: SingleFlight[str, tuple[KeyRecord, TeamRecord | None] | None] = SingleFlight()
 
     async def lookup(self, key_sha256: str) -> Principal | None:
         now = self.clock()
@@ -83,23 +84,29 @@ class KeyDirectory:
         if missed is not None and now - missed < self.ttl:
             return None
         try:
-            record = await self._flying.run(
-                key_sha256, lambda: self.gate.call(lambda: self.store.key_by_hash(key_sha256))
-            )
+            found = await self._flying.run(key_sha256, lambda: self._fetch(key_sha256))
         except (StoreUnavailable, TimeoutError) as exc:
             if hit is not None and self.fail_open:
                 return hit[0]
             raise StoreUnavailable(f"key lookup: {exc!r}") from exc
-        if record is None:
+        if found is None:
             self._cache.pop(key_sha256, None)
             _remember(self._unknown, key_sha256, now, self.size)
             return None
+        record, team = found
         if not record.active(time.time()):
             self._cache.pop(key_sha256, None)
             raise inactive(record)
-        principal = principal_of(record)
+        principal = principal_of(record, team.policy if team is not None else None)
         _remember(self._cache, key_sha256, (principal, now), self.size)
         return principal
+
+    async def _fetch(self, key_sha256: str) -> tuple[KeyRecord, TeamRecord | None] | None:
+        """The key with this digest and its team (for the team's routing policy)."""
+        record = await self.gate.call(lambda: self.store.key_by_hash(key_sha256))
+        if record is None:
+            return None
+        return record, await self.gate.call(lambda: self.store.get_team(record.team))
 
     def forget(self, key_sha256: str) -> None:
         """Drop a key from the caches (it was just made, revoked or changed here)."""

@@ -307,6 +307,7 @@ def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:
 
 def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[str, Principal]:
     keys: dict[str, Principal] = {}
+    policies = {t.name: t.policy for t in config.auth.teams}
     for i, k in enumerate(config.auth.keys):
         where = f"{source}: auth.keys.{i}"
         if (k.key_sha256 is None) == (k.key_env is None):
@@ -325,6 +326,7 @@ def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[st
             rpm=k.rpm,
             tpm=k.tpm,
             expires_at=k.expires_at,
+            policy=policies.get(k.team),
         )
     return keys
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,20 @@ class Router:
         policies = load_policies(
             Path(directory) if directory else None, settings.models, routing.roles
         )
-        if routing.default_policy not in policies:
-            raise ConfigError(
-                f"{settings.source}: routing.default_policy: no policy named "
-                f"{routing.default_policy!r} (found: {', '.join(sorted(policies))})"
-            )
+        named: list[tuple[str, str | None]] = [("routing.default_policy", routing.default_policy)]
+        named += [
+            (f"auth.teams.{i}.policy", t.policy) for i, t in enumerate(settings.config.auth.teams)
+        ]
+        named += [
+            (f"budgets.limits.{i}.soft_policy", b.soft_policy)
+            for i, b in enumerate(settings.config.budgets.limits)
+        ]
+        for where, name in named:
+            if name is not None and name not in policies:
+                raise ConfigError(
+                    f"{settings.source}: {where}: no policy named {name!r} "
+                    f"(found: {', '.join(sorted(policies))})"
+                )
         return cls(classifier, policies, routing.default_policy, settings.models, sessions)
 
     def virtual_models(self) -> dict[str, str]:
@@ -89,10 +99,20 @@ class Router:
         allowed: Collection[str] | None = None,
         unavailable: frozenset[str] = frozenset(),
         reasoning: bool = False,
+        team_policy: str | None = None,
     ) -> tuple[Decision, Classification]:
-        """Decide for a virtual model; a soft budget may swap the policy and cap the effort;
+        """Decide for a virtual model. The team's policy stands in for the default one (`auto`);
+        a soft budget may swap the policy and cap the effort; a route header forces either;
         `reasoning`: the client asked for thinking itself, so a model that reasons answers."""
         policy = self.by_virtual[requested]
+        if (
+            team_policy is not None
+            and policy.name == self.default_policy
+            and team_policy in self.policies
+        ):
+            policy = by_team = self.policies[team_policy]
+        else:
+            by_team = None
         if policy_override is not None and policy_override in self.policies:
             policy = self.policies[policy_override]
         forced_tier, forced_policy = parse_route_header(headers.get(ROUTE_HEADER))
@@ -123,6 +143,8 @@ class Router:
             unavailable=unavailable,
             reasoning=reasoning,
         )
+        if by_team is not None and policy is by_team and by_team.name != self.default_policy:
+            decision = replace(decision, reason=f"{decision.reason}, team policy {by_team.name}")
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())
         return decision, c

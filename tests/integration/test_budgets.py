@@ -25,8 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from router.app import create_app
-from router.config.load import load_settings
+from router.classify.model import load_classifier
+from router.config.load import ConfigError, load_settings
 from router.localserver import ServerThread, serving
+from router.policy.router import Router
 from router.store.base import LedgerRecord, Store
 from router.store.rules import micros_up, usd
 from tests.integration.configs import sim_models, write_config
@@ -418,3 +420,66 @@ def test_auto_chooses_among_the_models_a_key_may_use(research_budget: ServerThre
     error = denied.value.body
     assert isinstance(error, dict) and error["code"] == "model_not_allowed"
     assert "sim-small" in error["message"]
+
+
+def test_a_teams_policy_routes_its_auto_requests(sim: ServerThread, tmp_path: Path) -> None:
+    teams = "  teams: [{name: research, policy: quality}]"
+    with serving(proxy_app(tmp_path / "home", config(sim, teams))) as proxy:
+        routes: dict[str, str] = {}
+        for team, model, header in (
+            ("research", "auto", None),
+            ("ops", "auto", None),
+            ("research", "auto-economy", None),
+            ("research", "auto", "policy=economy"),
+        ):
+            with client(proxy, team) as sdk:
+                raw = sdk.chat.completions.with_raw_response.create(
+                    model=model,
+                    messages=ASK,
+                    extra_headers={"x-tokenwise-route": header} if header else None,
+                )
+            route = dict(
+                item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; ")
+            )
+            routes[f"{team} {model} {header}"] = route["reason"]
+        metrics = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics").text
+        admin = {"Authorization": f"Bearer {MASTER}"}
+        base = f"http://127.0.0.1:{proxy.port}/admin/teams"
+        refused = httpx.post(base, headers=admin, json={"name": "ops", "policy": "lavish"})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "policy"
+        moved = httpx.post(base, headers=admin, json={"name": "ops", "policy": "economy"})
+        assert moved.status_code == 200 and moved.json()["policy"] == "economy"
+        time.sleep(1.1)  # auth.cache_seconds: the key's cached principal expires
+        with client(proxy, "ops") as sdk:
+            raw = sdk.chat.completions.with_raw_response.create(model="auto", messages=ASK)
+        assert raw.headers["x-tokenwise-route"].endswith(", team policy economy")
+    assert routes["research auto None"].endswith(", team policy quality")
+    assert "team policy" not in routes["ops auto None"]
+    assert "team policy" not in routes["research auto-economy None"]
+    assert "team policy" not in routes["research auto policy=economy"]
+    decided = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("tokenwise_routing_decisions_total")
+    ]
+    assert sum('policy="quality"' in line for line in decided) == 1
+    assert sum('policy="economy"' in line for line in decided) >= 1
+
+
+def test_a_team_or_soft_budget_naming_an_unknown_policy_stops_start_up(
+    sim: ServerThread, tmp_path: Path
+) -> None:
+
+    for extra, where in (
+        ("  teams: [{name: research, policy: lavish}]", "auth.teams.0.policy"),
+        (
+            "budgets:\n  limits: [{scope: 'team:ops', limit_usd: 1, hard: false,"
+            " soft_policy: lavish}]",
+            "budgets.limits.0.soft_policy",
+        ),
+    ):
+        path = write_config(tmp_path / where, config(sim, extra))
+        env = {"OPS_KEY": KEYS["ops"], "RESEARCH_KEY": KEYS["research"], "NARROW_KEY": "n"}
+        settings = load_settings(str(path), env=env)
+        with pytest.raises(ConfigError, match=f"{where}: no policy named 'lavish'"):
+            Router.from_settings(settings, load_classifier())
