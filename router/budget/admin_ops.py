@@ -12,6 +12,7 @@ against acting on another team's key by mistake.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Collection
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from router.auth import hash_key
+from router.config.schema import TEAM_NAME_CHARS
 from router.errors import InvalidRequest, NotFound
 from router.metering.cost import format_usd
 from router.store.base import BudgetRecord, KeyRecord, SpendView, Store, TeamRecord
@@ -83,6 +85,9 @@ async def list_teams(store: Store) -> list[dict[str, Any]]:
     return [team_json(t) for t in await store.list_teams()]
 
 
+VALID_TEAM = re.compile(TEAM_NAME_CHARS)
+
+
 def check_policy(name: str | None, policies: Collection[str], param: str) -> None:
     """A policy named by a team or a soft budget must be one the router has."""
     if name is not None and name not in policies:
@@ -97,8 +102,12 @@ async def put_team(
     store: Store, name: str, policy: str | None, policies: Collection[str]
 ) -> dict[str, Any]:
     """Create a team, or change its routing policy (one of `policies`)."""
-    if not name or ":" in name:
-        raise InvalidRequest("A team name is non-empty and has no ':'.", param="name")
+    if not VALID_TEAM.fullmatch(name):
+        raise InvalidRequest(
+            f"Invalid team name {name!r}: a name has no ':', '/' or whitespace (it is part "
+            "of budget scopes and admin URLs).",
+            param="name",
+        )
     check_policy(policy, policies, "policy")
     old = await store.get_team(name)
     team = replace(old, policy=policy) if old else TeamRecord(name, time.time(), policy)

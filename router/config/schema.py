@@ -111,8 +111,12 @@ class Model(Strict):
     apis: tuple[Api, ...] | None = None  # default: the provider's
 
 
+TEAM_NAME_CHARS = r"[^\s:/]+"  # a team name is part of budget scopes and admin URLs
+TEAM_NAME = rf"^{TEAM_NAME_CHARS}$"
+
+
 class StaticKey(Strict):
-    team: str = Field(min_length=1)
+    team: str = Field(pattern=TEAM_NAME)
     key_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     key_env: str | None = None
     name: str | None = None  # the key id (default static-<index>); budgets name it key:<name>
@@ -123,7 +127,7 @@ class StaticKey(Strict):
 
 
 class TeamSpec(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=TEAM_NAME)
     policy: str | None = None  # the team's routing policy
 
 

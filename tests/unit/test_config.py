@@ -158,3 +158,12 @@ def test_price_key_points_at_another_entry(write_config: WriteConfig, home: Path
     path = write_config(GOOD + "  my-local-llm:\n    provider: openai\n    price: gpt-4.1-mini\n")
     settings = load_settings(str(path), env={"OPENAI_API_KEY": "k", "TOKENWISE_HOME": str(home)})
     assert settings.models["my-local-llm"].price.key == "gpt-4.1-mini"
+
+
+@pytest.mark.parametrize("name", ["a b", "ops/eu", "team:x", ""])
+def test_a_team_name_that_cannot_be_a_scope_or_url_segment_is_refused(
+    write_config: WriteConfig, home: Path, name: str
+) -> None:
+    path = write_config(GOOD + f"auth:\n  teams: [{{name: {name!r}}}]\n")
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: auth.teams.0.name: "):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)

@@ -88,8 +88,9 @@ async def test_teams(store: MemoryStore) -> None:
     assert created["created"] and created["policy"] == "economy"
     changed = await ops.put_team(store, "research", "quality", POLICIES)
     assert not changed["created"] and changed["policy"] == "quality"
-    with pytest.raises(InvalidRequest):
-        await ops.put_team(store, "a:b", None, POLICIES)
+    for bad in ("a:b", "a/b", "a b", "a\n", ""):
+        with pytest.raises(InvalidRequest, match="Invalid team name"):
+            await ops.put_team(store, bad, None, POLICIES)
     with pytest.raises(InvalidRequest, match="known: default, economy, quality") as unknown:
         await ops.put_team(store, "research", "lavish", POLICIES)
     assert unknown.value.param == "policy"
