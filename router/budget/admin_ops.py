@@ -150,9 +150,19 @@ async def create_key(
     budget_usd: Decimal | None = None,
     window: str = "month",
     tz: str = "UTC",
+    served: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """A new key for `team`; the answer holds its secret, shown this once."""
+    """A new key for `team`; the answer holds its secret, shown this once. `served`: the
+    models this proxy serves, which an allow-list may name (None: not checked)."""
     await _team(store, team)
+    unknown = [m for m in models if served is not None and m not in served]
+    if unknown:
+        raise InvalidRequest(
+            f"No model named {unknown[0]!r} here: an allow-list names catalog or virtual "
+            "models (GET /v1/models lists them).",
+            param="models",
+            code="invalid_value",
+        )
     for value, param in ((rpm, "rpm"), (tpm, "tpm")):
         if value is not None and value < 1:
             raise InvalidRequest(f"'{param}' must be a positive integer.", param=param)

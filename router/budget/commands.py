@@ -125,6 +125,7 @@ def key_command(args: argparse.Namespace) -> tuple[Call, Local]:
             budget_usd=budget,
             window=args.window,
             tz=args.tz,
+            served=configured_models(args.config),
         )
 
     return Call("POST", "/admin/keys", body), create
@@ -175,8 +176,7 @@ async def _show_budget(store: Store, scope: str) -> dict[str, Any]:
     return ops.budget_json(found) | {"spend": view and ops.view_json(view)}
 
 
-def configured_policies(config: str | None) -> frozenset[str]:
-    """The names of the policies a server with this config would load."""
+def _policy_texts(config: str | None) -> dict[str, tuple[str, str]]:
     from router.config.load import config_path, read_config
     from router.policy.load import policy_files
 
@@ -184,7 +184,29 @@ def configured_policies(config: str | None) -> frozenset[str]:
     path = config_path(config, env, Path.cwd())
     directory = read_config(path).routing.policies_dir if path is not None else None
     directory = directory or env.get("TOKENWISE_POLICIES") or None
-    return frozenset(policy_files(Path(directory) if directory else None))
+    return policy_files(Path(directory) if directory else None)
+
+
+def configured_policies(config: str | None) -> frozenset[str]:
+    """The names of the policies a server with this config would load."""
+    return frozenset(_policy_texts(config))
+
+
+def configured_models(config: str | None) -> frozenset[str]:
+    """The models a server with this config would serve: its catalog and virtual models."""
+    import yaml
+
+    from router.config.default import embedded_config
+    from router.config.load import config_path, read_config
+
+    path = config_path(config, os.environ, Path.cwd())
+    catalog = (read_config(path) if path is not None else embedded_config()).models
+    virtual = set()
+    for _, text in _policy_texts(config).values():
+        document = yaml.safe_load(text)
+        if isinstance(document, dict) and isinstance(document.get("virtual_model"), str):
+            virtual.add(document["virtual_model"])
+    return frozenset(catalog) | frozenset(virtual)
 
 
 async def run_local(config: str | None, work: Local) -> Any:

@@ -63,10 +63,12 @@ class Router:
                 "catalog models with routing.roles to route `auto`",
                 ", ".join(sorted(ROLES)),
             )
+            check_key_models(settings, ())
             return cls(classifier, {}, routing.default_policy, settings.models, sessions)
         policies = load_policies(
             Path(directory) if directory else None, settings.models, routing.roles
         )
+        check_key_models(settings, [p.virtual_model for p in policies.values()])
         named: list[tuple[str, str | None]] = [("routing.default_policy", routing.default_policy)]
         named += [
             (f"auth.teams.{i}.policy", t.policy) for i, t in enumerate(settings.config.auth.teams)
@@ -148,6 +150,20 @@ class Router:
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())
         return decision, c
+
+
+def check_key_models(settings: Settings, virtual: Collection[str]) -> None:
+    """Every model a config key's allow-list names is served here (a catalog or virtual one)."""
+    from router.config.load import ConfigError
+
+    known = set(settings.models) | set(virtual)
+    for i, key in enumerate(settings.config.auth.keys):
+        for j, name in enumerate(key.models):
+            if name not in known:
+                raise ConfigError(
+                    f"{settings.source}: auth.keys.{i}.models.{j}: no model named {name!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
 
 
 def prompt_estimate(messages: Sequence[Mapping[str, Any]]) -> int:

@@ -103,6 +103,15 @@ def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> No
         )
         assert made.status_code == 201
         key = made.json()
+        before = len(http.get("/admin/keys", params={"team": "research"}).json()["keys"])
+        for body, param in (
+            ({"team": "research", "name": "typo", "colour": "red"}, "colour"),
+            ({"team": "research", "name": "typo", "models": ["gpt-99"]}, "models"),
+        ):
+            refused = http.post("/admin/keys", json=body)
+            assert refused.status_code == 400 and refused.json()["error"]["param"] == param
+        after = http.get("/admin/keys", params={"team": "research"}).json()["keys"]
+        assert len(after) == before  # a refused request made no key
         assert key["key"].startswith("tw-") and "key_sha256" not in key
         assert key["budget"]["scope"] == f"key:{key['key_id']}"
         shown = http.get(f"/admin/keys/{key['key_id']}").json()
@@ -111,8 +120,10 @@ def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> No
             "/admin/budgets/team:research", json={"limit_usd": "2", "tz": "Asia/Tokyo"}
         )
         assert budget.status_code == 200 and budget.json()["tz"] == "Asia/Tokyo"
-        bad = http.put("/admin/budgets/team:research", json={"limit_usd": "2", "windw": "day"})
+        bad = http.put("/admin/budgets/team:research", json={"limit_usd": "3", "windw": "day"})
         assert bad.status_code == 400 and bad.json()["error"]["param"] == "windw"
+        kept = http.get("/admin/budgets/team:research").json()
+        assert kept["limit_usd"] == "2"  # the refused request changed nothing
         nowhere = http.put("/admin/budgets/research", json={"limit_usd": "2"})
         assert nowhere.status_code == 400 and nowhere.json()["error"]["param"] == "scope"
         assert "team:<name> or key:<key id>" in nowhere.json()["error"]["message"]
@@ -209,6 +220,15 @@ def test_the_command_line_on_the_store_and_a_running_server_agree(
     assert code == 0
     code, key_b, _ = cli(home, config_file, "keys", "create", "--team", "b")
     assert code == 0
+    for args, words in (
+        (("keys", "create", "--team", "b", "--models", "auto,gpt-99"), "No model named 'gpt-99'"),
+        (("teams", "create", "c", "--policy", "lavish"), "No routing policy named 'lavish'"),
+        (("budgets", "set", "b", "--limit", "1"), "names no team or key"),
+    ):
+        code, _, err = cli(home, config_file, *args)
+        assert code == 2 and words in err, (args, err)
+    code, allowed, _ = cli(home, config_file, "keys", "create", "--team", "b", "--models", "auto")
+    assert code == 0 and allowed["models"] == ["auto"]
     code, _, _ = cli(
         home,
         config_file,

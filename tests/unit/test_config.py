@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from router.auth import hash_key
+from router.classify.model import load_classifier
 from router.config.load import EMBEDDED, ConfigError, load_settings
+from router.policy.router import Router
 
 WriteConfig = Callable[[str], Path]
 
@@ -167,3 +169,15 @@ def test_a_team_name_that_cannot_be_a_scope_or_url_segment_is_refused(
     path = write_config(GOOD + f"auth:\n  teams: [{{name: {name!r}}}]\n")
     with pytest.raises(ConfigError, match=r"tokenwise.yaml: auth.teams.0.name: "):
         load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_a_key_allowing_a_model_nobody_serves_stops_start_up(
+    write_config: WriteConfig, home: Path
+) -> None:
+    extra = "auth:\n  keys: [{team: t, key_env: T_KEY, models: [gpt-4.1-mini, gpt-99]}]\n"
+    path = write_config(GOOD + extra)
+    settings = load(path, {"OPENAI_API_KEY": "sk-x", "T_KEY": "secret"}, home)
+    with pytest.raises(
+        ConfigError, match=r"tokenwise.yaml: auth.keys.0.models.1: no model named 'gpt-99'"
+    ):
+        Router.from_settings(settings, load_classifier())
