@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import openai
 
@@ -12,6 +14,12 @@ HARD_MATH = (
     "Prove that for every integer n >= 1 the number 7^n - 1 is divisible by 6, and find all "
     "primes p such that p^2 + 2 is also prime. Show each step of the argument rigorously."
 )
+
+
+def route_of(raw: Any) -> dict[str, str]:
+    """The x-tokenwise-route header of a raw SDK response, as its key=value pairs."""
+    header: str = raw.headers["x-tokenwise-route"]
+    return dict(item.split("=", 1) for item in header.split("; "))
 
 
 def sim_log(proxy: ServerThread) -> list[dict[str, object]]:
@@ -27,7 +35,7 @@ def test_trivial_question_goes_to_the_small_model_without_reasoning(
     raw = client.chat.completions.with_raw_response.create(
         model="auto", messages=[{"role": "user", "content": TRIVIAL}]
     )
-    route = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; "))
+    route = route_of(raw)
     assert route["model"] == "sim-small" and route["effort"] == "none"
     assert route["tier"] in ("trivial", "simple") and route["category"] == "knowledge"
     assert raw.headers["x-tokenwise-model"] == "sim-small"
@@ -45,7 +53,7 @@ def test_hard_math_goes_to_a_reasoning_model_at_high_effort(
         messages=[{"role": "user", "content": HARD_MATH}],
         extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
     )
-    route = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; "))
+    route = route_of(raw)
     assert route["category"] == "math" and route["tier"] == "hard"
     assert route["effort"] == "high"
     assert route["model"] in ("sim-mini-reasoner", "sim-large-reasoner")
@@ -65,7 +73,7 @@ def test_a_trivial_question_asking_for_reasoning_gets_a_model_that_reasons(
         reasoning_effort="high",
         extra_body={"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}},
     )
-    route = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-route"].split("; "))
+    route = route_of(raw)
     assert route["model"] in ("sim-mini-reasoner", "sim-large-reasoner")
     assert "reasoning asked" in route["reason"]
     assert raw.headers["x-tokenwise-effort"].startswith("requested=high; sent=high")

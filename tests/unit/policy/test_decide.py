@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from router.policy.decide import Pin, decide, expected_cost
+from router.policy.decide import Decision, Pin, decide, expected_cost
 from router.policy.load import parse_policy
 from router.policy.priors import TokenPriors
 from tests.unit.policy.catalog import MODELS, ROLES, verdict
@@ -171,9 +172,7 @@ def test_a_client_that_asks_for_reasoning_gets_a_model_that_reasons() -> None:
 
 
 def test_reasoning_asked_raises_the_tier_to_the_first_that_lists_a_reasoner() -> None:
-    d = decide(
-        ONLY_SMALL_WHEN_EASY, verdict("chat", "trivial"), PROMPT, MODELS, priors(), reasoning=True
-    )
+    d = trivial_chat(reasoning=True)
     assert (d.model, d.effort, d.tier) == ("mini", "medium", "moderate")
     assert "raised from trivial as reasoning was asked" in d.reason
     hard = decide(
@@ -194,13 +193,15 @@ def test_reasoning_asked_of_a_policy_without_a_reasoner_says_so() -> None:
     assert d.reason.endswith(", reasoning asked but no candidate reasons")
 
 
+def trivial_chat(**options: Any) -> Decision:
+    """A trivial chat request decided under ONLY_SMALL_WHEN_EASY."""
+    return decide(
+        ONLY_SMALL_WHEN_EASY, verdict("chat", "trivial"), PROMPT, MODELS, priors(), **options
+    )
+
+
 def test_the_route_header_is_key_value_pairs_whatever_the_reason() -> None:
-    d = decide(
-        ONLY_SMALL_WHEN_EASY,
-        verdict("chat", "trivial"),
-        PROMPT,
-        MODELS,
-        priors(),
+    d = trivial_chat(
         forced_tier="simple",
         pin=Pin("small", "none", "trivial"),
         max_effort="medium",
@@ -215,14 +216,6 @@ def test_the_route_header_is_key_value_pairs_whatever_the_reason() -> None:
 
 
 def test_reasoning_asked_by_a_key_that_may_use_no_reasoner_neither_raises_nor_pretends() -> None:
-    d = decide(
-        ONLY_SMALL_WHEN_EASY,
-        verdict("chat", "trivial"),
-        PROMPT,
-        MODELS,
-        priors(),
-        allowed=("small",),
-        reasoning=True,
-    )
+    d = trivial_chat(allowed=("small",), reasoning=True)
     assert (d.model, d.tier) == ("small", "trivial")
     assert d.reason.endswith(", reasoning asked but no candidate reasons")
