@@ -56,10 +56,6 @@ class Route:
     reason: str
     decision: Decision | None = None
 
-    @property
-    def virtual(self) -> bool:
-        return self.decision is not None
-
 
 @dataclass
 class Services:

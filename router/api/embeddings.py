@@ -32,13 +32,13 @@ async def embeddings(request: Request) -> Response:
         )
     check_embedding_input(body["input"])
     check_fields(body, EMBEDDINGS_FIELDS)
-    route = services.route(model)
-    if route.virtual:
+    if model in services.router.by_virtual:
         raise NotFound(
             f"'{model}' routes chat requests; name an embedding model from GET /v1/models.",
             param="model",
             code="model_not_found",
         )
+    route = services.route(model)
     check_allowed(principal, route)  # a key confined to some models is confined here too
     target = route.target
     request_id = request.scope.get("tokenwise.request_id", "")

@@ -215,6 +215,9 @@ def test_embeddings_pass_through(client: openai.OpenAI) -> None:
     result = client.embeddings.create(model="sim-small", input=["hello", "world"])
     assert len(result.data) == 2
     assert len(result.data[0].embedding) > 0
+    with pytest.raises(openai.NotFoundError) as virtual:
+        client.embeddings.create(model="auto", input="hello")
+    assert "'auto' routes chat requests" in virtual.value.message
 
 
 def test_ops_endpoints(proxy: ServerThread) -> None:
