@@ -25,6 +25,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -179,20 +180,22 @@ async def keys(request: Request) -> Response:
         listed = await ops.list_keys(services.store, request.query_params.get("team"))
         return json_response({"keys": listed})
     f = await _fields(request)
-    team = f.text("team", required=True) or ""
-    asked: dict[str, Any] = {
-        "name": f.text("name"),
-        "models": f.names("models"),
-        "rpm": f.integer("rpm"),
-        "tpm": f.integer("tpm"),
-        "expires_at": f.number("expires_at"),
-        "budget_usd": f.money("budget_usd"),
-        "window": f.text("window") or "month",
-        "tz": f.text("tz") or "UTC",
-    }
+    create = partial(
+        ops.create_key,
+        services.store,
+        f.text("team", required=True) or "",
+        name=f.text("name"),
+        models=f.names("models"),
+        rpm=f.integer("rpm"),
+        tpm=f.integer("tpm"),
+        expires_at=f.number("expires_at"),
+        budget_usd=f.money("budget_usd"),
+        window=f.text("window") or "month",
+        tz=f.text("tz") or "UTC",
+        served=[*services.targets, *services.router.by_virtual],
+    )
     f.done()  # an unknown field refuses the request before anything is made
-    served = [*services.targets, *services.router.by_virtual]
-    created = await ops.create_key(services.store, team, served=served, **asked)
+    created = await create()
     if services.budget is not None:
         services.budget.directory.forget(hash_key(created["key"]))
     return json_response(created, status=201)
@@ -230,18 +233,20 @@ async def budget(request: Request) -> Response:
         answer = await ops.delete_budget(store, scope)
     else:
         f = await _fields(request)
-        limit = f.money("limit_usd", required=True) or Decimal(0)
-        asked: dict[str, Any] = {
-            "window": f.text("window") or "month",
-            "tz": f.text("tz") or "UTC",
-            "hard": f.flag("hard", True),
-            "soft_threshold": f.money("soft_threshold"),
-            "soft_policy": f.text("soft_policy"),
-        }
-        f.done()  # an unknown field refuses the request before the budget changes
-        answer = await ops.set_budget(
-            store, scope, limit, policies=services.router.policies, **asked
+        put = partial(
+            ops.set_budget,
+            store,
+            scope,
+            f.money("limit_usd", required=True) or Decimal(0),
+            window=f.text("window") or "month",
+            tz=f.text("tz") or "UTC",
+            hard=f.flag("hard", True),
+            soft_threshold=f.money("soft_threshold"),
+            soft_policy=f.text("soft_policy"),
+            policies=services.router.policies,
         )
+        f.done()  # an unknown field refuses the request before the budget changes
+        answer = await put()
     if services.budget is not None:
         services.budget.cache.forget(scope)
     return json_response(answer)
