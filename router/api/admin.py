@@ -192,7 +192,7 @@ async def keys(request: Request) -> Response:
         budget_usd=f.money("budget_usd"),
         window=f.text("window") or "month",
         tz=f.text("tz") or "UTC",
-        served=[*services.targets, *services.router.by_virtual],
+        served=services.router.served(),
     )
     f.done()  # an unknown field refuses the request before anything is made
     created = await create()

@@ -198,14 +198,14 @@ def configured_models(config: str | None) -> frozenset[str]:
 
     from router.config.default import embedded_config
     from router.config.load import config_path, read_config
+    from router.policy.schema import PolicyFile
 
     path = config_path(config, os.environ, Path.cwd())
     catalog = (read_config(path) if path is not None else embedded_config()).models
-    virtual = set()
-    for _, text in _policy_texts(config).values():
-        document = yaml.safe_load(text)
-        if isinstance(document, dict) and isinstance(document.get("virtual_model"), str):
-            virtual.add(document["virtual_model"])
+    virtual = [
+        PolicyFile.model_validate(yaml.safe_load(text)).virtual_model
+        for _, text in _policy_texts(config).values()
+    ]
     return frozenset(catalog) | frozenset(virtual)
 
 

@@ -85,6 +85,10 @@ class Router:
                 )
         return cls(classifier, policies, routing.default_policy, settings.models, sessions)
 
+    def served(self) -> frozenset[str]:
+        """Every model name a request may give: the catalog and the virtual models."""
+        return frozenset(self.models) | frozenset(self.by_virtual)
+
     def virtual_models(self) -> dict[str, str]:
         return {p.virtual_model: p.name for p in self.policies.values()}
 
