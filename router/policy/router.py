@@ -63,12 +63,12 @@ class Router:
                 "catalog models with routing.roles to route `auto`",
                 ", ".join(sorted(ROLES)),
             )
-            check_key_models(settings, ())
-            return cls(classifier, {}, routing.default_policy, settings.models, sessions)
+            plain = cls(classifier, {}, routing.default_policy, settings.models, sessions)
+            check_key_models(settings, plain.served())
+            return plain
         policies = load_policies(
             Path(directory) if directory else None, settings.models, routing.roles
         )
-        check_key_models(settings, [p.virtual_model for p in policies.values()])
         named: list[tuple[str, str | None]] = [("routing.default_policy", routing.default_policy)]
         named += [
             (f"auth.teams.{i}.policy", t.policy) for i, t in enumerate(settings.config.auth.teams)
@@ -83,7 +83,9 @@ class Router:
                     f"{settings.source}: {where}: no policy named {name!r} "
                     f"(found: {', '.join(sorted(policies))})"
                 )
-        return cls(classifier, policies, routing.default_policy, settings.models, sessions)
+        router = cls(classifier, policies, routing.default_policy, settings.models, sessions)
+        check_key_models(settings, router.served())
+        return router
 
     def served(self) -> frozenset[str]:
         """Every model name a request may give: the catalog and the virtual models."""
@@ -156,11 +158,10 @@ class Router:
         return decision, c
 
 
-def check_key_models(settings: Settings, virtual: Collection[str]) -> None:
+def check_key_models(settings: Settings, known: Collection[str]) -> None:
     """Every model a config key's allow-list names is served here (a catalog or virtual one)."""
     from router.config.load import ConfigError
 
-    known = set(settings.models) | set(virtual)
     for i, key in enumerate(settings.config.auth.keys):
         for j, name in enumerate(key.models):
             if name not in known:
