@@ -84,10 +84,26 @@ class SQLiteStore:
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
+        self._wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         self._conn = conn
         self._write(lambda c: create_schema(c, str(self.path)))
+
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switch a new file to WAL. SQLite answers "database is locked" at once, without
+        waiting for the busy timeout, when another process switches it at the same moment
+        (several workers opening a store that does not exist yet): retry until the timeout."""
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     async def close(self) -> None:
         if self._executor is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,3 +132,24 @@ def test_records_validate_and_decode_leniently() -> None:
     assert codec.loads(TeamRecord, newer) == TeamRecord("t", 1.0)
     key = KeyRecord("k", "t", DIGEST, None, T0, models=("a",), budget_usd=Decimal("0.10"))
     assert codec.loads(KeyRecord, codec.dumps(key)) == key
+
+
+def test_stores_opening_a_new_file_together_all_open(tmp_path: Path) -> None:
+    """Workers started together open one store file that does not exist yet: switching it to
+    WAL at the same moment answered "database is locked" at once, and a worker failed to start."""
+
+    def open_and_close(path: Path) -> None:
+        async def run() -> None:
+            store = await SQLiteStore(path).open()
+            await store.close()
+
+        asyncio.run(run())
+
+    for trial in range(25):
+        path = tmp_path / f"fresh-{trial}.db"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            opened = [pool.submit(open_and_close, path) for _ in range(4)]
+            errors = [f.exception() for f in opened]
+        assert errors == [None] * 4, (trial, errors)
+        with closing(sqlite3.connect(path)) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
