@@ -53,6 +53,7 @@ class Exchange:
     policy_override: str | None = None  # a soft budget's cheaper policy, for the router
     hold: Hold | None = None  # the budget reservation, settled in close()
     usage_convention: str | None = None  # the answer's usage shape (default: the provider's)
+    known_tokens: int = 0  # prompt tokens `messages` does not show (a prompt of token ids)
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
     closed: bool = False
@@ -79,6 +80,7 @@ class Exchange:
                 model.upstream_id,
                 self.usage_convention or model.provider.usage,
                 self.services.counter,
+                self.known_tokens,
             )
             self._bill = make_bill(usage, model.price, self.reference_price())
         return self._bill

@@ -2,14 +2,17 @@
 
 A model whose `apis` list `completions` gets the client's body with only the model id changed
 (and, on streams, `stream_options.include_usage` so the answer can be metered, stripped again
-from the client's stream if it did not ask). It is routed, budgeted (the prompt as one user
-message; `max_tokens` is the output limit a budget may lower) and metered like chat, with the
-same headers and the same in-band cost comment on streams; the ledger endpoint is
-`completions`. Any other model is a 400 that says it has no legacy completions.
+from the client's stream if it did not ask). It is routed, budgeted (each prompt as a user
+message, a prompt of token ids by its length; the estimate covers every answer billed: `n`,
+or `best_of` when larger, for each prompt of an array; `max_tokens` is the output limit a
+budget may lower) and metered like chat, with the same headers and the same in-band cost
+comment on streams; the ledger endpoint is `completions`. Any other model is a 400 that says
+it has no legacy completions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -29,6 +32,7 @@ from router.api.fields import COMPLETIONS_FIELDS, check_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
 from router.budget.admission import NO_PRESSURE
+from router.budget.estimate import choices
 from router.errors import InvalidRequest
 from router.providers.base import ParamReport, UpstreamCall, with_usage
 from router.providers.registry import adapter_for
@@ -44,12 +48,30 @@ def prompt_messages(prompt: Any) -> list[dict[str, Any]]:
     return [{"role": "user", "content": t} for t in texts if isinstance(t, str)]
 
 
+def prompt_shape(body: Mapping[str, Any]) -> tuple[int, int]:
+    """How many answers the upstream generates and bills (`n`, or `best_of` when larger, for
+    each prompt of an array), and how many prompt tokens are given as token ids."""
+    prompt = body.get("prompt")
+    per_prompt = max(choices(body), _count(body.get("best_of")))
+    if isinstance(prompt, list) and prompt and all(isinstance(p, int) for p in prompt):
+        return per_prompt, len(prompt)  # one prompt of token ids
+    if not isinstance(prompt, list):
+        return per_prompt, 0
+    ids = sum(len(p) for p in prompt if isinstance(p, list))
+    return per_prompt * max(1, len(prompt)), ids
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 1 else 1
+
+
 async def completions(request: Request) -> Response | EventStreamResponse:
     started, services, principal, body, model = await incoming(request)
     stream = stream_flag(body)
     require_present(body, "prompt")
     check_fields(body, COMPLETIONS_FIELDS)
     messages = prompt_messages(body["prompt"])
+    answers, token_ids = prompt_shape(body)
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     view = {**body, "messages": messages}
@@ -80,6 +102,8 @@ async def completions(request: Request) -> Response | EventStreamResponse:
             pressure=pressure,
             requested=model,
             user=end_user(body),
+            known_tokens=token_ids,
+            answers=answers,
         )
         upstream_body = dict(admission.body)
     upstream_body["model"] = target.model.upstream_id
@@ -97,6 +121,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         NO_PRESSURE,
         admission,
     )
+    exchange.known_tokens = token_ids
     try:
         call = UpstreamCall(
             "/completions", upstream_body, target.headers, ParamReport(target.provider)

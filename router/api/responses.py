@@ -106,7 +106,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             requested=model,
             user=user,
             default_effort=routed_effort(route, chat),
-            history_tokens=_held_upstream(pin, native),
+            known_tokens=_held_upstream(pin, native),
         )
         chat = admission.body
     exchange, headers = open_exchange(

@@ -189,18 +189,21 @@ class BudgetService:
         messages: Sequence[Mapping[str, Any]],
         allowance: int | None,
         output: bool = True,
-        history_tokens: int = 0,
+        known_tokens: int = 0,
+        answers: int | None = None,
     ) -> tuple[Estimate, OutputAsk]:
         """The estimate of a request (`allowance`: output tokens to expect, from the router;
-        `history_tokens`: a conversation the upstream holds and adds to the prompt, as its
-        usage reported it, so without a margin)."""
+        `known_tokens`: prompt tokens the messages do not show and whose count is exact, so
+        without a margin: a conversation the upstream holds, as its usage reported it, or a
+        prompt given as token ids; `answers`: how many answers the upstream generates and
+        bills, when not the body's `n`)."""
         counted = self.counter.count_messages(
             messages, model.upstream_id, max_chars=ESTIMATE_EXACT_CHARS
         ).tokens
         tools = body.get("tools")
         if tools:
             counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
-        prompt = margin_tokens(counted, self.config.prompt_margin) + max(0, history_tokens)
+        prompt = margin_tokens(counted, self.config.prompt_margin) + max(0, known_tokens)
         if not output:  # embeddings: the input is the whole cost
             return estimate(model.price, prompt, 0, 0), OutputAsk(None, None)
         ask = output_ask(body)
@@ -214,7 +217,7 @@ class BudgetService:
             prompt,
             out,
             minimal.reasoning if reasoning else minimal.plain,
-            choices(body),
+            answers or choices(body),
         ), ask
 
     async def admit(
@@ -232,14 +235,14 @@ class BudgetService:
         default_effort: str | None = None,
         output: bool = True,
         rate: bool = True,
-        history_tokens: int = 0,
+        known_tokens: int = 0,
+        answers: int | None = None,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
         `default_effort`: the effort the router sends when the client names none; `output`:
         False for a request that generates no tokens, such as embeddings, whose body is never
         given an output limit; `rate` False: a fallback's new reservation, the request already
-        counted by the rate limits; `history_tokens`: the conversation a native Responses
-        upstream holds for `previous_response_id`, part of the prompt it will bill)."""
+        counted by the rate limits; `known_tokens` and `answers`: as `measure` takes them)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -256,7 +259,7 @@ class BudgetService:
             budgets = self.cache.last_known(scopes)  # None: unknown, treated as budgeted
         if budgets == {} and not rules:
             return admitted(body, headers, notes, None, level)
-        est, ask = self.measure(model, body, messages, allowance, output, history_tokens)
+        est, ask = self.measure(model, body, messages, allowance, output, known_tokens, answers)
         now = time.time()
         rid = f"{request_id or 'req'}.{secrets.token_hex(4)}"
         pending: dict[str, Any] = {

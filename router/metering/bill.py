@@ -107,14 +107,16 @@ def measure(
     upstream_model: str,
     convention: str,
     counter: TokenCounter,
+    known_tokens: int = 0,
 ) -> Usage:
-    """The upstream's usage when it sent one, else a local count (marked estimated)."""
+    """The upstream's usage when it sent one, else a local count (marked estimated);
+    `known_tokens`: prompt tokens the messages do not show (a prompt given as token ids)."""
     if tally.usage is not None:
         try:
             return parse_usage(convention, tally.usage)
         except UsageError:
             pass  # unusable usage is the same as none: count instead
-    prompt = counter.count_messages(messages, upstream_model).tokens
+    prompt = counter.count_messages(messages, upstream_model).tokens + known_tokens
     visible = counter.count("".join(tally.content), upstream_model).tokens
     reasoning = counter.count("".join(tally.reasoning), upstream_model).tokens
     return estimated_usage(input_tokens=prompt, visible_output=visible, reasoning_output=reasoning)

@@ -47,6 +47,7 @@ from router.sim.responses import (
     legacy_body,
     legacy_chat_body,
     legacy_chunks,
+    legacy_prompts,
     no_done,
     read_turn,
     require_api,
@@ -191,7 +192,11 @@ def create_sim_app(config: SimConfig) -> Starlette:
         body = await _body(request)
         model = _lookup(models, _model_name(body))
         require_api(model, "completions")
-        parsed = parse_chat(legacy_chat_body(body, model), model, seed)
+        prompts = [
+            parse_chat(legacy_chat_body(body, model, prompt), model, seed)
+            for prompt in legacy_prompts(body)
+        ]
+        parsed = prompts[0]
         failing = parsed.fault.status is not None and log.should_fail(
             b"completions:" + parsed.digest + model.name.encode(), parsed.fault.fail_first
         )
@@ -209,11 +214,11 @@ def create_sim_app(config: SimConfig) -> Starlette:
             return await _failure(parsed.fault)
         if parsed.stream:
             paced = sse_events(
-                legacy_chunks(parsed, seed), parsed.fault, parsed.ttft_ms, parsed.inter_chunk_ms
+                legacy_chunks(prompts, seed), parsed.fault, parsed.ttft_ms, parsed.inter_chunk_ms
             )
             return SimStreamingResponse(paced, media_type=_SSE)
-        completion = complete(parsed, seed)
-        return _json(legacy_body(completion_body(completion, parsed, model.name)))
+        chats = [completion_body(complete(p, seed), p, model.name) for p in prompts]
+        return _json(legacy_body(chats))
 
     async def embeddings(request: Request) -> Response:
         body = await _body(request)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -169,13 +169,18 @@ def _encrypt(turn: Turn, chat: Mapping[str, Any], response: dict[str, Any]) -> N
         output.insert(0, {**item, "summary": [], "encrypted_content": blob})
 
 
-def legacy_chat_body(body: Mapping[str, Any], model: SimModel) -> dict[str, Any]:
-    """A legacy completions request as the chat request the simulation runs."""
+def legacy_prompts(body: Mapping[str, Any]) -> list[str]:
+    """The prompts of a legacy completions request: one string, or an array of them."""
     prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        return [prompt]
     if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
-        prompt = prompt[0]
-    if not isinstance(prompt, str):
-        raise InvalidRequest("'prompt' must be a string or an array of strings.", param="prompt")
+        return list(prompt)
+    raise InvalidRequest("'prompt' must be a string or an array of strings.", param="prompt")
+
+
+def legacy_chat_body(body: Mapping[str, Any], model: SimModel, prompt: str) -> dict[str, Any]:
+    """One prompt of a legacy completions request as the chat request the simulation runs."""
     keys = ("stream", "stream_options", "n", "seed", "user", "sim", "temperature", "top_p", "stop")
     chat = {k: body[k] for k in keys if k in body}
     chat["model"] = model.name
@@ -184,47 +189,73 @@ def legacy_chat_body(body: Mapping[str, Any], model: SimModel) -> dict[str, Any]
     return chat
 
 
-def legacy_body(chat: Mapping[str, Any]) -> dict[str, Any]:
-    """A chat completion as a `text_completion`."""
-    choices = [
-        {
-            "text": c["message"].get("content") or "",
-            "index": c["index"],
-            "logprobs": None,
-            "finish_reason": c["finish_reason"],
-        }
-        for c in chat["choices"]
-    ]
-    out = {
-        "id": "cmpl-" + chat["id"].removeprefix("chatcmpl-"),
-        "object": "text_completion",
-        "created": chat["created"],
-        "model": chat["model"],
-        "choices": choices,
-        "system_fingerprint": chat.get("system_fingerprint"),
+def _text_choice(choice: Mapping[str, Any], text: str, offset: int) -> dict[str, Any]:
+    return {
+        "text": text,
+        "index": choice["index"] + offset,
+        "logprobs": None,
+        "finish_reason": choice.get("finish_reason"),
     }
-    if "usage" in chat:
-        out["usage"] = chat["usage"]
+
+
+def add_usage(a: Any, b: Any) -> Any:
+    """Two usage objects added field by field (the answers to several prompts)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: add_usage(a.get(k), b.get(k)) for k in {**a, **b}}
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    return a if b is None else b
+
+
+def legacy_body(chats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The chat completions of each prompt as one `text_completion`: prompt i's answers are
+    choices i*n to i*n+n-1, as OpenAI numbers them, and the usage is their sum."""
+    first = chats[0]
+    choices: list[dict[str, Any]] = []
+    usage: Any = None
+    for chat in chats:
+        offset = len(choices)
+        choices += [
+            _text_choice(c, c["message"].get("content") or "", offset) for c in chat["choices"]
+        ]
+        if "usage" in chat:
+            usage = add_usage(usage, chat["usage"])
+    out = {
+        "id": "cmpl-" + first["id"].removeprefix("chatcmpl-"),
+        "object": "text_completion",
+        "created": first["created"],
+        "model": first["model"],
+        "choices": choices,
+        "system_fingerprint": first.get("system_fingerprint"),
+    }
+    if usage is not None:
+        out["usage"] = usage
     return out
 
 
-def legacy_chunks(parsed: ChatRequest, seed: int) -> Iterator[bytes]:
-    completion = complete(parsed, seed)
-    for raw in stream_chunks(completion, parsed, parsed.model.name):
-        chunk = orjson.loads(raw.removeprefix(b"data: "))
-        choices = [
-            {
-                "text": (c.get("delta") or {}).get("content") or "",
-                "index": c["index"],
-                "logprobs": None,
-                "finish_reason": c.get("finish_reason"),
-            }
-            for c in chunk["choices"]
-        ]
-        out = {**chunk, "id": "cmpl-" + chunk["id"].removeprefix("chatcmpl-")}
-        out["object"] = "text_completion"
-        out["choices"] = choices
-        yield b"data: " + orjson.dumps(out) + b"\n\n"
+def legacy_chunks(prompts: Sequence[ChatRequest], seed: int) -> Iterator[bytes]:
+    """The streams of each prompt one after the other, as `text_completion` chunks under the
+    first prompt's id; the usage (when asked for) is the sum, where the last prompt's is."""
+    cid = ""
+    usage: Any = None
+    for number, parsed in enumerate(prompts):
+        last = number == len(prompts) - 1
+        offset = number * parsed.n
+        completion = complete(parsed, seed)
+        for raw in stream_chunks(completion, parsed, parsed.model.name):
+            chunk = orjson.loads(raw.removeprefix(b"data: "))
+            cid = cid or "cmpl-" + chunk["id"].removeprefix("chatcmpl-")
+            choices = [
+                _text_choice(c, (c.get("delta") or {}).get("content") or "", offset)
+                for c in chunk["choices"]
+            ]
+            if chunk.get("usage") is not None:
+                usage = add_usage(usage, chunk["usage"])
+                chunk["usage"] = usage if last else None
+                if not last and not choices:
+                    continue  # a usage-only chunk: the sum comes with the last prompt's
+            out = {**chunk, "id": cid, "object": "text_completion", "choices": choices}
+            yield b"data: " + orjson.dumps(out) + b"\n\n"
 
 
 def no_done(parsed: ChatRequest) -> ChatRequest:

@@ -158,3 +158,36 @@ def test_a_native_continuation_reserves_for_the_conversation_upstream(
     held = made.usage.input_tokens + made.usage.output_tokens
     assert held > 0
     assert continuation == fresh_request + held
+
+
+def test_an_array_of_prompts_reserves_for_every_answer(budgeted: ServerThread) -> None:
+    """Legacy completions with three prompts and `best_of` 2 make six answers, all billed: the
+    reservation covers six, so a hard budget lowers `max_tokens` to what six can spend."""
+    served, clamps = 0, []
+    with client(budgeted, "research") as sdk:
+        for i in range(200):
+            try:
+                raw = sdk.completions.with_raw_response.create(
+                    model="sim-small",
+                    prompt=[f"Name a river ({i}).", "Name a lake.", "Name a sea."],
+                    best_of=2,
+                    n=2,
+                    max_tokens=800,
+                    extra_body={"sim": {"completion_tokens": 120}},
+                )
+            except openai.RateLimitError as exc:
+                assert isinstance(exc.body, dict) and exc.body["code"] == "budget_exceeded"
+                break
+            answer = raw.parse()
+            served += 1
+            assert len(answer.choices) == 6
+            note = raw.headers.get("x-tokenwise-budget")
+            if note is not None:
+                clamps.append(int(note.rsplit("=", 1)[1]))
+        else:
+            pytest.fail("the budget never ran out")
+    assert served > 0 and clamps
+    records = ledger(budgeted, "research", served)
+    assert sum((r.cost_total for r in records), D(0)) <= LIMIT
+    view = on_loop(budgeted, store_of(budgeted).spend("team:research", time.time()))
+    assert view.in_flight == 0 and view.settled == counted(records)

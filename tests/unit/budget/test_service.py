@@ -136,3 +136,19 @@ async def test_soft_pressure_switches_policy_and_caps_effort(
     assert header.startswith("soft scope=team:research; used=0.60; policy=economy")
     await service.pressure(WHO)
     assert service.metrics.soft_alerts.labels("research")._value.get() == 1  # once a window
+
+
+async def test_known_tokens_and_answers_enter_the_estimate(
+    make_settings: MakeSettings, start_service: StartService
+) -> None:
+    """Prompt tokens given as ids count as they are (no margin); `answers` replaces `n`."""
+    settings = make_settings("")
+    service = await start_service(settings)
+    model = settings.models["sim-small"]
+    body = {"model": "sim-small", "prompt": [[1, 2, 3]], "max_tokens": 100, "n": 2}
+    plain, _ = service.measure(model, body, MESSAGES, None)
+    more, _ = service.measure(model, body, MESSAGES, None, known_tokens=500, answers=6)
+    assert more.prompt_tokens == plain.prompt_tokens + 500
+    assert (plain.n, more.n) == (2, 6)
+    assert more.output_tokens == plain.output_tokens  # per answer
+    assert more.amount > plain.amount * 3

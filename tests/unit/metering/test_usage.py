@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from router.metering.bill import Tally, measure
+from router.metering.tokens import TokenCounter
 from router.metering.usage import (
     PARSERS,
     Usage,
@@ -127,3 +129,15 @@ def test_usage_rejects_inconsistent_values() -> None:
 def test_openrouter_cost_is_kept_exactly() -> None:
     usage = parse_usage("openrouter", {"prompt_tokens": 1, "cost": 0.000123})
     assert usage.reported_cost == Decimal("0.000123")
+
+
+def test_a_local_count_adds_prompt_tokens_given_as_ids() -> None:
+    """An upstream that sends no usage: a prompt of token ids is counted by its length."""
+    counter = TokenCounter()
+    tally = Tally(content=["Paris"])
+    text = [{"role": "user", "content": "Capital of France?"}]
+    alone = measure(tally, text, "gpt-4o-mini", "openai", counter)
+    with_ids = measure(tally, text, "gpt-4o-mini", "openai", counter, known_tokens=40)
+    assert alone.estimated and with_ids.estimated
+    assert with_ids.input_uncached == alone.input_uncached + 40
+    assert with_ids.visible_output == alone.visible_output

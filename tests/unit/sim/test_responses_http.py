@@ -80,6 +80,34 @@ def test_legacy_completions_json_and_stream(client: openai.OpenAI) -> None:
     assert "".join(p.choices[0].text for p in parts if p.choices) == whole.choices[0].text
 
 
+def test_legacy_completions_answer_every_prompt_of_an_array(client: openai.OpenAI) -> None:
+    prompts = ["Once upon a time", "The capital of France is", "Roses are red"]
+    alone = [client.completions.create(model="sim-small", prompt=p, n=2) for p in prompts]
+    whole = client.completions.create(model="sim-small", prompt=prompts, n=2)
+    # Prompt i's answers are choices 2i and 2i+1, each as that prompt alone would get it.
+    assert [c.index for c in whole.choices] == list(range(6))
+    assert [c.text for c in whole.choices] == [c.text for a in alone for c in a.choices]
+    assert whole.usage is not None
+    for field in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        assert getattr(whole.usage, field) == sum(getattr(a.usage, field) for a in alone)
+    parts = list(
+        client.completions.create(
+            model="sim-small",
+            prompt=prompts,
+            n=2,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert {p.id for p in parts} == {parts[0].id}
+    texts = ["".join(c.text for p in parts for c in p.choices if c.index == i) for i in range(6)]
+    assert texts == [c.text for c in whole.choices]
+    usages = [p.usage for p in parts if p.usage is not None]
+    assert len(usages) == 1 and usages[0].completion_tokens == whole.usage.completion_tokens
+    with pytest.raises(openai.BadRequestError, match="array of strings"):
+        client.completions.create(model="sim-small", prompt=[[1, 2, 3]])
+
+
 def test_apis_are_checked_in_the_sim_config() -> None:
     config = build_sim_config({"models": {"mine": {"apis": ["chat", "responses"]}}})
     assert {m.name: m.apis for m in config.models}["mine"] == ("chat", "responses")
