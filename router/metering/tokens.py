@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     import tiktoken
 
 MAX_EXACT_CHARS = 262_144
+# Counts of texts encoded whole, kept by (encoding, hash, length) and dropped all at once when
+# full: a conversation re-sends its history and a system prompt comes with every request, so
+# most of a prompt was counted before (8,192 entries are about 1 MB; no text is kept).
+COUNT_CACHE_SIZE = 8_192
 CHARS_PER_TOKEN_FALLBACK = 4
 CHARS_ESTIMATE = "chars/4"
 DEFAULT_ENCODING = "o200k_base"
@@ -105,6 +109,7 @@ class TokenCount:
     exact: bool  # the model's own encoding, whole text encoded
 
 
+@functools.lru_cache(maxsize=1024)
 def encoding_for_model(model: str) -> tuple[str, bool]:
     """(encoding name, whether it is the model's own) for a model id."""
     import tiktoken.model
@@ -143,9 +148,12 @@ class TokenCounter:
         self._lock = threading.Lock()
         self._loaded: dict[str, tiktoken.Encoding | None] = {}
         self._ranks_cache: dict[str, dict[bytes, int] | None] = {}
+        self._counts: dict[tuple[str, int, int], int] = {}
 
     def encoding(self, name: str) -> tiktoken.Encoding | None:
         """The encoding, or None when no verified vocabulary file is installed."""
+        if name in self._loaded:
+            return self._loaded[name]
         if name not in _SPECS:
             raise ValueError(f"unknown encoding {name!r} (known: {', '.join(sorted(_SPECS))})")
         with self._lock:
@@ -220,10 +228,17 @@ class TokenCounter:
             return TokenCount(
                 math.ceil(len(text) / CHARS_PER_TOKEN_FALLBACK), CHARS_ESTIMATE, False
             )
+        if len(text) <= self._max_exact_chars:
+            key = (name, hash(text), len(text))
+            tokens = self._counts.get(key, -1)
+            if tokens < 0:
+                tokens = len(enc.encode_ordinary(text))
+                if len(self._counts) >= COUNT_CACHE_SIZE:
+                    self._counts.clear()
+                self._counts[key] = tokens
+            return TokenCount(tokens, name, native)
         head = text[: self._max_exact_chars]
         tokens = len(enc.encode_ordinary(head))
-        if len(head) == len(text):
-            return TokenCount(tokens, name, native)
         rest = len(text) - len(head)
         return TokenCount(tokens + math.ceil(rest * tokens / len(head)), name, False)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from router.metering import tokens as tokens_module
 from router.metering.tokens import CHARS_ESTIMATE, TokenCounter, encoding_for_model
 
 SAMPLE = (
@@ -118,6 +119,37 @@ def test_long_text_is_bounded_and_extrapolated(offline: Path, shared: TokenCount
     whole = shared.count(text, "gpt-4o")
     assert whole.exact is True
     assert abs(count.tokens - whole.tokens) <= whole.tokens * 0.02
+
+
+def test_counts_are_kept_per_encoding_and_bounded(
+    offline: Path, shared: TokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text counted before (a system prompt, a conversation's history) is not encoded again;
+    the same text under another encoding is counted for that encoding; the cache is bounded."""
+    monkeypatch.setattr(tokens_module, "COUNT_CACHE_SIZE", 4)
+    counter = TokenCounter()
+    calls: list[str] = []
+    for name in ("o200k_base", "cl100k_base"):
+        enc = counter.encoding(name)
+        assert enc is not None
+        real = enc.encode_ordinary
+
+        def spy(text: str, real: Any = real) -> list[int]:
+            calls.append(text)
+            return real(text)
+
+        monkeypatch.setattr(enc, "encode_ordinary", spy)
+    first = counter.count(SAMPLE, "gpt-4o")
+    again = counter.count(SAMPLE, "gpt-4o")
+    assert first == again == shared.count(SAMPLE, "gpt-4o")
+    assert calls == [SAMPLE]
+    legacy = counter.count(SAMPLE, "gpt-4")  # cl100k_base: its own count
+    assert legacy == shared.count(SAMPLE, "gpt-4") and len(calls) == 2
+    for i in range(10):
+        counter.count(f"text number {i}", "gpt-4o")
+    assert len(counter._counts) <= 4
+    counter.count(SAMPLE, "gpt-4o")  # dropped with the rest when the cache filled
+    assert calls.count(SAMPLE) == 3
 
 
 def test_without_any_vocabulary_it_estimates_chars_over_four(offline: Path) -> None:
