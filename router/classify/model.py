@@ -47,13 +47,14 @@ class Classifier:
         self._bias = weights.bias
         self._scale, self._shift = weights.calibration
 
-    def classify(self, body: Mapping[str, Any]) -> Classification:
-        """Classify an OpenAI chat request body (never raises on odd message shapes)."""
-        return self._classify(view(body))
+    def classify(self, body: Mapping[str, Any], *, explain: bool = True) -> Classification:
+        """Classify an OpenAI chat request body (never raises on odd message shapes);
+        `explain` False leaves `features` empty (the request path, which never shows them)."""
+        return self._classify(view(body), explain)
 
-    def classify_text(self, text: str) -> Classification:
+    def classify_text(self, text: str, *, explain: bool = True) -> Classification:
         """Classify a single user message."""
-        return self._classify(text_view(text))
+        return self._classify(text_view(text), explain)
 
     def logits(self, features: Features) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Raw scores: seven category logits, then the difficulty logit."""
@@ -76,12 +77,13 @@ class Classifier:
         difficulty = _sigmoid(self._scale * scores[_DIFFICULTY] + self._shift)
         return features, best, probability, difficulty
 
-    def _classify(self, request: RequestView) -> Classification:
+    def _classify(self, request: RequestView, explain: bool) -> Classification:
         features, best, probability, difficulty = self._score(request)
-        drivers = self._drivers(features, best, request)
+        drivers = self._drivers(features, best, request) if explain else {}
         plain = self._plain_question(request, features)
         if plain is not None:
-            drivers["last_question"] = round(plain, 4)
+            if explain:
+                drivers["last_question"] = round(plain, 4)
             difficulty = (difficulty + plain) / 2
         category = CATEGORIES[best]
         tier = tier_of(difficulty)

@@ -130,7 +130,7 @@ class Router:
                 if forced_policy in self.policies
                 else _no_policy(forced_policy, self.policies)
             )
-        c = self.classifier.classify(body)
+        c = self.classifier.classify(body, explain=False)
         key = None
         pin = None
         if self.sessions is not None:

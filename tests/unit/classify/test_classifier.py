@@ -5,6 +5,7 @@ Assertions are on categories and tier bands, never on exact numbers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -102,6 +103,9 @@ def test_a_long_trivial_question_stays_easy(classifier: Classifier) -> None:
     assert result.category == "knowledge"
     assert result.tier in EASY
     assert "last_question" in result.features
+    # The request path asks for no explanation: the same verdict, no features.
+    quiet = classifier.classify_text(text, explain=False)
+    assert quiet == replace(result, features={})
 
 
 def test_short_hard_questions_are_not_easy(classifier: Classifier) -> None:
@@ -202,6 +206,7 @@ def test_results_are_deterministic(classifier: Classifier) -> None:
     first = classifier.classify(body)
     assert all(classifier.classify(body) == first for _ in range(5))
     assert load_classifier().classify(body) == first
+    assert classifier.classify(body, explain=False) == replace(first, features={})
 
 
 def test_result_fields_are_well_formed(classifier: Classifier) -> None:
