@@ -91,10 +91,13 @@ VALID_TEAM = re.compile(TEAM_NAME_CHARS)
 def check_policy(name: str | None, policies: Collection[str], param: str) -> None:
     """A policy named by a team or a soft budget must be one the router has."""
     if name is not None and name not in policies:
+        known = (
+            f"known: {', '.join(sorted(policies))}"
+            if policies
+            else "this proxy routes no virtual model: map routing.roles to use policies"
+        )
         raise InvalidRequest(
-            f"No routing policy named {name!r} (known: {', '.join(sorted(policies))}).",
-            param=param,
-            code="invalid_value",
+            f"No routing policy named {name!r} ({known}).", param=param, code="invalid_value"
         )
 
 

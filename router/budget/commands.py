@@ -177,13 +177,19 @@ async def _show_budget(store: Store, scope: str) -> dict[str, Any]:
 
 
 def _policy_texts(config: str | None) -> dict[str, tuple[str, str]]:
+    """The policy files a server with this config would load (none when it routes no virtual
+    model), by policy name; and its catalog's model names."""
+    from router.config.default import embedded_config
     from router.config.load import config_path, read_config
     from router.policy.load import policy_files
+    from router.policy.router import virtual_models_on
 
     env = os.environ
     path = config_path(config, env, Path.cwd())
-    directory = read_config(path).routing.policies_dir if path is not None else None
-    directory = directory or env.get("TOKENWISE_POLICIES") or None
+    parsed = read_config(path) if path is not None else embedded_config()
+    directory = parsed.routing.policies_dir or env.get("TOKENWISE_POLICIES") or None
+    if not virtual_models_on(directory, parsed.routing.roles, parsed.models):
+        return {}
     return policy_files(Path(directory) if directory else None)
 
 

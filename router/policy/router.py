@@ -28,6 +28,14 @@ ROLES = frozenset({"small", "reasoner", "large"})
 log = logging.getLogger("tokenwise")
 
 
+def virtual_models_on(
+    policies_dir: str | None, roles: Mapping[str, str], model_names: Collection[str]
+) -> bool:
+    """Whether a server routes virtual models: it has a policies directory of its own, or the
+    shipped policies' roles (small, reasoner, large) are mapped or named in its catalog."""
+    return policies_dir is not None or bool(roles) or bool(ROLES.intersection(model_names))
+
+
 class Router:
     def __init__(
         self,
@@ -56,7 +64,7 @@ class Router:
             if routing.session_pinning
             else None
         )
-        if directory is None and not routing.roles and not ROLES.intersection(settings.models):
+        if not virtual_models_on(directory, routing.roles, settings.models):
             # A plain catalog with no roles mapped: the proxy serves catalog models only.
             log.warning(
                 "virtual models are off: the shipped policies name roles (%s); map them to "

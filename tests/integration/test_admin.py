@@ -267,3 +267,37 @@ def test_the_command_line_on_the_store_and_a_running_server_agree(
                 break
             assert time.monotonic() < deadline
             time.sleep(0.05)
+
+
+def test_without_virtual_models_the_command_line_refuses_what_the_server_does(
+    sim: ServerThread, home: Path
+) -> None:
+    """A plain catalog (no routing roles): the server routes no virtual model and loads no
+    policy, so `auto` in an allow-list and a team policy are refused on the store as they
+    are by the admin API."""
+    config = write_config(
+        home,
+        f"""
+providers:
+  sim: {{base_url: "http://127.0.0.1:{sim.port}/v1"}}
+models:
+  plain-small: {{provider: sim, upstream_id: sim-small, price: gpt-4.1-mini}}
+""",
+    )
+    assert cli(home, config, "teams", "create", "a")[0] == 0
+    code, _, err = cli(home, config, "keys", "create", "--team", "a", "--models", "auto")
+    assert code == 2 and "No model named 'auto'" in err, err
+    code, _, err = cli(home, config, "teams", "create", "b", "--policy", "economy")
+    assert code == 2 and "No routing policy named 'economy'" in err, err
+    assert "routes no virtual model" in err
+    code, made, _ = cli(home, config, "keys", "create", "--team", "a", "--models", "plain-small")
+    assert code == 0 and made["models"] == ["plain-small"]
+    settings = load_settings(str(config), env=env_for(home))
+    with serving(create_app(settings)) as server, admin(server) as http:
+        keyed = http.post("/admin/keys", json={"team": "a", "name": "x", "models": ["auto"]})
+        assert (
+            keyed.status_code == 400 and "No model named 'auto'" in keyed.json()["error"]["message"]
+        )
+        team = http.post("/admin/teams", json={"name": "b", "policy": "economy"})
+        assert team.status_code == 400
+        assert "routes no virtual model" in team.json()["error"]["message"]
