@@ -24,7 +24,7 @@ from typing import Any
 from router.auth import Principal
 from router.budget.holds import Hold
 from router.errors import ProxyError
-from router.metering.bill import Bill, Tally, make_bill, measure
+from router.metering.bill import Bill, Tally, make_bill, measure, reasoning_ate_the_answer
 from router.metering.pricing import ModelPrice
 from router.observability.metrics import UNKNOWN, RequestLabels
 from router.services import Route, Services
@@ -53,6 +53,7 @@ class Exchange:
     policy_override: str | None = None  # a soft budget's cheaper policy, for the router
     hold: Hold | None = None  # the budget reservation, settled in close()
     usage_convention: str | None = None  # the answer's usage shape (default: the provider's)
+    unanswered: bool = False  # the output limit went to reasoning: no answer (set by close)
     known_tokens: int = 0  # prompt tokens `messages` does not show (a prompt of token ids)
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
@@ -141,6 +142,9 @@ class Exchange:
             }
             counterfactual = c.total + bill.savings
             services.metrics.spend(labels, tokens, c.parts(), c.total, counterfactual, u.estimated)
+            if outcome == "ok" and reasoning_ate_the_answer(self.tally, u):
+                self.unanswered = True
+                services.metrics.no_answer(labels, c.total)
         decision = self.route.decision
         served_as_decided = decision is not None and decision.model == self.route.target.name
         if bill is not None and decision is not None and served_as_decided and outcome == "ok":

@@ -29,6 +29,7 @@ from router.auth import Principal
 from router.budget.admission import NO_PRESSURE, Admission, Pressure
 from router.errors import REDACTED, PermissionDenied, ProxyError
 from router.exchange import ZERO, Exchange
+from router.metering.bill import unanswered_header
 from router.observability.metrics import Metrics
 from router.providers.base import Adapter, ParamReport
 from router.providers.openai_reply import hide_reasoning
@@ -131,6 +132,8 @@ async def close_served(exchange: Exchange, headers: dict[str, str]) -> None:
     bill = await exchange.close("ok")
     if bill is not None:
         headers.update(bill.headers())
+        if exchange.unanswered:
+            headers.update(unanswered_header(bill.usage))
 
 
 def end_user(body: dict[str, Any]) -> str | None:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from router.exchange import Exchange
+from router.metering.bill import reasoning_ate_the_answer
 from router.metering.cost import format_usd
 from router.providers.base import StreamTranslator
 from router.providers.openai_reply import hide_reasoning
@@ -122,6 +123,8 @@ class MeteredEvents:
             "model": self.exchange.route.target.name,
             "estimated": bill.usage.estimated,
         }
+        if reasoning_ate_the_answer(self.exchange.tally, bill.usage):
+            summary["unanswered"] = "the output limit went to reasoning"
         return out + encode_comment("tokenwise " + orjson.dumps(summary).decode())
 
 

@@ -28,6 +28,7 @@ class Tally:
     usage: Mapping[str, Any] | None = None
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    finish: set[str] = field(default_factory=set)  # the finish reasons seen
 
     def add_chunk(self, chunk: Mapping[str, Any]) -> None:
         usage = chunk.get("usage")
@@ -41,6 +42,7 @@ class Tally:
             if isinstance(delta, Mapping):
                 self._add_message(delta)
             self._add_text(choice)
+            self._add_finish(choice)
 
     def add_response(self, body: Mapping[str, Any]) -> None:
         usage = body.get("usage")
@@ -54,6 +56,12 @@ class Tally:
             if isinstance(message, Mapping):
                 self._add_message(message)
             self._add_text(choice)
+            self._add_finish(choice)
+
+    def _add_finish(self, choice: object) -> None:
+        reason = choice.get("finish_reason") if isinstance(choice, Mapping) else None
+        if isinstance(reason, str):
+            self.finish.add(reason)
 
     def _add_text(self, choice: object) -> None:
         """A legacy text completion's `choices[].text`."""
@@ -120,6 +128,23 @@ def measure(
     visible = counter.count("".join(tally.content), upstream_model).tokens
     reasoning = counter.count("".join(tally.reasoning), upstream_model).tokens
     return estimated_usage(input_tokens=prompt, visible_output=visible, reasoning_output=reasoning)
+
+
+def reasoning_ate_the_answer(tally: Tally, usage: Usage) -> bool:
+    """An answer cut at the output limit (`finish_reason: length`) with reasoning tokens and no
+    visible content or tool call: the limit went to thinking, and the client paid for no
+    answer."""
+    return not tally.content and "length" in tally.finish and usage.reasoning_output > 0
+
+
+def unanswered_header(usage: Usage) -> dict[str, str]:
+    """What the client is told about such an answer (`x-tokenwise-answer`)."""
+    return {
+        "x-tokenwise-answer": (
+            f"visible=0; reasoning={usage.reasoning_output}; finish_reason=length; "
+            "hint=raise max_tokens or lower reasoning_effort"
+        )
+    }
 
 
 def make_bill(usage: Usage, price: ModelPrice, reference: ModelPrice | None) -> Bill:

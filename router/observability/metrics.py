@@ -164,6 +164,19 @@ class Metrics:
             ("model",),
             registry=r,
         )
+        self.unanswered = Counter(
+            "tokenwise_unanswered",
+            "Answers cut at the output limit with no visible content after reasoning (the limit "
+            "went to thinking), by team, routed model and effort.",
+            ("team", "model", "effort"),
+            registry=r,
+        )
+        self.unanswered_cost = Counter(
+            "tokenwise_unanswered_cost_usd",
+            "USD paid for those answers, by team and routed model.",
+            ("team", "model"),
+            registry=r,
+        )
         self.decisions = Counter(
             "tokenwise_routing_decisions",
             "Routing decisions by policy, category, tier, chosen model and effort.",
@@ -243,6 +256,13 @@ class Metrics:
         self._child(self.request_cost, (labels.model,)).observe(float(total))
         if estimated:
             self._child(self.estimated, (labels.model,)).inc()
+
+    def no_answer(self, labels: RequestLabels, total: Decimal) -> None:
+        """An answer whose output limit went to reasoning: paid for, nothing to show."""
+        effort = bounded_effort(labels.effort)
+        self._child(self.unanswered, (labels.team, labels.model, effort)).inc()
+        if total > 0:
+            self._child(self.unanswered_cost, (labels.team, labels.model)).inc(float(total))
 
     def upstream_error(self, provider: str, kind: str) -> None:
         self._child(self.upstream_errors, (provider, kind)).inc()

@@ -87,6 +87,12 @@ def traffic(base: str, stop: threading.Event) -> int:
             "messages": [{"role": "user", "content": LONG_PROMPT}],
             "sim": {"cached_tokens": 256},
         },
+        {  # the output limit goes to reasoning: paid for, no answer
+            "model": "sim-mini-reasoner",
+            "reasoning_effort": "high",
+            "max_tokens": 64,
+            "messages": [{"role": "user", "content": "Prove there are infinitely many primes."}],
+        },
         {
             "model": "sim-small",
             "stream": True,

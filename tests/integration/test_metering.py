@@ -366,3 +366,60 @@ def test_prices_reload_on_sighup_and_admin_call(tmp_path: Path) -> None:
         assert cost() == before
     finally:
         server.stop()
+
+
+def unanswered_counts(proxy: ServerThread, model: str) -> tuple[float, float]:
+    text = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics", timeout=10).text
+    count = cost = 0.0
+    for line in text.splitlines():
+        if f'model="{model}"' not in line:
+            continue
+        if line.startswith("tokenwise_unanswered_total{") and 'effort="high"' in line:
+            count += float(line.rsplit(" ", 1)[1])
+        if line.startswith("tokenwise_unanswered_cost_usd_total{"):
+            cost += float(line.rsplit(" ", 1)[1])
+    return count, cost
+
+
+@pytest.mark.parametrize("model", [REASONER, "sim-think"])  # reasoning field, <think> tags
+def test_an_answer_the_limit_spent_on_reasoning_is_named(
+    client: openai.OpenAI, proxy: ServerThread, model: str
+) -> None:
+    """A small max_tokens at high effort: reasoning takes every token and the answer is empty
+    (`finish_reason: length`). The client is told (a header, the stream's summary), and the
+    paid-for non-answer is counted; an answer with room to spare is not."""
+    before = unanswered_counts(proxy, model)
+    raw = client.chat.completions.with_raw_response.create(
+        model=model,
+        messages=ask("Prove that there are infinitely many primes."),
+        reasoning_effort="high",
+        max_tokens=120,
+    )
+    answer = raw.parse()
+    assert answer.choices[0].finish_reason == "length" and not answer.choices[0].message.content
+    assert answer.usage is not None and answer.usage.completion_tokens_details is not None
+    reasoning = answer.usage.completion_tokens_details.reasoning_tokens
+    assert raw.headers["x-tokenwise-answer"] == (
+        f"visible=0; reasoning={reasoning}; finish_reason=length; "
+        "hint=raise max_tokens or lower reasoning_effort"
+    )
+    body = {
+        "model": model,
+        "messages": ask("Prove that there are infinitely many primes."),
+        "reasoning_effort": "high",
+        "max_tokens": 120,
+        "stream": True,
+    }
+    _, events = raw_stream(proxy, body)
+    summary = cost_comment(events)
+    assert summary["unanswered"] == "the output limit went to reasoning"
+    count, cost = unanswered_counts(proxy, model)
+    paid = Decimal(raw.headers["x-tokenwise-cost-usd"]) + Decimal(summary["cost_usd"])
+    assert count == before[0] + 2
+    assert abs(Decimal(str(cost - before[1])) - paid) < Decimal("0.000001")
+    roomy = client.chat.completions.with_raw_response.create(
+        model=model, messages=ask("What is 2 + 2?"), reasoning_effort="low", max_tokens=20000
+    )
+    assert roomy.parse().choices[0].message.content
+    assert "x-tokenwise-answer" not in roomy.headers
+    assert unanswered_counts(proxy, model)[0] == count

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from router.metering.bill import Tally, measure
+from router.metering.bill import Tally, measure, reasoning_ate_the_answer
 from router.metering.tokens import TokenCounter
 from router.metering.usage import (
     PARSERS,
     Usage,
     UsageError,
+    estimated_usage,
     parse_usage,
     split_reasoning,
 )
@@ -141,3 +142,38 @@ def test_a_local_count_adds_prompt_tokens_given_as_ids() -> None:
     assert alone.estimated and with_ids.estimated
     assert with_ids.input_uncached == alone.input_uncached + 40
     assert with_ids.visible_output == alone.visible_output
+
+
+@pytest.mark.parametrize(
+    ("chunks", "reasoning", "unanswered"),
+    [
+        (
+            [{"choices": [{"delta": {"reasoning_content": "hmm"}, "finish_reason": "length"}]}],
+            50,
+            True,
+        ),
+        ([{"choices": [{"delta": {"content": "4"}, "finish_reason": "length"}]}], 50, False),
+        (
+            [{"choices": [{"delta": {"reasoning_content": "hmm"}, "finish_reason": "stop"}]}],
+            50,
+            False,
+        ),
+        ([{"choices": [{"delta": {}, "finish_reason": "length"}]}], 0, False),  # plain model, cut
+        (
+            [  # a tool call is an answer
+                {"choices": [{"delta": {"tool_calls": [{"function": {"name": "f"}}]}}]},
+                {"choices": [{"delta": {}, "finish_reason": "length"}]},
+            ],
+            50,
+            False,
+        ),
+    ],
+)
+def test_an_answer_the_limit_spent_on_reasoning(
+    chunks: list[dict[str, Any]], reasoning: int, unanswered: bool
+) -> None:
+    tally = Tally()
+    for chunk in chunks:
+        tally.add_chunk(chunk)
+    usage = estimated_usage(input_tokens=10, visible_output=0, reasoning_output=reasoning)
+    assert reasoning_ate_the_answer(tally, usage) is unanswered
