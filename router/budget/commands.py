@@ -177,8 +177,8 @@ async def _show_budget(store: Store, scope: str) -> dict[str, Any]:
 
 
 def _policy_texts(config: str | None) -> dict[str, tuple[str, str]]:
-    """The policy files a server with this config would load (none when it routes no virtual
-    model), by policy name; and its catalog's model names."""
+    """The policy files a server with this config would load, by policy name (none when it
+    routes no virtual model)."""
     from router.config.default import embedded_config
     from router.config.load import config_path, read_config
     from router.policy.load import policy_files
