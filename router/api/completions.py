@@ -28,7 +28,7 @@ from router.api.chat import (
     relay_stream,
     wants_usage,
 )
-from router.api.fields import COMPLETIONS_FIELDS, check_fields
+from router.api.fields import COMPLETIONS_FIELDS, check_fields, token_ids
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
 from router.budget.admission import NO_PRESSURE
@@ -57,8 +57,7 @@ def prompt_shape(body: Mapping[str, Any]) -> tuple[int, int]:
         return per_prompt, len(prompt)  # one prompt of token ids
     if not isinstance(prompt, list):
         return per_prompt, 0
-    ids = sum(len(p) for p in prompt if isinstance(p, list))
-    return per_prompt * max(1, len(prompt)), ids
+    return per_prompt * max(1, len(prompt)), token_ids(prompt)
 
 
 def _count(value: Any) -> int:

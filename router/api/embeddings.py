@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from router.api.body import incoming
 from router.api.chat import check_allowed, close_served, end_user, redact, route_headers
-from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields
+from router.api.fields import EMBEDDINGS_FIELDS, check_embedding_input, check_fields, token_ids
 from router.errors import InvalidRequest, NotFound, ProxyError
 from router.exchange import Exchange
 from router.upstream.failure import check_json_body, status_error
@@ -43,6 +43,7 @@ async def embeddings(request: Request) -> Response:
     target = route.target
     request_id = request.scope.get("tokenwise.request_id", "")
     texts = input_as_messages(body["input"])
+    ids = token_ids(body["input"])  # counted by their number, in the estimate and a local count
     user = end_user(body)
     headers = route_headers(route)
     hold = None
@@ -56,12 +57,14 @@ async def embeddings(request: Request) -> Response:
             requested=model,
             user=user,
             output=False,
+            known_tokens=ids,
         )
         hold = admission.hold
         headers.update(admission.headers)
     exchange = Exchange(services, principal, route, request_id, ENDPOINT, texts, started)
     exchange.user = user
     exchange.hold = hold
+    exchange.known_tokens = ids
     upstream_body: dict[str, Any] = dict(body)
     upstream_body["model"] = target.model.upstream_id
     try:

@@ -129,6 +129,15 @@ def text_or_tokens(name: str, value: Any) -> None:
         raise _wrong_type(f"{name}[{i}]", "a string or an array of token ids", item)
 
 
+def token_ids(value: Any) -> int:
+    """How many token ids a `text_or_tokens` value gives as ids (its strings are not counted):
+    an array of ids, or the arrays of ids in an array."""
+    if not isinstance(value, list):
+        return 0
+    ids = sum(1 for item in value if isinstance(item, int) and not isinstance(item, bool))
+    return ids + sum(len(item) for item in value if isinstance(item, list))
+
+
 def bias_map(name: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise _wrong_type(name, "an object of token ids to numbers", value)

@@ -46,7 +46,7 @@ def embeddings_body(body: Mapping[str, Any], model: str, seed: int) -> dict[str,
         if encoding == "base64":
             value = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
         data.append({"object": "embedding", "index": index, "embedding": value})
-    tokens = sum(estimate_tokens(text) for text in texts)
+    tokens = sum(_tokens(item) for item in _items(body.get("input")))
     return {
         "object": "list",
         "data": data,
@@ -68,6 +68,19 @@ def _inputs(raw: Any) -> list[str]:
         f"'input' must be a string or a non-empty array of at most {MAX_INPUTS} inputs.",
         param="input",
     )
+
+
+def _items(raw: Any) -> list[Any]:
+    """The inputs as given (`_inputs` has checked them): one array of ids is one input."""
+    if isinstance(raw, list) and not all(isinstance(item, int) for item in raw):
+        return raw
+    return [raw]
+
+
+def _tokens(item: Any) -> int:
+    """An input's tokens: a text estimated, an array of token ids counted, as an upstream
+    bills them."""
+    return len(item) if isinstance(item, list) else estimate_tokens(item)
 
 
 def _vector(text: str, model: str, seed: int, dimensions: int) -> list[float]:

@@ -360,16 +360,23 @@ def test_an_unreachable_store_fails_closed_by_default_or_open_and_reconciles(
         assert view.settled == counted(records)  # the outage's spend was reconciled
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["A long paragraph about the rivers of Europe and the towns along them. " * 60],
+        [list(range(1000, 1900))],  # token ids: counted by their number, as an upstream bills
+    ],
+    ids=["text", "token-ids"],
+)
 def test_embeddings_reserve_settle_and_are_refused_past_the_budget(
-    research_budget: ServerThread,
+    research_budget: ServerThread, given: list[Any]
 ) -> None:
     proxy = research_budget
-    text = "A long paragraph about the rivers of Europe and the towns along them. " * 60
     served = 0
     with client(proxy, "research") as sdk:
         for _ in range(200):
             try:
-                raw = sdk.embeddings.with_raw_response.create(model="sim-small", input=[text])
+                raw = sdk.embeddings.with_raw_response.create(model="sim-small", input=given)
             except openai.RateLimitError as exc:
                 error = exc.body
                 assert isinstance(error, dict) and error["code"] == "budget_exceeded"

@@ -1,4 +1,4 @@
-"""Legacy completions: what a prompt makes the upstream generate and bill, for the estimate."""
+"""Legacy completions and embeddings: what a request makes the upstream bill, for the estimate."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from router.api.completions import prompt_messages, prompt_shape
+from router.api.fields import token_ids
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,18 @@ def test_only_text_prompts_become_messages() -> None:
         {"role": "user", "content": "b"},
     ]
     assert prompt_messages([[1, 2, 3]]) == []  # counted by prompt_shape instead
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        ("text", 0),
+        (["a", "b"], 0),
+        ([1, 2, 3], 3),
+        ([[1, 2], [3, 4, 5]], 5),
+        (["a", [1, 2]], 2),
+        ([True, 1], 1),  # a bool is not a token id
+    ],
+)
+def test_token_ids_are_counted_by_their_number(value: Any, ids: int) -> None:
+    assert token_ids(value) == ids
