@@ -5,8 +5,8 @@
 Wall-clock figures include time the process waits for a CPU on a loaded machine; the CPU figures
 (thread CPU time) do not. Cases: a ~200-token single prompt, the same as the request path
 classifies it (without the explanation `tokenwise classify` prints), and an ~8,000-token
-conversation (a system prompt, about 20 turns, a long last message). Goals from issue 4: p99 <= 0.3 ms and
-<= 2 ms. Inputs vary slightly per call (a counter is appended).
+conversation (a system prompt, about 20 turns, a long last message). Goals from issue 4:
+p99 <= 0.3 ms and <= 2 ms. Inputs vary slightly per call (a counter is appended).
 """
 
 from __future__ import annotations

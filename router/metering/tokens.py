@@ -47,6 +47,12 @@ DEFAULT_ENCODING = "o200k_base"
 # OpenAI chat framing, per the OpenAI cookbook rule of thumb: each message costs 3 tokens of
 # framing (+1 with a name) and the reply is primed with 3 more.
 TOKENS_PER_MESSAGE = 3
+# An image part's tokens, without decoding the image: OpenAI's most for one image at high detail
+# (85 + 170 per 512-pixel tile, at most 8 tiles once scaled to 768 x 2048) and its fixed cost at
+# `detail: low`. Anthropic's largest images are about 1,600, Gemini's 258 per tile.
+IMAGE_TOKENS = 1445
+LOW_DETAIL_IMAGE_TOKENS = 85
+IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 
@@ -193,6 +199,7 @@ class TokenCounter:
             tokens += TOKENS_PER_MESSAGE
             if message.get("name"):
                 tokens += TOKENS_PER_NAME
+            tokens += image_tokens(message.get("content"))
             for text in _message_texts(message):
                 if left is not None:
                     if left <= 0:
@@ -304,6 +311,19 @@ def _message_texts(message: Mapping[str, object]) -> Iterable[str]:
             if isinstance(function, Mapping):
                 yield from _texts(function.get("name"))
                 yield from _texts(function.get("arguments"))
+
+
+def image_tokens(content: object) -> int:
+    """The tokens of a message's image parts (an estimate: the image is not decoded)."""
+    if not isinstance(content, list):
+        return 0
+    total = 0
+    for part in content:
+        if isinstance(part, Mapping) and part.get("type") in IMAGE_PARTS:
+            inner = part.get("image_url")
+            detail = inner.get("detail") if isinstance(inner, Mapping) else part.get("detail")
+            total += LOW_DETAIL_IMAGE_TOKENS if detail == "low" else IMAGE_TOKENS
+    return total
 
 
 def _texts(value: object) -> Iterable[str]:

@@ -185,8 +185,23 @@ def _text(content: Any) -> str:
     return ""
 
 
+def _image_tokens(content: Any) -> int:
+    """Image parts as OpenAI bills a 1024 x 1024 image: 765 tokens at high detail (85 + 4 tiles
+    of 170), 85 at `detail: low`."""
+    if not isinstance(content, list):
+        return 0
+    total = 0
+    for part in content:
+        if isinstance(part, Mapping) and part.get("type") == "image_url":
+            inner = part.get("image_url")
+            low = isinstance(inner, Mapping) and inner.get("detail") == "low"
+            total += 85 if low else 765
+    return total
+
+
 def _message_tokens(message: Mapping[str, Any]) -> int:
-    tokens = 3 + estimate_tokens(_text(message.get("content")))
+    content = message.get("content")
+    tokens = 3 + estimate_tokens(_text(content)) + _image_tokens(content)
     calls = message.get("tool_calls")
     if isinstance(calls, list):
         tokens += estimate_tokens(orjson.dumps(calls).decode())

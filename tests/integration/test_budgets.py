@@ -393,6 +393,34 @@ def test_embeddings_reserve_settle_and_are_refused_past_the_budget(
     assert view.in_flight == 0 and view.settled == counted(records)
 
 
+def test_images_are_reserved_for_though_not_decoded(research_budget: ServerThread) -> None:
+    """Image parts cost input tokens the text does not show; the estimate counts each image
+    (at OpenAI's most for one image), so a hard budget is never overspent by pictures."""
+    url = "data:image/png;base64," + "A" * 64
+    high = {"type": "image_url", "image_url": {"url": url}}
+    low = {"type": "image_url", "image_url": {"url": url, "detail": "low"}}
+    content = [{"type": "text", "text": "Describe these."}, high, low, low]
+    served = 0
+    with client(research_budget, "research") as sdk:
+        for _ in range(200):
+            try:
+                answer = sdk.chat.completions.create(
+                    model="sim-small",
+                    messages=[{"role": "user", "content": content}],
+                    max_tokens=16,
+                )
+            except openai.RateLimitError as exc:
+                assert isinstance(exc.body, dict) and exc.body["code"] == "budget_exceeded"
+                break
+            assert answer.usage is not None and answer.usage.prompt_tokens > 765 + 2 * 85
+            served += 1
+        else:
+            pytest.fail("the budget never ran out")
+    records = ledger(research_budget, "research", served)
+    assert served > 0 and len(records) == served
+    assert sum((r.cost_total for r in records), D(0)) <= D("0.0005")
+
+
 def test_a_key_confined_to_its_models_cannot_embed_with_another(
     research_budget: ServerThread,
 ) -> None:

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from router.metering import tokens as tokens_module
-from router.metering.tokens import CHARS_ESTIMATE, TokenCounter, encoding_for_model
+from router.metering.tokens import (
+    CHARS_ESTIMATE,
+    IMAGE_TOKENS,
+    LOW_DETAIL_IMAGE_TOKENS,
+    TokenCounter,
+    encoding_for_model,
+)
 
 SAMPLE = (
     "Tokenwise routes by difficulty. The answer is 42, isn't it?\n"
@@ -150,6 +156,24 @@ def test_counts_are_kept_per_encoding_and_bounded(
     assert len(counter._counts) <= 4
     counter.count(SAMPLE, "gpt-4o")  # dropped with the rest when the cache filled
     assert calls.count(SAMPLE) == 3
+
+
+def test_image_parts_count_without_decoding_the_image(offline: Path, shared: TokenCounter) -> None:
+    """An image costs tokens the text does not show: OpenAI's most for one image at high detail,
+    85 at low detail; chat (`image_url`) and Responses (`input_image`) parts alike."""
+    text = [{"role": "user", "content": "What is in this picture?"}]
+    plain = shared.count_messages(text, "gpt-4o").tokens
+    url = "data:image/png;base64," + "A" * 4000  # never counted as text
+
+    def with_parts(*parts: dict[str, Any]) -> int:
+        content = [{"type": "text", "text": "What is in this picture?"}, *parts]
+        return shared.count_messages([{"role": "user", "content": content}], "gpt-4o").tokens
+
+    high = {"type": "image_url", "image_url": {"url": url}}
+    low = {"type": "image_url", "image_url": {"url": url, "detail": "low"}}
+    responses = {"type": "input_image", "image_url": url, "detail": "low"}
+    assert with_parts(high) == plain + IMAGE_TOKENS
+    assert with_parts(high, low, responses) == plain + IMAGE_TOKENS + 2 * LOW_DETAIL_IMAGE_TOKENS
 
 
 def test_without_any_vocabulary_it_estimates_chars_over_four(offline: Path) -> None:
