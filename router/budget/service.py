@@ -84,6 +84,9 @@ ZERO = Decimal(0)
 # Prompt characters encoded for an estimate (~2 ms); a longer prompt is extrapolated from them.
 ESTIMATE_EXACT_CHARS = 16_384
 UNAVAILABLE = (StoreUnavailable, TimeoutError)
+# Request fields the upstream puts into the model's prompt: tool definitions (and the older
+# `functions`) and a structured-output schema.
+PROMPT_FIELDS = ("tools", "functions", "response_format")
 
 
 class BudgetService:
@@ -200,9 +203,11 @@ class BudgetService:
         counted = self.counter.count_messages(
             messages, model.upstream_id, max_chars=ESTIMATE_EXACT_CHARS
         ).tokens
-        tools = body.get("tools")
-        if tools:
-            counted += self.counter.count(orjson.dumps(tools).decode(), model.upstream_id).tokens
+        for field in PROMPT_FIELDS:  # sent to the model with the prompt, and billed as input
+            value = body.get(field)
+            if value:
+                text = orjson.dumps(value).decode()
+                counted += self.counter.count(text, model.upstream_id).tokens
         prompt = margin_tokens(counted, self.config.prompt_margin) + max(0, known_tokens)
         if not output:  # embeddings: the input is the whole cost
             return estimate(model.price, prompt, 0, 0), OutputAsk(None, None)

@@ -152,3 +152,23 @@ async def test_known_tokens_and_answers_enter_the_estimate(
     assert (plain.n, more.n) == (2, 6)
     assert more.output_tokens == plain.output_tokens  # per answer
     assert more.amount > plain.amount * 3
+
+
+async def test_a_structured_output_schema_is_part_of_the_prompt(
+    make_settings: MakeSettings, start_service: StartService
+) -> None:
+    """The upstream puts a json_schema response format (and tool definitions) into the model's
+    prompt and bills it as input: the estimate counts it."""
+    settings = make_settings("")
+    service = await start_service(settings)
+    model = settings.models["sim-small"]
+    properties = {f"field_{i}": {"type": "string", "description": "x " * 20} for i in range(40)}
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    plain = {"model": "sim-small", "messages": MESSAGES}
+    shaped = {
+        **plain,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}},
+    }
+    without, _ = service.measure(model, plain, MESSAGES, None)
+    with_schema, _ = service.measure(model, shaped, MESSAGES, None)
+    assert with_schema.prompt_tokens > without.prompt_tokens + 1000
