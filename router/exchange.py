@@ -55,6 +55,7 @@ class Exchange:
     usage_convention: str | None = None  # the answer's usage shape (default: the provider's)
     unanswered: bool = False  # the output limit went to reasoning: no answer (set by close)
     known_tokens: int = 0  # prompt tokens `messages` does not show (a prompt of token ids)
+    body: Mapping[str, Any] | None = None  # the request, for a local count of its tools
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
     closed: bool = False
@@ -82,6 +83,7 @@ class Exchange:
                 self.usage_convention or model.provider.usage,
                 self.services.counter,
                 self.known_tokens,
+                self.body,
             )
             self._bill = make_bill(usage, model.price, self.reference_price())
         return self._bill

@@ -199,6 +199,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         pressure,
         admission,
     )
+    exchange.body = body
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(body, route, asked if body is received else None)

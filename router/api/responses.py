@@ -121,6 +121,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         pressure,
         admission,
     )
+    exchange.body = chat
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(chat, route, asked if chat is loose.body else None)

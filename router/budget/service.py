@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from prometheus_client import CollectorRegistry
 
 from router.auth import Principal
@@ -84,9 +83,6 @@ ZERO = Decimal(0)
 # Prompt characters encoded for an estimate (~2 ms); a longer prompt is extrapolated from them.
 ESTIMATE_EXACT_CHARS = 16_384
 UNAVAILABLE = (StoreUnavailable, TimeoutError)
-# Request fields the upstream puts into the model's prompt: tool definitions (and the older
-# `functions`) and a structured-output schema.
-PROMPT_FIELDS = ("tools", "functions", "response_format")
 
 
 class BudgetService:
@@ -203,11 +199,7 @@ class BudgetService:
         counted = self.counter.count_messages(
             messages, model.upstream_id, max_chars=ESTIMATE_EXACT_CHARS
         ).tokens
-        for field in PROMPT_FIELDS:  # sent to the model with the prompt, and billed as input
-            value = body.get(field)
-            if value:
-                text = orjson.dumps(value).decode()
-                counted += self.counter.count(text, model.upstream_id).tokens
+        counted += self.counter.count_prompt_fields(body, model.upstream_id)  # tools, schema
         prompt = margin_tokens(counted, self.config.prompt_margin) + max(0, known_tokens)
         if not output:  # embeddings: the input is the whole cost
             return estimate(model.price, prompt, 0, 0), OutputAsk(None, None)

@@ -116,15 +116,19 @@ def measure(
     convention: str,
     counter: TokenCounter,
     known_tokens: int = 0,
+    body: Mapping[str, Any] | None = None,
 ) -> Usage:
     """The upstream's usage when it sent one, else a local count (marked estimated);
-    `known_tokens`: prompt tokens the messages do not show (a prompt given as token ids)."""
+    `known_tokens`: prompt tokens the messages do not show (a prompt given as token ids);
+    `body`: the request, whose tool definitions and schema the upstream adds to the prompt."""
     if tally.usage is not None:
         try:
             return parse_usage(convention, tally.usage)
         except UsageError:
             pass  # unusable usage is the same as none: count instead
     prompt = counter.count_messages(messages, upstream_model).tokens + known_tokens
+    if body is not None:
+        prompt += counter.count_prompt_fields(body, upstream_model)
     visible = counter.count("".join(tally.content), upstream_model).tokens
     reasoning = counter.count("".join(tally.reasoning), upstream_model).tokens
     return estimated_usage(input_tokens=prompt, visible_output=visible, reasoning_output=reasoning)

@@ -32,6 +32,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
+
 if TYPE_CHECKING:
     import tiktoken
 
@@ -53,6 +55,9 @@ TOKENS_PER_MESSAGE = 3
 IMAGE_TOKENS = 1445
 LOW_DETAIL_IMAGE_TOKENS = 85
 IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
+# Request fields the upstream puts into the model's prompt, billed as input: tool definitions
+# (and the older `functions`) and a structured-output schema.
+PROMPT_FIELDS = ("tools", "functions", "response_format")
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 
@@ -217,6 +222,16 @@ class TokenCounter:
             tokens += math.ceil(skipped * ratio)
         used = name if self.encoding(name) is not None else CHARS_ESTIMATE
         return TokenCount(tokens, used, False)
+
+    def count_prompt_fields(self, body: Mapping[str, object], model: str | None = None) -> int:
+        """Tokens of the request fields the upstream adds to the prompt (`PROMPT_FIELDS`), as
+        their JSON."""
+        total = 0
+        for field in PROMPT_FIELDS:
+            value = body.get(field)
+            if value:
+                total += self.count(orjson.dumps(value).decode(), model).tokens
+        return total
 
     def _choose(self, model: str | None, encoding: str | None) -> tuple[str, bool]:
         if encoding is not None:

@@ -271,9 +271,12 @@ def test_usage_in_a_chunk_with_choices(proxy: ServerThread, asked: bool) -> None
 def test_client_leaving_mid_stream_is_metered_for_what_was_generated(
     proxy: ServerThread,
 ) -> None:
+    tool = {"type": "function", "function": {"name": "atlas", "description": "rivers " * 80}}
     body = {
         "model": "sim-small",
         "messages": ask("Tell a long story about a river."),
+        "tools": [tool],
+        "tool_choice": "none",
         "stream": True,
         "stream_options": {"include_usage": True},
         "sim": {"completion_tokens": 400, "tokens_per_chunk": 2, "inter_chunk_ms": 10},
@@ -282,6 +285,7 @@ def test_client_leaving_mid_stream_is_metered_for_what_was_generated(
     [record] = ledger(proxy, request_id)
     assert record.status == "cancelled"
     assert record.estimated
+    assert record.input_uncached_tokens > 80  # the tool definition the upstream was sent too
     generated = record.output_tokens + record.reasoning_tokens
     assert 20 <= generated < 400  # at least what this client read, less than the whole answer
     counted = {

@@ -177,3 +177,17 @@ def test_an_answer_the_limit_spent_on_reasoning(
         tally.add_chunk(chunk)
     usage = estimated_usage(input_tokens=10, visible_output=0, reasoning_output=reasoning)
     assert reasoning_ate_the_answer(tally, usage) is unanswered
+
+
+def test_a_local_count_adds_the_tools_and_schema_of_the_request() -> None:
+    """No usage from the upstream: the tool definitions and the structured-output schema it
+    put into the prompt are counted with the messages."""
+    counter = TokenCounter()
+    tally = Tally(content=["Paris"])
+    text = [{"role": "user", "content": "Capital of France?"}]
+    tool = {"type": "function", "function": {"name": "lookup", "description": "x " * 50}}
+    body = {"messages": text, "tools": [tool], "response_format": {"type": "json_object"}}
+    alone = measure(tally, text, "gpt-4o-mini", "openai", counter)
+    counted = measure(tally, text, "gpt-4o-mini", "openai", counter, body=body)
+    assert counted.input_uncached == alone.input_uncached + counter.count_prompt_fields(body)
+    assert counted.input_uncached > alone.input_uncached + 50
