@@ -10,6 +10,8 @@ import pytest
 from router.auth import Principal
 from router.budget.admission import Pressure
 from router.budget.refusals import BudgetRefused
+from router.budget.service import BudgetService
+from router.config.load import ModelSpec
 from router.errors import RateLimited
 from router.store.base import BudgetRecord
 from router.store.memory import MemoryStore
@@ -138,13 +140,19 @@ async def test_soft_pressure_switches_policy_and_caps_effort(
     assert service.metrics.soft_alerts.labels("research")._value.get() == 1  # once a window
 
 
+async def sim_small(
+    make_settings: MakeSettings, start_service: StartService
+) -> tuple[BudgetService, ModelSpec]:
+    """A service with no budget configured, and the model to estimate for."""
+    settings = make_settings("")
+    return await start_service(settings), settings.models["sim-small"]
+
+
 async def test_known_tokens_and_answers_enter_the_estimate(
     make_settings: MakeSettings, start_service: StartService
 ) -> None:
     """Prompt tokens given as ids count as they are (no margin); `answers` replaces `n`."""
-    settings = make_settings("")
-    service = await start_service(settings)
-    model = settings.models["sim-small"]
+    service, model = await sim_small(make_settings, start_service)
     body = {"model": "sim-small", "prompt": [[1, 2, 3]], "max_tokens": 100, "n": 2}
     plain, _ = service.measure(model, body, MESSAGES, None)
     more, _ = service.measure(model, body, MESSAGES, None, known_tokens=500, answers=6)
@@ -159,9 +167,7 @@ async def test_a_structured_output_schema_is_part_of_the_prompt(
 ) -> None:
     """The upstream puts a json_schema response format (and tool definitions) into the model's
     prompt and bills it as input: the estimate counts it."""
-    settings = make_settings("")
-    service = await start_service(settings)
-    model = settings.models["sim-small"]
+    service, model = await sim_small(make_settings, start_service)
     properties = {f"field_{i}": {"type": "string", "description": "x " * 20} for i in range(40)}
     schema = {"type": "object", "properties": properties, "required": list(properties)}
     plain = {"model": "sim-small", "messages": MESSAGES}
