@@ -15,28 +15,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
-
+from router.api.stream_meter import cost_comment
 from router.exchange import Exchange
-from router.metering.cost import format_usd
 from router.providers.base import StreamTranslator
 from router.responses.events import ResponseEvents, encode
 from router.responses.meter import TERMINAL, add_event
 from router.responses.reply import usage
-from router.upstream.sse import Event, encode_comment
+from router.upstream.sse import Event
 
 SEP = b"\n\n"
-
-
-def cost_comment(exchange: Exchange) -> bytes:
-    bill = exchange.bill()
-    summary = {
-        "cost_usd": format_usd(bill.cost.total),
-        "savings_usd": format_usd(bill.savings),
-        "model": exchange.route.target.name,
-        "estimated": bill.usage.estimated,
-    }
-    return encode_comment("tokenwise " + orjson.dumps(summary).decode())
 
 
 def estimated_usage(exchange: Exchange) -> dict[str, Any]:

@@ -117,15 +117,21 @@ class MeteredEvents:
                 **bill.in_band(),
             }
             out += encode_event({**self.frame, "choices": [], "usage": usage})
-        summary = {
-            "cost_usd": format_usd(bill.cost.total),
-            "savings_usd": format_usd(bill.savings),
-            "model": self.exchange.route.target.name,
-            "estimated": bill.usage.estimated,
-        }
-        if reasoning_ate_the_answer(self.exchange.tally, bill.usage):
-            summary["unanswered"] = "the output limit went to reasoning"
-        return out + encode_comment("tokenwise " + orjson.dumps(summary).decode())
+        return out + cost_comment(self.exchange)
+
+
+def cost_comment(exchange: Exchange) -> bytes:
+    """The comment that ends a stream: `: tokenwise {"cost_usd": ...}` (SDKs ignore comments)."""
+    bill = exchange.bill()
+    summary: dict[str, Any] = {
+        "cost_usd": format_usd(bill.cost.total),
+        "savings_usd": format_usd(bill.savings),
+        "model": exchange.route.target.name,
+        "estimated": bill.usage.estimated,
+    }
+    if reasoning_ate_the_answer(exchange.tally, bill.usage):
+        summary["unanswered"] = "the output limit went to reasoning"
+    return encode_comment("tokenwise " + orjson.dumps(summary).decode())
 
 
 def event_bytes(chunk: dict[str, Any], raw: bytes | None) -> bytes:
