@@ -20,6 +20,7 @@ from typing import Any
 from router.policy.decide import Pin
 
 OPENING_MESSAGES = 2
+STRING_EDGE = 4096  # characters of a long string's head and tail that enter the hash
 
 
 def continues(header: str | None, messages: Sequence[Mapping[str, Any]]) -> bool:
@@ -40,8 +41,29 @@ def conversation_key(
     digest.update(team.encode() + b"\x00" + repr(user).encode())
     for m in messages[:OPENING_MESSAGES]:
         digest.update(b"\x00" + str(m.get("role")).encode() + b"\x00")
-        digest.update(repr(m.get("content")).encode())
+        _feed(digest, m.get("content"))
     return "c:" + digest.hexdigest()
+
+
+def _feed(digest: Any, value: object) -> None:
+    """Hash a message's content with a bounded cost: a long string (an image sent inline as a
+    data URL can be megabytes) by its length, head and tail. Two openings that differ only in
+    the middle of such a string share a pin, which costs at most a routing choice."""
+    if isinstance(value, str):
+        if len(value) > 2 * STRING_EDGE:
+            value = f"{len(value)}:{value[:STRING_EDGE]}{value[-STRING_EDGE:]}"
+        digest.update(value.encode("utf-8", "surrogatepass") + b"\x01")
+    elif isinstance(value, list):
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"\x02")
+    elif isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            digest.update(str(key).encode("utf-8", "surrogatepass") + b"\x03")
+            _feed(digest, value[key])
+        digest.update(b"\x04")
+    else:
+        digest.update(repr(value).encode() + b"\x05")
 
 
 class Sessions:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from router.policy.decide import Pin
 from router.policy.session import Sessions, conversation_key
 
@@ -14,6 +16,33 @@ def test_later_turns_find_the_first_turns_key() -> None:
     assert conversation_key(None, FIRST, "u1") != conversation_key(None, FIRST, "u2")
     assert conversation_key("abc", FIRST, None) == "h::abc"
     assert conversation_key(None, [{"role": "system", "content": "x"}], None) is None
+
+
+def opening(image: str, question: str = "What is this?") -> list[dict[str, Any]]:
+    parts = [{"type": "text", "text": question}, {"type": "image_url", "image_url": {"url": image}}]
+    return [{"role": "system", "content": "be brief"}, {"role": "user", "content": parts}]
+
+
+def test_an_inline_image_is_keyed_by_its_length_head_and_tail() -> None:
+    """A data URL can be megabytes: the key hashes a long string's length, head and tail, so
+    its cost is bounded; any other difference in the opening still tells conversations apart."""
+    head = "data:image/png;base64," + "A" * 5_000
+    image = head + "B" * 1_000_000 + "C" * 5_000
+    same_edges = head + "D" * 1_000_000 + "C" * 5_000
+    assert conversation_key(None, opening(image), "u") == conversation_key(
+        None, opening(image), "u"
+    )
+    assert conversation_key(None, opening(image), "u") == conversation_key(
+        None, opening(same_edges), "u"
+    )
+    others = [
+        opening("data:image/png;base64," + "Z" * 5_000 + "B" * 1_000_000 + "C" * 5_000),
+        opening(image + "C"),  # one character longer
+        opening(image[:-1] + "E"),  # another tail
+        opening(image, "What is that?"),
+    ]
+    keys = {conversation_key(None, o, "u") for o in [opening(image), *others]}
+    assert len(keys) == 5
 
 
 def test_pins_expire_and_the_map_is_bounded() -> None:
