@@ -26,8 +26,16 @@ _KNOWLEDGE = re.compile(
 )
 
 
+# A long message is read at its two ends only (a question usually opens or closes it): the
+# patterns scanned a 500 KB prompt in ~110 ms, and in the embedded default the simulator runs
+# inside the proxy's process.
+EDGE = 2000
+
+
 def categorize(text: str) -> str:
     """`math`, `logic`, `knowledge` or `other` for a user message."""
+    if len(text) > 2 * EDGE:
+        text = text[:EDGE] + "\n" + text[-EDGE:]
     if _MATH.search(text):
         return "math"
     if _LOGIC.search(text):

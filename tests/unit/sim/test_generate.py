@@ -107,6 +107,10 @@ def test_bad_requests_name_the_parameter(body: dict[str, Any], param: str) -> No
         ("A riddle: four people cross a bridge at night", "logic"),
         ("What is the capital of Australia?", "knowledge"),
         ("Write me a haiku about autumn", "other"),
+        # A long message is read at its ends: the question closing a document counts, a word in
+        # its middle does not.
+        ("lorem ipsum " * 2000 + "What is the capital of Australia?", "knowledge"),
+        ("lorem ipsum " * 2000 + "a riddle " + "lorem ipsum " * 2000, "other"),
     ],
 )
 def test_categorize(text: str, category: str) -> None:
