@@ -49,6 +49,8 @@ DEFAULT_ENCODING = "o200k_base"
 # OpenAI chat framing, per the OpenAI cookbook rule of thumb: each message costs 3 tokens of
 # framing (+1 with a name) and the reply is primed with 3 more.
 TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
 # An image part's tokens, without decoding the image: OpenAI's most for one image at high detail
 # (85 + 170 per 512-pixel tile, at most 8 tiles once scaled to 768 x 2048) and its fixed cost at
 # `detail: low`. Anthropic's largest images are about 1,600, Gemini's 258 per tile.
@@ -58,8 +60,6 @@ IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
 # Request fields the upstream puts into the model's prompt, billed as input: tool definitions
 # (and the older `functions`) and a structured-output schema.
 PROMPT_FIELDS = ("tools", "functions", "response_format")
-TOKENS_PER_NAME = 1
-REPLY_PRIMING = 3
 
 # ranks file -> SHA-256 of its uncompressed bytes (tiktoken_ext/openai_public.py, tiktoken 0.14)
 _RANK_HASHES = {
