@@ -70,16 +70,21 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
 
 
 def too_deep(value: Any, limit: int) -> bool:
-    """True when arrays and objects in `value` nest deeper than `limit` (iterative walk)."""
+    """True when arrays and objects in `value` nest deeper than `limit` (an iterative walk over
+    what `orjson.loads` builds: exact dicts and lists, told apart by type, not isinstance)."""
+    if type(value) is not dict and type(value) is not list:
+        return False
     stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
+        item, depth = pop()
         if depth > limit:
             return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+        below = depth + 1
+        for child in item.values() if type(item) is dict else item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                push((child, below))
     return False
 
 

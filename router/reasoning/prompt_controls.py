@@ -69,7 +69,9 @@ def _texts(messages: Sequence[Any], index: int) -> Iterator[tuple[str, str]]:
 
 
 def _role(message: object) -> object:
-    return message.get("role") if isinstance(message, Mapping) else None
+    if type(message) is dict or isinstance(message, Mapping):  # a parsed body holds dicts
+        return message.get("role")
+    return None
 
 
 def _last_user(messages: Sequence[Any]) -> int | None:

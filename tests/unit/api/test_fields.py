@@ -161,3 +161,6 @@ def test_depth() -> None:
     assert too_deep(value, 19)
     assert not too_deep(value, 20)
     assert not too_deep({"a": 1, "b": [1, 2]}, 2)
+    wide = {"messages": [{"role": "user", "content": [{"type": "text"}]}] * 1000}
+    assert not too_deep(wide, 5) and too_deep(wide, 4)  # many siblings are not depth
+    assert not too_deep("text", 1) and not too_deep([], 1)
