@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -170,7 +170,26 @@ class Exchange:
         ttft = None
         if self.first_chunk_at is not None:
             ttft = (self.first_chunk_at - self.started) * 1000
-        base = LedgerRecord(
+        metered: dict[str, Any] = {}
+        if bill is not None:
+            u, c = bill.usage, bill.cost
+            metered = {
+                "input_uncached_tokens": u.input_uncached,
+                "input_cached_tokens": u.input_cached,
+                "cache_write_tokens": u.cache_write,
+                "reasoning_tokens": u.reasoning_output,
+                "output_tokens": u.visible_output,
+                "cost_input": c.input,
+                "cost_cached_input": c.cached_input,
+                "cost_cache_write": c.cache_write,
+                "cost_reasoning": c.reasoning,
+                "cost_output": c.output,
+                "cost_total": c.total,
+                "upstream_cost": c.reported_total,
+                "savings": bill.savings,
+                "estimated": u.estimated,
+            }
+        return LedgerRecord(  # built once: dataclasses.replace would build it twice
             ts=time.time(),
             request_id=self.request_id,
             team=self.principal.team,
@@ -186,26 +205,7 @@ class Exchange:
             status=outcome,
             latency_ms=(now - self.started) * 1000,
             ttft_ms=ttft,
-        )
-        if bill is None:
-            return base
-        u, c = bill.usage, bill.cost
-        return replace(
-            base,
-            input_uncached_tokens=u.input_uncached,
-            input_cached_tokens=u.input_cached,
-            cache_write_tokens=u.cache_write,
-            reasoning_tokens=u.reasoning_output,
-            output_tokens=u.visible_output,
-            cost_input=c.input,
-            cost_cached_input=c.cached_input,
-            cost_cache_write=c.cache_write,
-            cost_reasoning=c.reasoning,
-            cost_output=c.output,
-            cost_total=c.total,
-            upstream_cost=c.reported_total,
-            savings=bill.savings,
-            estimated=u.estimated,
+            **metered,
         )
 
 
