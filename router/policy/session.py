@@ -1,8 +1,10 @@
 """Which model a conversation is on: a bounded, expiring map from conversation id to `Pin`.
 
 A conversation is identified by the client's `x-tokenwise-session` header, else by a stable
-hash of its first messages and `user` (within the caller's team): the first turn's system and
-user messages are the same in every later turn, so each turn finds the pin the first one left.
+hash of its opening and `user` (within the caller's team). The opening is every message up to
+and including the first user message (a system prompt, if any, and the first question): later
+turns repeat it unchanged, so each turn finds the pin the first one left. Requests that share a
+fixed opening (a few-shot prefix) share a pin; such clients name conversations with the header.
 A pin is only read for a continuation (an earlier assistant turn in the messages, or the
 header): two one-shot requests that happen to open with the same words are not a conversation.
 Kept per process (per replica); a conversation that moves to another replica is decided afresh
@@ -19,7 +21,7 @@ from typing import Any
 
 from router.policy.decide import Pin
 
-OPENING_MESSAGES = 2
+OPENING_LIMIT = 16  # messages before the first user message that enter the key, at most
 STRING_EDGE = 4096  # characters of a long string's head and tail that enter the hash
 
 
@@ -34,15 +36,24 @@ def conversation_key(
     """The session id (within a team), or None when there is no user message to key on."""
     if header:
         return f"h:{team}:" + header[:200]
-    users = sum(1 for m in messages if m.get("role") == "user")
-    if users < 1:
+    opening = _opening(messages)
+    if opening is None:
         return None
     digest = hashlib.blake2b(digest_size=16)
     digest.update(team.encode() + b"\x00" + repr(user).encode())
-    for m in messages[:OPENING_MESSAGES]:
+    for m in opening:
         digest.update(b"\x00" + str(m.get("role")).encode() + b"\x00")
         _feed(digest, m.get("content"))
     return "c:" + digest.hexdigest()
+
+
+def _opening(messages: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]] | None:
+    """The messages through the first user message (None when there is none); a long run of
+    other messages before it is cut at OPENING_LIMIT."""
+    for index, m in enumerate(messages):
+        if m.get("role") == "user":
+            return [*messages[: min(index, OPENING_LIMIT)], m]
+    return None
 
 
 def _feed(digest: Any, value: object) -> None:

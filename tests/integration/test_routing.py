@@ -134,3 +134,38 @@ def test_explicit_model_bypasses_routing(client: openai.OpenAI) -> None:
     )
     assert raw.headers["x-tokenwise-model"] == "sim-large-reasoner"
     assert "x-tokenwise-route" not in raw.headers
+
+
+def test_a_conversation_stays_on_its_model_with_or_without_a_system_prompt(
+    client: openai.OpenAI,
+) -> None:
+    """The second turn ("thanks") alone is trivial, but it continues a hard conversation: it is
+    answered by the model of the first turn, at its effort, and the header says why. The opening
+    that keys the conversation is everything through the first user message, so a conversation
+    with no system prompt is found again as well as one with."""
+    fast = {"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}}
+    for opening in (
+        [{"role": "user", "content": HARD_MATH}],
+        [
+            {"role": "system", "content": "You are a careful tutor."},
+            {"role": "user", "content": HARD_MATH},
+        ],
+    ):
+        first = client.chat.completions.with_raw_response.create(
+            model="auto", messages=opening, user="pin-test", extra_body=fast
+        )
+        chosen = route_of(first)
+        assert chosen["tier"] == "hard"
+        answer = first.parse().choices[0].message.content or ""
+        later = [*opening, {"role": "assistant", "content": answer}]
+        later.append({"role": "user", "content": "Thanks!"})
+        second = client.chat.completions.with_raw_response.create(
+            model="auto", messages=later, user="pin-test", extra_body=fast
+        )
+        kept = route_of(second)
+        assert kept["model"] == chosen["model"] and kept["effort"] == chosen["effort"]
+        assert kept["reason"] == f"session pinned to {chosen['model']}"
+        alone = client.chat.completions.with_raw_response.create(
+            model="auto", messages=[{"role": "user", "content": "Thanks!"}], extra_body=fast
+        )
+        assert route_of(alone)["model"] == "sim-small"  # the same words, no conversation

@@ -65,3 +65,27 @@ def test_only_a_continuation_reads_a_pin() -> None:
     assert conversation_key(None, FIRST, None, "team-a") != conversation_key(
         None, FIRST, None, "team-b"
     )
+
+
+def test_the_opening_is_everything_through_the_first_user_message() -> None:
+    """Without a system prompt, a later turn's second message is the assistant's answer: the key
+    must not take it in, or no such conversation would ever find its pin again."""
+    bare = [{"role": "user", "content": "hi"}]
+    bare_later = [
+        *bare,
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "x"},
+    ]
+    assert conversation_key(None, bare, "u") == conversation_key(None, bare_later, "u")
+    greeted = [{"role": "assistant", "content": "How can I help?"}, *bare]
+    greeted_later = [*greeted, {"role": "assistant", "content": "hello"}]
+    assert conversation_key(None, greeted, "u") == conversation_key(None, greeted_later, "u")
+    assert conversation_key(None, greeted, "u") != conversation_key(None, bare, "u")
+    assert conversation_key(None, FIRST, "u") != conversation_key(None, bare, "u")
+    two_systems = [{"role": "system", "content": "a"}, {"role": "developer", "content": "b"}, *bare]
+    other_second = [
+        {"role": "system", "content": "a"},
+        {"role": "developer", "content": "c"},
+        *bare,
+    ]
+    assert conversation_key(None, two_systems, "u") != conversation_key(None, other_second, "u")
