@@ -120,6 +120,21 @@ class Services:
             )
         raise model_not_found(requested)
 
+    def continued(
+        self, requested: str, body: Mapping[str, Any], model: str, effort: str | None
+    ) -> Route:
+        """A turn that stays on `model`, which holds its conversation (`previous_response_id`).
+        Asked for by a virtual model, it is still classified, so `x-tokenwise-route` and the
+        learned token figures say what it was; model and effort are the earlier turn's."""
+        target = self.targets[model]
+        if requested not in self.router.by_virtual:
+            return Route(target, requested, "previous_response_id")
+        decision = self.router.continuation(requested, body, model, effort or "none")
+        self.metrics.decision(
+            decision.policy, decision.category, decision.tier, decision.model, decision.effort
+        )
+        return Route(target, requested, decision.reason, decision)
+
 
 def build_targets(settings: Settings, base_urls: Mapping[str, str]) -> dict[str, Target]:
     """One `Target` per catalog model; `base_urls` maps each provider to its resolved URL."""

@@ -71,6 +71,7 @@ class Keeper:
         view: ChatView,
         pin: Pin | None,
         native: bool,
+        effort: str | None = None,
     ) -> None:
         self.services = services
         self.team = team
@@ -79,6 +80,7 @@ class Keeper:
         self.view = view
         self.history = (pin.messages if pin is not None else None) or []
         self.native = native
+        self.effort = effort
         self.response_id = new_response_id()
         self.done = False
 
@@ -90,7 +92,7 @@ class Keeper:
         response_id = response.get("id")
         if not isinstance(response_id, str):
             return
-        pin = Pin(self.target, self.team, tokens=context_tokens(response))
+        pin = Pin(self.target, self.team, tokens=context_tokens(response), effort=self.effort)
         if not self.native:
             if not config.conversations:
                 return
@@ -99,7 +101,7 @@ class Keeper:
                 response = redact_object(dict(response), target)
             turn = output_as_message(list(response.get("output") or []))
             messages = [*self.history, *self.view.turn, turn]
-            pin = Pin(self.target, self.team, messages, dict(response))
+            pin = Pin(self.target, self.team, messages, dict(response), effort=self.effort)
         try:
             await remember(self.services.store, response_id, pin, config.ttl_seconds)
         except Exception as exc:  # a store outage loses the pin, never the answer

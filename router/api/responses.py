@@ -134,7 +134,8 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
-    keep = Keeper(services, principal.team, target.name, body, view, pin, native)
+    effort = route.decision.effort if route.decision is not None else None
+    keep = Keeper(services, principal.team, target.name, body, view, pin, native, effort)
     try:
         sent = UpstreamCall(path, upstream_body, call.headers, call.report)
         served = await forward(  # retries and the breaker; a response stays on its model
@@ -242,9 +243,10 @@ def _route(
     reasoning: bool = False,
     team_policy: str | None = None,
 ) -> Route:
-    """A continued conversation stays on the model that made its previous response."""
+    """A continued conversation stays on the model that made its previous response (at the
+    effort a decision gave it, when a virtual model is asked for again)."""
     if pin is not None and pin.target in services.targets:
-        return Route(services.targets[pin.target], model, "previous_response_id")
+        return services.continued(model, chat, pin.target, pin.effort)
     return services.route(
         model,
         chat,

@@ -17,7 +17,7 @@ from router.classify.labels import Classification
 from router.classify.model import Classifier
 from router.config.load import ModelSpec, Settings
 from router.errors import InvalidRequest
-from router.policy.decide import Decision, decide
+from router.policy.decide import Decision, decide, expected_cost
 from router.policy.load import Policy, load_policies
 from router.policy.priors import TokenPriors
 from router.policy.schema import TIERS, Tier
@@ -101,6 +101,22 @@ class Router:
 
     def virtual_models(self) -> dict[str, str]:
         return {p.virtual_model: p.name for p in self.policies.values()}
+
+    def continuation(
+        self, requested: str, body: Mapping[str, Any], model: str, effort: str
+    ) -> Decision:
+        """The decision for a turn that cannot leave `model` (the upstream, or the proxy, holds
+        its conversation there): the classification of this turn, the earlier turn's effort."""
+        policy = self.by_virtual[requested]
+        c = self.classifier.classify(body, explain=False)
+        messages = body.get("messages")
+        prompt = prompt_estimate(messages if isinstance(messages, list) else [])
+        tokens = self.priors.expected(model, c.category, effort)
+        cost = expected_cost(self.models[model], prompt, tokens)
+        reason = f"continues previous_response_id on {model}"
+        return Decision(
+            policy.name, c.category, c.tier, c.difficulty, model, effort, tokens, cost, reason
+        )
 
     def route_virtual(
         self,

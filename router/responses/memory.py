@@ -34,6 +34,7 @@ class Pin:
     messages: list[dict[str, Any]] | None = None  # kept by the proxy (translated upstreams)
     response: dict[str, Any] | None = None
     tokens: int = 0  # the conversation the upstream holds after it (native upstreams)
+    effort: str | None = None  # the effort a routing decision gave it (a continuation keeps it)
 
 
 def context_tokens(response: Mapping[str, Any]) -> int:
@@ -64,6 +65,8 @@ async def remember(
         values["response"] = orjson.dumps(pin.response).decode()
     if pin.tokens:
         values["tokens"] = str(pin.tokens)
+    if pin.effort is not None:
+        values["effort"] = pin.effort
     await store.put_state(PREFIX + response_id, values, ttl_seconds=ttl)
 
 
@@ -84,6 +87,7 @@ async def recall(store: Store, response_id: str, *, now: float | None = None) ->
         messages=orjson.loads(messages) if messages else None,
         response=orjson.loads(response) if response else None,
         tokens=int(tokens) if tokens.isdigit() else 0,
+        effort=values.get("effort") or None,
     )
 
 

@@ -20,6 +20,7 @@ from router.localserver import ServerThread
 from tests.integration.conftest import DEV_KEY, url
 from tests.integration.served import leave_mid_stream, serve_config
 from tests.integration.test_metering import ledger
+from tests.integration.test_routing import HARD_MATH, route_of, sim_log
 
 QUESTION = "What is the capital of Australia?"
 WEATHER = {
@@ -404,6 +405,34 @@ def test_a_virtual_model_is_routed(client: openai.OpenAI) -> None:
         "sim-small",
     )
     assert raw.parse().output_text
+
+
+def test_a_routed_continuation_keeps_model_and_effort_and_says_so(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    """`previous_response_id` under `auto`: the turn stays on the model that holds the
+    conversation, at the effort the first turn was given, and is still classified, so the
+    route header explains it; the upstream is sent that effort."""
+    fast = {"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}}
+    first = client.responses.with_raw_response.create(
+        model="auto", input=HARD_MATH, extra_body=fast
+    )
+    chosen = route_of(first)
+    assert chosen["tier"] == "hard" and chosen["effort"] == "high"
+    second = client.responses.with_raw_response.create(
+        model="auto", input="Thanks!", previous_response_id=first.parse().id, extra_body=fast
+    )
+    kept = route_of(second)
+    assert kept["model"] == chosen["model"] == second.headers["x-tokenwise-model"]
+    assert kept["effort"] == "high" and kept["category"] == "chat"
+    assert kept["reason"] == f"continues previous_response_id on {chosen['model']}"
+    assert second.headers["x-tokenwise-effort"] == "requested=high; sent=high"
+    last = [e for e in sim_log(proxy) if e.get("model") == chosen["model"]][-1]
+    assert last["effort"] == "high"
+    explicit = client.responses.with_raw_response.create(
+        model=chosen["model"], input="And again?", previous_response_id=second.parse().id
+    )
+    assert "x-tokenwise-route" not in explicit.headers  # a catalog model: nothing was decided
 
 
 @pytest.mark.parametrize("model", ["sim-small", "sim-mini-reasoner"])  # native, translated
