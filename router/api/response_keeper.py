@@ -17,6 +17,7 @@ from typing import Any
 from router.api.chat import redact_object
 from router.errors import InvalidRequest
 from router.responses.history import output_as_message
+from router.responses.items import input_items
 from router.responses.memory import Pin, context_tokens, remember
 from router.responses.request import ChatView, to_chat
 from router.services import Services
@@ -76,6 +77,7 @@ class Keeper:
         self.services = services
         self.team = team
         self.target = target
+        self.body = body
         self.stored = body.get("store") is not False
         self.view = view
         self.history = (pin.messages if pin is not None else None) or []
@@ -101,7 +103,10 @@ class Keeper:
                 response = redact_object(dict(response), target)
             turn = output_as_message(list(response.get("output") or []))
             messages = [*self.history, *self.view.turn, turn]
-            pin = Pin(self.target, self.team, messages, dict(response), effort=self.effort)
+            items = input_items(self.body, response_id)
+            pin = Pin(
+                self.target, self.team, messages, dict(response), effort=self.effort, items=items
+            )
         try:
             await remember(self.services.store, response_id, pin, config.ttl_seconds)
         except Exception as exc:  # a store outage loses the pin, never the answer

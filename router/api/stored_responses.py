@@ -5,7 +5,8 @@ The proxy knows which catalog model made each response id for `responses.ttl_sec
 a 404. On a Responses upstream the call passes through, query string included (answer, status
 and content type as the upstream gives them, over the provider's own TLS trust and without the
 provider's key should the upstream echo it); for a conversation the proxy kept itself
-(chat-only upstream, `responses.conversations`) the proxy answers from the store.
+(chat-only upstream, `responses.conversations`) the proxy answers from the store, input items
+included (router.responses.items).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import Response
 
 from router.api.chat import redact, route_headers
 from router.errors import NotFound, Overloaded, ProxyError
+from router.responses.items import page as items_page
 from router.responses.memory import Pin, forget, recall
 from router.services import Route, services_of
 from router.store.base import Store
@@ -41,8 +43,9 @@ async def stored_response(request: Request) -> Response:
     if pin is None or target is None or pin.team != principal.team:
         raise NotFound(
             f"No response with id '{response_id}' is known here: it was not made through this "
-            "proxy with a stored answer, it belongs to another team, it was deleted, or it is "
-            "older than responses.ttl_seconds.",
+            "proxy with a stored answer (on a chat-only upstream, responses.conversations keeps "
+            "them), it belongs to another team, it was deleted, or it is older than "
+            "responses.ttl_seconds.",
             param="response_id",
             code="response_not_found",
         )
@@ -68,12 +71,16 @@ async def stored_response(request: Request) -> Response:
         kind = resp.content_type or "application/json"
         return Response(redact(data, target), media_type=kind, headers=headers)
     if suffix:
-        raise NotFound(
-            f"Input items of '{response_id}' are served only by an upstream that speaks the "
-            f"Responses API; '{target.name}' speaks only chat completions.",
-            param="response_id",
-            code="response_not_found",
-        )
+        if pin.items is None:  # kept before input items were, or never kept
+            raise NotFound(
+                f"The input items of '{response_id}' were not kept: '{target.name}' speaks only "
+                "chat completions, and the proxy keeps the input of a conversation it holds only "
+                "when responses.conversations is on.",
+                param="response_id",
+                code="response_not_found",
+            )
+        listed = items_page(pin.items, request.query_params)
+        return Response(orjson.dumps(listed), media_type="application/json", headers=headers)
     if request.method == "DELETE":
         await forget(services.store, response_id)
         body = {"id": response_id, "object": "response.deleted", "deleted": True}

@@ -35,6 +35,7 @@ class Pin:
     response: dict[str, Any] | None = None
     tokens: int = 0  # the conversation the upstream holds after it (native upstreams)
     effort: str | None = None  # the effort a routing decision gave it (a continuation keeps it)
+    items: list[dict[str, Any]] | None = None  # its input items (kept conversations)
 
 
 def context_tokens(response: Mapping[str, Any]) -> int:
@@ -67,6 +68,8 @@ async def remember(
         values["tokens"] = str(pin.tokens)
     if pin.effort is not None:
         values["effort"] = pin.effort
+    if pin.items is not None:
+        values["items"] = orjson.dumps(pin.items).decode()
     await store.put_state(PREFIX + response_id, values, ttl_seconds=ttl)
 
 
@@ -88,6 +91,7 @@ async def recall(store: Store, response_id: str, *, now: float | None = None) ->
         response=orjson.loads(response) if response else None,
         tokens=int(tokens) if tokens.isdigit() else 0,
         effort=values.get("effort") or None,
+        items=orjson.loads(values["items"]) if values.get("items") else None,
     )
 
 

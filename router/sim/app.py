@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import InvalidRequest, NotFound, ProxyError, error_body
+from router.responses.items import page as items_page
 from router.sim.catalog import SimModel
 from router.sim.config import SimConfig
 from router.sim.delivery import SimStreamingResponse, cut_body, sleep_ms, sse_events
@@ -183,10 +184,7 @@ def create_sim_app(config: SimConfig) -> Starlette:
 
     async def stored_items(request: Request) -> Response:
         items = responses.get(request.path_params["response_id"]).items
-        first = items[0]["id"] if items else None
-        last = items[-1]["id"] if items else None
-        page = {"object": "list", "data": items, "first_id": first, "last_id": last}
-        return _json({**page, "has_more": False})
+        return _json(items_page(items, request.query_params))
 
     async def legacy(request: Request) -> Response:
         body = await _body(request)

@@ -23,6 +23,7 @@ import orjson
 from router.errors import InvalidRequest, NotFound
 from router.responses.events import ResponseEvents, encode
 from router.responses.history import assistant_turn
+from router.responses.items import input_items
 from router.responses.reply import reasoning_item, to_response
 from router.responses.request import to_chat
 from router.sim.catalog import SimModel
@@ -39,21 +40,6 @@ class Stored:
     response: dict[str, Any]
     messages: list[dict[str, Any]]
     items: list[Any] = field(default_factory=list)  # the request's input items
-
-
-def input_items(body: Mapping[str, Any], response_id: str) -> list[Any]:
-    """The request's `input` as items, a string as one user message (as OpenAI lists them)."""
-    given = body.get("input")
-    if isinstance(given, str):
-        part = {"type": "input_text", "text": given}
-        given = [{"type": "message", "role": "user", "content": [part]}]
-    items = []
-    for index, item in enumerate(given if isinstance(given, list) else []):
-        if isinstance(item, Mapping):
-            found = {"type": "message", **item}
-            found.setdefault("id", f"msg_{response_id.removeprefix('resp_')}_{index}")
-            items.append(found)
-    return items
 
 
 @dataclass

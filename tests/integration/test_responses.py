@@ -455,19 +455,45 @@ def test_client_leaving_mid_stream_is_metered(proxy: ServerThread, model: str) -
     assert record.cost_total > 0
 
 
-def test_input_items_pass_through_to_a_native_upstream(
-    native: ServerThread, translated: ServerThread
+def test_input_items_native_and_kept(
+    native: ServerThread, translated: ServerThread, forgetful: ServerThread
 ) -> None:
-    with sdk(native) as client:
-        made = client.responses.create(model="sim-small", input=QUESTION)
-        items = list(client.responses.input_items.list(made.id))
-    assert [item.type for item in items] == ["message"]
-    assert items[0].content[0].text == QUESTION
+    """Input items pass through to a native upstream and, for a conversation the proxy keeps
+    (a chat-only upstream), come from the proxy's own copy: the same items, the same pages."""
+    given: Any = [
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": [{"type": "input_text", "text": QUESTION}]},
+        {"role": "user", "content": "Thanks in advance."},
+    ]
+
+    def run(client: openai.OpenAI) -> tuple[list[Any], ...]:
+        made = client.responses.create(model="sim-small", input=given)
+        newest_first = list(client.responses.input_items.list(made.id))
+        first = client.responses.input_items.list(made.id, order="asc", limit=2)
+        rest = client.responses.input_items.list(made.id, order="asc", after=first.data[-1].id)
+        assert first.has_more and not rest.has_more
+        return newest_first, first.data, rest.data
+
+    for listing in both(native, translated, run):
+        newest_first, first, rest = listing
+        assert [item.role for item in newest_first] == ["user", "user", "system"]
+        assert [item.id for item in first + rest] == [item.id for item in newest_first[::-1]]
+        assert first[1].content[0].text == QUESTION
     with sdk(translated) as client:
-        kept = client.responses.create(model="sim-small", input=QUESTION)
-        with pytest.raises(openai.NotFoundError) as caught:
-            client.responses.input_items.list(kept.id)
-    assert "speaks only chat completions" in caught.value.message
+        made = client.responses.create(model="sim-small", input=QUESTION)
+        [item] = client.responses.input_items.list(made.id).data
+        assert item.role == "user" and item.content[0].text == QUESTION
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.input_items.list(made.id, limit=1000)
+        assert caught.value.body["param"] == "limit"
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.input_items.list(made.id, after="msg_nowhere")
+        assert caught.value.body["param"] == "after"
+    with sdk(forgetful) as client:  # nothing kept: a 404 that says why
+        made = client.responses.create(model="sim-small", input=QUESTION)
+        with pytest.raises(openai.NotFoundError) as missing:
+            client.responses.input_items.list(made.id)
+    assert "responses.conversations" in missing.value.message
 
 
 async def test_async_stream_helper(aclient: openai.AsyncOpenAI) -> None:

@@ -30,7 +30,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-PIN = Pin("sim-small", "dev", [{"role": "user", "content": "hi"}], {"id": "resp_1"})
+PIN = Pin(
+    "sim-small",
+    "dev",
+    [{"role": "user", "content": "hi"}],
+    {"id": "resp_1"},
+    effort="high",
+    items=[{"id": "msg_1_0", "type": "message", "role": "user", "content": "hi"}],
+)
 
 
 async def test_a_pin_is_recalled_until_its_ttl_then_deleted_by_the_store(store: Store) -> None:
