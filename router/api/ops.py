@@ -3,7 +3,10 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +19,10 @@ from router.errors import AuthenticationFailed, InvalidRequest, ProxyError
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
 from router.observability.scrape import refresh_gauges
-from router.services import services_of
+from router.services import Services, services_of
+from router.store.base import Store
+
+STORE_PROBE_S = 1.0  # how long /readyz waits for the store
 
 
 async def healthz(request: Request) -> Response:
@@ -24,7 +30,10 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready once started; the detail says each upstream's circuit breaker state."""
+    """Ready once started; the detail says each upstream's circuit breaker state and whether the
+    store answers. A store that does not answer leaves the proxy ready: requests that need no
+    budget are still served, the ledger waits in its spool, and taking every replica out of a
+    balancer would stop all traffic."""
     services = getattr(request.app.state, "services", None)
     if services is None:
         return json_response({"status": "starting"}, status=503)
@@ -36,8 +45,27 @@ async def readyz(request: Request) -> Response:
             "simulated": services.settings.uses_simulator,
             "in_flight": services.reliability.in_flight,
             "upstreams": services.reliability.breakers.snapshot(services.reliability.clock()),
+            "store": await store_health(services.store),
+            "backlog": backlog(services),
         }
     )
+
+
+async def store_health(store: Store) -> dict[str, Any]:
+    """One read of the store: whether it answered within STORE_PROBE_S, and how fast."""
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(store.get_state("tokenwise:readyz"), STORE_PROBE_S)
+    except Exception as exc:  # down, slow (TimeoutError) or refusing: said, never raised
+        return {"reachable": False, "error": type(exc).__name__}
+    return {"reachable": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def backlog(services: Services) -> dict[str, int]:
+    """What waits for the store: ledger records not yet written, settlements to retry."""
+    budget = services.budget
+    pending = budget.settler.pending if budget is not None else 0
+    return {"ledger_records": services.ledger.backlog, "pending_settles": pending}
 
 
 async def metrics(request: Request) -> Response:

@@ -346,8 +346,14 @@ def test_an_unreachable_store_fails_closed_by_default_or_open_and_reconciles(
             assert "fail_closed" in refused.value.body["message"]
             answer = b.chat.completions.create(model="sim-small", messages=ASK, max_tokens=50)
             assert answer.usage is not None
+            ready = httpx.get(f"http://127.0.0.1:{strict.port}/readyz", timeout=5)
+            assert ready.status_code == 200  # still serving what needs no budget
+            assert ready.json()["store"] == {"reachable": False, "error": "TimeoutError"}
         finally:
             pause(False)
+        ready = httpx.get(f"http://127.0.0.1:{strict.port}/readyz", timeout=5).json()
+        assert ready["store"]["reachable"] is True and ready["store"]["ms"] >= 0
+        assert set(ready["backlog"]) == {"ledger_records", "pending_settles"}
         records = ledger(lenient, "research", 3)
         assert len(records) == 3  # the first two, and the one served through the outage
         deadline = time.monotonic() + 10
