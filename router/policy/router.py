@@ -160,6 +160,8 @@ class Router:
         if self.sessions is not None:
             header = headers.get("x-tokenwise-session")
             key = conversation_key(header, messages, body.get("user"), team)
+            if key is not None:  # a pin holds within the policy that made it
+                key = f"{policy.name}:{key}"
             if key is not None and continues(header, messages):
                 pin = self.sessions.get(key)
         decision = decide(

@@ -169,3 +169,25 @@ def test_a_conversation_stays_on_its_model_with_or_without_a_system_prompt(
             model="auto", messages=[{"role": "user", "content": "Thanks!"}], extra_body=fast
         )
         assert route_of(alone)["model"] == "sim-small"  # the same words, no conversation
+
+
+def test_a_pin_holds_within_the_policy_that_made_it(client: openai.OpenAI) -> None:
+    """A conversation that moves from `auto` to `auto-economy` is decided by the economy policy,
+    not kept on the model the default policy chose for its first turn."""
+    fast = {"sim": {"ttft_ms": 0, "inter_chunk_ms": 0}}
+    opening = [{"role": "user", "content": HARD_MATH}]
+    first = client.chat.completions.with_raw_response.create(
+        model="auto", messages=opening, user="policy-pin", extra_body=fast
+    )
+    chosen = route_of(first)
+    later = [*opening, {"role": "assistant", "content": first.parse().choices[0].message.content}]
+    later.append({"role": "user", "content": "Thanks!"})
+    economy = client.chat.completions.with_raw_response.create(
+        model="auto-economy", messages=later, user="policy-pin", extra_body=fast
+    )
+    assert not route_of(economy)["reason"].startswith("session pinned")
+    assert route_of(economy)["model"] == "sim-small"
+    again = client.chat.completions.with_raw_response.create(
+        model="auto", messages=later, user="policy-pin", extra_body=fast
+    )
+    assert route_of(again)["reason"] == f"session pinned to {chosen['model']}"
