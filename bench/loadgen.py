@@ -65,6 +65,17 @@ class LoadSpec:
     key: str
     duration_s: float | None = None
     requests: int | None = None
+    vary_from: int | None = None  # set: request n names end user `user-<from+n>` and case n
+
+
+def varied(body: bytes, n: int) -> bytes:
+    """`body` as request `n` of a stream of distinct conversations: its own end user, and its
+    last message asking about its own case (so every per-conversation structure sees a new one)."""
+    payload = orjson.loads(body)
+    payload["user"] = f"user-{n}"
+    last = payload["messages"][-1]
+    last["content"] = f"{last['content']} (case {n})"
+    return orjson.dumps(payload)
 
 
 @dataclass(frozen=True)
@@ -197,22 +208,24 @@ class _Stats:
     errors: int = 0
     first_error: str | None = None
     issued: int = 0
+    sent: int = 0
 
     def error(self, message: str) -> None:
         self.errors += 1
         self.first_error = self.first_error or message
 
 
-def _raw_request(spec: LoadSpec, index: int) -> tuple[str, int, bytes]:
+def _raw_request(spec: LoadSpec, index: int, body: bytes | None = None) -> tuple[str, int, bytes]:
+    body = spec.body if body is None else body
     urls = spec.url.split(",")
     parts = urlsplit(urls[index % len(urls)])
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {spec.key}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(spec.body)}\r\n\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
-    return host, port, head.encode() + spec.body
+    return host, port, head.encode() + body
 
 
 async def _worker(spec: LoadSpec, stats: _Stats, deadline: float, index: int) -> None:
@@ -235,6 +248,10 @@ async def _worker(spec: LoadSpec, stats: _Stats, deadline: float, index: int) ->
                     client = None
                     await asyncio.sleep(0.01)
                     continue
+            if spec.vary_from is not None:
+                n = spec.vary_from + stats.sent
+                stats.sent += 1
+                request = _raw_request(spec, index, varied(spec.body, n))[2]
             started = time.perf_counter()
             try:
                 outcome = await asyncio.wait_for(client.send(request), REQUEST_TIMEOUT_S)

@@ -8,6 +8,7 @@ the exit code is 1 when it exceeds --max-ratio or when requests failed.
     python bench/memory.py                          # every feature on (SQLite), non-streaming
     python bench/memory.py --target full-redis --requests 1000000
     python bench/memory.py --stream --target floor
+    python bench/memory.py --vary --requests 300000      # every request a new conversation
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--step", type=int, default=10_000, help="requests between RSS readings")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--stream", action="store_true", help="streamed requests")
+    parser.add_argument(
+        "--vary",
+        action="store_true",
+        help="every request a new conversation (its own end user and question), so the bounded "
+        "per-conversation maps fill to their caps",
+    )
     parser.add_argument("--max-ratio", type=float, default=1.1, help="allowed end/warm-up RSS")
     parser.add_argument("--layout", choices=("split", "none"), default="split")
     args = parser.parse_args()
@@ -50,7 +57,9 @@ def _parse() -> argparse.Namespace:
     return args
 
 
-def _batch(port: int, args: argparse.Namespace, count: int) -> tuple[int, int, str | None]:
+def _batch(
+    port: int, args: argparse.Namespace, count: int, first: int
+) -> tuple[int, int, str | None]:
     spec = LoadSpec(
         url=f"http://127.0.0.1:{port}/v1/chat/completions",
         connections=args.connections,
@@ -58,20 +67,21 @@ def _batch(port: int, args: argparse.Namespace, count: int) -> tuple[int, int, s
         stream=args.stream,
         key=bench_key(),
         requests=count,
+        vary_from=first if args.vary else None,
     )
     result = uvloop.run(run_load(spec))
     return result.requests, result.errors, result.first_error
 
 
 def _measure(proxy: procs.Service, port: int, args: argparse.Namespace) -> dict[str, Any]:
-    done, errors, first_error = _batch(port, args, args.warmup)
+    done, errors, first_error = _batch(port, args, args.warmup, 0)
     warm_rss = procs.tree_rss_mb(proxy.pid)
     print(f"after {done:>7} requests (warm-up): RSS {warm_rss:7.1f} MB", flush=True)
     readings = [(done, round(warm_rss, 1))]
     sent = args.warmup
     while sent < args.requests:
         count = min(args.step, args.requests - sent)
-        ok, failed, error = _batch(port, args, count)
+        ok, failed, error = _batch(port, args, count, sent)
         sent += count
         done, errors, first_error = done + ok, errors + failed, first_error or error
         rss = procs.tree_rss_mb(proxy.pid)
