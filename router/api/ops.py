@@ -18,11 +18,9 @@ from router.auth import bearer_token, hash_key
 from router.errors import AuthenticationFailed, InvalidRequest, ProxyError
 from router.metering.reload import ReloadError, reload_pricing
 from router.observability.metrics import CONTENT_TYPE
-from router.observability.scrape import refresh_gauges
+from router.observability.scrape import STORE_TIMEOUT, refresh_gauges
 from router.services import Services, services_of
 from router.store.base import Store
-
-STORE_PROBE_S = 1.0  # how long /readyz waits for the store
 
 
 async def healthz(request: Request) -> Response:
@@ -52,10 +50,11 @@ async def readyz(request: Request) -> Response:
 
 
 async def store_health(store: Store) -> dict[str, Any]:
-    """One read of the store: whether it answered within STORE_PROBE_S, and how fast."""
+    """One read of the store: whether it answered within STORE_TIMEOUT (what a scrape waits for
+    it too), and how fast."""
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(store.get_state("tokenwise:readyz"), STORE_PROBE_S)
+        await asyncio.wait_for(store.get_state("tokenwise:readyz"), STORE_TIMEOUT)
     except Exception as exc:  # down, slow (TimeoutError) or refusing: said, never raised
         return {"reachable": False, "error": type(exc).__name__}
     return {"reachable": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
