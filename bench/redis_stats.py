@@ -7,7 +7,9 @@ part of what a Redis-backed deployment costs. `Counts` reads `INFO stats` and `I
   inside Redis included;
 - `total_reads_processed`: read events on client connections, i.e. round trips (a pipeline or
   a script call sent in one write is read in one event);
-- `used_cpu_sys` + `used_cpu_user`: the server's CPU seconds.
+- `used_cpu_sys` + `used_cpu_user`: the server's CPU seconds;
+- `INFO commandstats`: calls per command name, so the round trips can be told apart (an
+  `evalsha` is one script call; the commands a script runs count under their own names).
 
 The INFO call itself adds one command and one read; `delta` takes them off.
 """
@@ -27,12 +29,16 @@ class Counts:
     commands: int
     reads: int
     cpu_s: float
+    calls: dict[str, int]
 
     def delta(self, before: Counts) -> Counts:
+        calls = {name: n - before.calls.get(name, 0) for name, n in self.calls.items()}
+        calls["info"] = calls.get("info", 0) - 1
         return Counts(
             self.commands - before.commands - 1,
             self.reads - before.reads - 1,
             self.cpu_s - before.cpu_s,
+            {name: n for name, n in calls.items() if n > 0},
         )
 
 
@@ -46,6 +52,11 @@ def counts(port: int) -> Counts:
         int(info["total_commands_processed"]),
         int(info["total_reads_processed"]),
         float(info["used_cpu_sys"]) + float(info["used_cpu_user"]),
+        {
+            name.removeprefix("cmdstat_"): int(stat["calls"])
+            for name, stat in info.items()
+            if name.startswith("cmdstat_") and isinstance(stat, dict)
+        },
     )
 
 

@@ -233,11 +233,15 @@ class Bench:
             "redis_cpu_ms_per_req": None,
             "redis_cmds_per_req": None,
             "redis_rtt_per_req": None,
+            "redis_calls_per_req": None,
         }
         if redis_used is not None:
             row["redis_cpu_ms_per_req"] = round(redis_used.cpu_s * 1000 / done, 4)
             row["redis_cmds_per_req"] = round(redis_used.commands / done, 3)
             row["redis_rtt_per_req"] = round(redis_used.reads / done, 3)
+            row["redis_calls_per_req"] = {
+                name: round(n / done, 4) for name, n in sorted(redis_used.calls.items())
+            }
         self.record(row)
         print(scenarios.progress_line(row), file=sys.stderr, flush=True)
 

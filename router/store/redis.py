@@ -5,7 +5,8 @@ replicas can neither overspend nor double-settle. Each is one round trip: the sc
 SHA in a pipeline with the commands around it (scripts are loaded at `open`, and again once when
 the server answers NOSCRIPT after a restart or failover), and `reserve` takes the budget records
 from its caller (`known`) instead of reading them first. Team, key and budget changes are
-WATCH/MULTI transactions; a ledger batch is one script (HSETNX makes a replay write nothing).
+WATCH/MULTI transactions; a ledger batch is one script (HSETNX makes a replay write nothing),
+sent with the next settlement (`redis_rides`).
 
 Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
 
@@ -32,6 +33,7 @@ master has no such limit. Sentinel: the store URL `redis+sentinel://host:port/se
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +57,7 @@ from router.store.base import (
 from router.store.redis_ledger import RedisLedger
 from router.store.redis_lua import APPEND_LEDGER, RESERVE, SETTLE
 from router.store.redis_principals import UNAVAILABLE, guarded, text, texts
+from router.store.redis_rides import Rides
 from router.store.rules import (
     RATE_WINDOW,
     check_reserve,
@@ -95,6 +98,7 @@ class RedisStore(RedisLedger):
         self._given = client
         self._opened: aioredis.Redis | None = client if owned else None
         self._held: dict[str, list[str]] = {}  # request id -> its settle KEYS (this process)
+        self._rides = Rides(self._ride_alone)  # ledger batches waiting for a settlement
 
     async def open(self) -> RedisStore:
         if self._given is not None:
@@ -120,27 +124,44 @@ class RedisStore(RedisLedger):
             pipe.script_load(script)
         self._reserve_sha, self._settle_sha, self._append_sha = map(text, await pipe.execute())
 
-    async def _round_trip(self, build: Callable[[Pipeline], object]) -> list[Any]:
-        """Send what `build` queues as one pipeline (one round trip); when the server has lost
-        the scripts (restarted, failed over), load them and send it again (every command sent
-        with a script here is idempotent)."""
+    async def _round_trip(
+        self, build: Callable[[Pipeline], object], *, ride: bool = False
+    ) -> list[Any]:
+        """Send what `build` queues as one pipeline (one round trip), with the queued ledger
+        batches when `ride` (`redis_rides`); when the server has lost the scripts (restarted,
+        failed over), load them and send it again (every command sent with a script here is
+        idempotent)."""
         for attempt in (1, 2):
             pipe = self.client.pipeline(transaction=False)
             build(pipe)
+            own = len(pipe.command_stack)
+            rides = self._rides.board(pipe) if ride else []
             try:
-                return list(await pipe.execute())
-            except NoScriptError:
-                if attempt == 2:
-                    raise
+                replies = list(await pipe.execute(raise_on_error=False))
+            except asyncio.CancelledError:
+                self._rides.missed(rides)
+                raise
+            except Exception as exc:
+                self._rides.fail(rides, exc)
+                raise
+            lost = self._rides.land(rides, replies[own:])
+            mine = replies[:own]
+            if attempt == 1 and any(isinstance(reply, NoScriptError) for reply in mine):
                 await self._load_scripts()
+                continue
+            for reply in mine:
+                if isinstance(reply, Exception):
+                    raise reply
+            if lost:
+                await self._load_scripts()
+            return mine
         raise AssertionError("unreachable")
 
-    async def _evalsha(self, sha: str, keys: Sequence[str], args: Sequence[str]) -> Any:
-        """One script call, alone (the ledger's batches)."""
-        result = await self._round_trip(lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args))
-        return result[0]
+    async def _ride_alone(self) -> list[Any]:
+        return await self._round_trip(lambda pipe: None, ride=True)
 
     async def close(self) -> None:
+        self._rides.close(StoreUnavailable("Redis store: closed"))
         if self._opened is not None:
             await self._opened.aclose()
             manager = getattr(self._opened.connection_pool, "sentinel_manager", None)
@@ -279,7 +300,7 @@ class RedisStore(RedisLedger):
             pipe.evalsha(self._settle_sha, len(keys), *keys, actual, request_id, repr(now))
             pipe.delete(f"{self.prefix}:rid:{request_id}")
 
-        settled, _ = await self._round_trip(build)
+        settled, _ = await self._round_trip(build, ride=True)
         return bool(settled)
 
     async def _find(self, request_id: str, home: str | None = None) -> list[str] | None:

@@ -2,26 +2,26 @@
 
 `{tw:ledger}:rec` maps request id -> record; `{tw:ledger}:ts` and `{tw:ledger}:team:<name>` are
 sorted sets scored by time. All of it shares one hash tag, so a batch is one atomic script that
-writes each new record with its indexes and skips ids already there. Records are kept until
+writes each new record with its indexes and skips ids already there; it rides on the next
+settlement's round trip (`redis_rides`). Records are kept until
 someone deletes them; size Redis's memory for the ledger's retention or use SQLite for history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from router.store import codec, ledger
 from router.store.base import GroupBy, LedgerRecord, LedgerTotal
 from router.store.redis_principals import RedisPrincipals, guarded, texts
+from router.store.redis_rides import Rides
 
 BATCH = 500
 
 
 class RedisLedger(RedisPrincipals):
     _append_sha: str
-    # One script call, its scripts reloaded if the server lost them: RedisStore's.
-    _evalsha: Callable[[str, Sequence[str], Sequence[str]], Awaitable[Any]]
+    _rides: Rides  # RedisStore's: a batch goes with the next settlement's round trip
 
     def _ledger(self, name: str) -> str:
         return "{" + self.prefix + ":ledger}:" + name
@@ -35,7 +35,7 @@ class RedisLedger(RedisPrincipals):
             keys = [self._ledger("rec"), self._ledger("ts")]
             keys += [self._ledger(f"team:{r.team}") for r in batch]
             args = [part for r in batch for part in (r.request_id, repr(r.ts), codec.dumps(r))]
-            added += int(await self._evalsha(self._append_sha, keys, args))
+            added += int(await self._rides.wait(self._append_sha, keys, args))
         return added
 
     @guarded

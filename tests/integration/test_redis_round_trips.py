@@ -5,11 +5,12 @@ A proxy with every feature on (a team key, `auto` routed by the classifier, a ha
 and key rate limits, metering, the ledger) keeps its state in a private redis-server; the test
 counts, on the server, the round trips (`total_reads_processed`) and script calls
 (`cmdstat_evalsha`) a fixed number of requests cost, the OpenAI SDK as the client. Ledger
-records go in batches, one script call each, and a connection the client's pool opens meanwhile
-costs its handshake (HELLO, CLIENT SETINFO: measured here with the same client library), so the
-hot path is what is left once those are taken off: at most two per request, with non-streaming
-and streaming requests alike (a little less when the server reads two connections' commands in
-one event).
+records go in batches, one script call each, sent with a settlement or alone (in this slow,
+sequential traffic, mostly alone), so each batch costs at most one round trip; a connection the
+client's pool opens meanwhile costs its handshake (HELLO, CLIENT SETINFO: measured here with the
+same client library). The hot path is what is left once those are taken off: at most two per
+request, with non-streaming and streaming requests alike (a little less when the server reads
+two connections' commands in one event).
 """
 
 from __future__ import annotations

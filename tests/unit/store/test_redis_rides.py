@@ -1,0 +1,114 @@
+"""A ledger batch rides on the next settlement's round trip, and is never lost on the way.
+
+Against a real redis-server. `WAIT` (how long a batch waits for a settlement before it goes
+alone) is raised where a test needs the batch to wait for the settlement it sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from router.store import redis_rides
+from router.store.base import BudgetRecord, LedgerRecord, StoreUnavailable, TeamRecord
+from router.store.redis import RedisStore
+from router.store.redis_rides import Rides
+
+T0 = 1_710_000_000.0
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[RedisStore]:
+    opened = await RedisStore(redis_url, prefix="t" + uuid.uuid4().hex[:12]).open()
+    await opened.put_team(TeamRecord("research", T0))
+    await opened.put_budget(BudgetRecord("team:research", Decimal(10), "total"))
+    yield opened
+    await opened.close()
+
+
+def record(request_id: str) -> LedgerRecord:
+    return LedgerRecord(ts=T0, request_id=request_id, team="research", key_id="k", endpoint="chat")
+
+
+async def test_a_batch_goes_with_the_next_settlement(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_rides, "WAIT", 30.0)
+    assert (await store.reserve("r1", ["team:research"], Decimal(3), 60, T0)).ok
+    batch = asyncio.create_task(store.append_ledger([record("r1"), record("r2")]))
+    await asyncio.sleep(0.1)
+    assert not batch.done()  # no round trip of its own
+    assert await store.settle("r1", Decimal(2), T0 + 1)
+    assert await asyncio.wait_for(batch, 2) == 2
+    assert [r.request_id for r in await store.query_ledger(team="research")] == ["r1", "r2"]
+    view = await store.spend("team:research", T0 + 2)
+    assert view is not None and (view.settled, view.in_flight) == (Decimal(2), Decimal(0))
+
+
+async def test_a_batch_goes_alone_when_no_settlement_comes(store: RedisStore) -> None:
+    assert await asyncio.wait_for(store.append_ledger([record("r1")]), 2) == 1
+    assert await asyncio.wait_for(store.append_ledger([record("r1")]), 2) == 0  # a replay
+
+
+async def test_a_flushed_script_cache_reloads_for_the_settlement_and_its_riders(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_rides, "WAIT", 30.0)
+    assert (await store.reserve("r1", ["team:research"], Decimal(3), 60, T0)).ok
+    batch = asyncio.create_task(store.append_ledger([record("r1")]))
+    await asyncio.sleep(0.05)
+    await store.client.script_flush()
+    assert await store.settle("r1", Decimal(2), T0 + 1)
+    assert await asyncio.wait_for(batch, 2) == 1
+    assert [r.request_id for r in await store.query_ledger()] == ["r1"]
+
+
+async def test_closing_the_store_fails_what_waits(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_rides, "WAIT", 30.0)
+    batch = asyncio.create_task(store.append_ledger([record("r1")]))
+    await asyncio.sleep(0.05)
+    await store.close()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        await asyncio.wait_for(batch, 2)
+
+
+async def test_a_cancelled_round_trip_queues_its_riders_again(redis_url: str) -> None:
+    sent: list[int] = []
+    client = aioredis.Redis.from_url(redis_url)
+    rides = Rides(lambda: asyncio.sleep(0, sent.append(len(rides))))
+    try:
+        waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
+        await asyncio.sleep(0)
+        boarded = rides.board(client.pipeline(transaction=False))
+        assert len(boarded) == 1 and len(rides) == 0
+        rides.missed(boarded)  # e.g. the settlement carrying it timed out
+        assert len(rides) == 1
+        await asyncio.sleep(redis_rides.WAIT * 3)
+        assert sent == [1]  # it went alone after WAIT
+        assert not waiting.done()  # still waiting for a reply, not dropped
+        rides.land(rides.board(client.pipeline(transaction=False)), [7])
+        assert await waiting == 7
+    finally:
+        await client.aclose()
+
+
+async def test_a_failed_round_trip_gives_its_riders_the_failure(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    rides = Rides(lambda: asyncio.sleep(0))
+    try:
+        waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
+        await asyncio.sleep(0)
+        rides.fail(rides.board(client.pipeline(transaction=False)), RedisConnectionError("gone"))
+        with pytest.raises(RedisConnectionError, match="gone"):
+            await waiting
+        assert len(rides) == 0
+    finally:
+        await client.aclose()
