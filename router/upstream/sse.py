@@ -23,7 +23,7 @@ class SSESplitter:
     def feed(self, data: bytes) -> list[bytes]:
         """Whole events completed by `data`, each without its terminating blank line."""
         buf = self._tail + data if self._tail else data
-        parts = _BOUNDARY.split(buf)
+        parts = _BOUNDARY.split(buf) if b"\r" in buf else buf.split(b"\n\n")
         self._tail = parts.pop()
         return [p for p in parts if p]
 
@@ -57,6 +57,9 @@ class MalformedEvent(ValueError):
 
 def parse_event(raw: bytes) -> Event:
     """Parse the fields of one event; a `data` payload other than `[DONE]` must be JSON."""
+    if raw.startswith(b"data:") and b"\n" not in raw and b"\r" not in raw:
+        data = raw[6:] if raw.startswith(b"data: ") else raw[5:]  # one line, the usual event
+        return _with_data(raw, data)
     data_lines: list[bytes] = []
     for line in raw.splitlines():
         if not line or line.startswith(b":"):
@@ -70,7 +73,10 @@ def parse_event(raw: bytes) -> Event:
             raise MalformedEvent(f"unknown SSE field {name[:40]!r}")
     if not data_lines:
         return Event(raw, None, None)
-    data = b"\n".join(data_lines)
+    return _with_data(raw, b"\n".join(data_lines))
+
+
+def _with_data(raw: bytes, data: bytes) -> Event:
     if data == DONE:
         return Event(raw, data, None)
     try:

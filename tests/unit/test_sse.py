@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,3 +66,33 @@ def test_parse_kinds() -> None:
 def test_malformed_events_are_named(raw: bytes) -> None:
     with pytest.raises(MalformedEvent):
         parse_event(raw)
+
+
+def outcome(raw: bytes) -> tuple[object, ...]:
+    try:
+        event = parse_event(raw)
+    except MalformedEvent:
+        return ("malformed",)
+    return (event.data, event.json, event.is_done, event.is_comment)
+
+
+one_line_data = st.binary(max_size=60).filter(lambda b: b"\n" not in b and b"\r" not in b)
+
+
+@given(payload=one_line_data, space=st.booleans())
+def test_a_one_line_data_event_reads_as_it_does_among_other_fields(
+    payload: bytes, space: bool
+) -> None:
+    """A lone `data:` line takes a shorter path; an `id:` line before it takes the general one.
+    Both must read the same data, JSON and failures."""
+    raw = b"data:" + (b" " if space else b"") + payload
+    assert outcome(raw) == outcome(b"id: 7\n" + raw)
+
+
+@given(
+    pieces=st.lists(st.sampled_from([b"data: 1", b"\n", b"\r\n", b"\r", b"x", b":"]), max_size=30)
+)
+def test_the_splitter_cuts_where_a_blank_line_ends_an_event(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    parts = re.split(rb"\r?\n\r?\n", data)
+    assert SSESplitter().feed(data) == [p for p in parts[:-1] if p]
