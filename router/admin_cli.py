@@ -31,21 +31,21 @@ def add_commands(sub: Any) -> None:
 
     teams = sub.add_parser("teams", help="list, create, show, delete teams; a team's spend")
     t = teams.add_subparsers(dest="action", required=True, metavar="ACTION")
-    t.add_parser("list", parents=[common])
-    create = t.add_parser("create", parents=[common])
+    t.add_parser("list", parents=[common], help="every team")
+    create = t.add_parser("create", parents=[common], help="a new team")
     create.add_argument("name")
     create.add_argument("--policy", help="the team's routing policy")
-    for action in ("show", "delete"):
-        t.add_parser(action, parents=[common]).add_argument("name")
-    spend = t.add_parser("spend", parents=[common])
+    for action, said in (("show", "one team"), ("delete", "a team with its keys and budgets")):
+        t.add_parser(action, parents=[common], help=said).add_argument("name")
+    spend = t.add_parser("spend", parents=[common], help="a team's spend from the ledger")
     spend.add_argument("name")
     spend.add_argument("--since", help="ledger total from this date or time (UTC)")
     spend.add_argument("--until", help="ledger total to this date or time")
 
     keys = sub.add_parser("keys", help="list, create, show, revoke API keys")
     k = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
-    k.add_parser("list", parents=[common]).add_argument("--team")
-    made = k.add_parser("create", parents=[common])
+    k.add_parser("list", parents=[common], help="every key (no secrets)").add_argument("--team")
+    made = k.add_parser("create", parents=[common], help="a new key; its secret is shown once")
     made.add_argument("--team", required=True)
     made.add_argument("--name")
     made.add_argument("--models", help="allow-list, comma separated (default: every model)")
@@ -55,15 +55,15 @@ def add_commands(sub: Any) -> None:
     made.add_argument("--budget", help="a USD budget on this key")
     made.add_argument("--window", default="month", help="day, week, month, total, rolling:<s>")
     made.add_argument("--tz", default="UTC")
-    for action in ("show", "revoke"):
-        one = k.add_parser(action, parents=[common])
+    for action, said in (("show", "one key"), ("revoke", "stop a key from working")):
+        one = k.add_parser(action, parents=[common], help=said)
         one.add_argument("key_id")
         one.add_argument("--team", help="refuse unless the key belongs to this team")
 
     budgets = sub.add_parser("budgets", help="list, set, show, delete budgets")
     b = budgets.add_subparsers(dest="action", required=True, metavar="ACTION")
-    b.add_parser("list", parents=[common]).add_argument("--team")
-    put = b.add_parser("set", parents=[common])
+    b.add_parser("list", parents=[common], help="every budget").add_argument("--team")
+    put = b.add_parser("set", parents=[common], help="create or change a budget")
     put.add_argument("scope", help="team:<name> or key:<key id>")
     put.add_argument("--limit", required=True, help="USD")
     put.add_argument("--window", default="month", help="day, week, month, total, rolling:<s>")
@@ -71,8 +71,8 @@ def add_commands(sub: Any) -> None:
     put.add_argument("--soft", action="store_true", help="never refuse: switch policy instead")
     put.add_argument("--threshold", help="fraction of the limit where the soft switch happens")
     put.add_argument("--policy", help="the cheaper policy past the threshold")
-    for action in ("show", "delete"):
-        b.add_parser(action, parents=[common]).add_argument("scope")
+    for action, said in (("show", "one budget and its spend"), ("delete", "remove a budget")):
+        b.add_parser(action, parents=[common], help=said).add_argument("scope")
 
 
 def run_admin(args: argparse.Namespace) -> int:
