@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from router.store import redis_rides
 from router.store.base import BudgetRecord, LedgerRecord, StoreUnavailable, TeamRecord
 from router.store.redis import RedisStore
+from router.store.redis_lua import SETTLE
 from router.store.redis_rides import Rides
 
 T0 = 1_710_000_000.0
@@ -67,6 +68,23 @@ async def test_a_flushed_script_cache_reloads_for_the_settlement_and_its_riders(
     assert await store.settle("r1", Decimal(2), T0 + 1)
     assert await asyncio.wait_for(batch, 2) == 1
     assert [r.request_id for r in await store.query_ledger()] == ["r1"]
+
+
+async def test_a_ride_whose_script_is_missing_goes_again_and_the_settlement_stands(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_rides, "WAIT", 30.0)
+    assert (await store.reserve("r1", ["team:research"], Decimal(3), 60, T0)).ok
+    batch = asyncio.create_task(store.append_ledger([record("r1")]))
+    await asyncio.sleep(0.05)
+    await store.client.script_flush()
+    await store.client.script_load(SETTLE)  # the settlement's script is there, the ledger's not
+    monkeypatch.setattr(redis_rides, "WAIT", 0.02)
+    assert await store.settle("r1", Decimal(2), T0 + 1)
+    assert await asyncio.wait_for(batch, 2) == 1
+    assert [r.request_id for r in await store.query_ledger()] == ["r1"]
+    view = await store.spend("team:research", T0 + 2)
+    assert view is not None and (view.settled, view.in_flight) == (Decimal(2), Decimal(0))
 
 
 async def test_closing_the_store_fails_what_waits(
