@@ -35,7 +35,9 @@ DEFAULT_TARGETS = "direct,floor,full-sqlite,full-redis,litellm"
 UPSTREAM_COMMAND = "python bench/fake_upstream.py --port {port} --latency-ms L --chunk-ms C"
 COMMANDS = {
     "floor": "python bench/floor_proxy.py --port {port} --upstream {upstream}",
+    "floor-r2": "2 x python bench/floor_proxy.py --port {port_i} --upstream {upstream}",
     "tokenwise": "tokenwise serve --config <generated: one model> --host 127.0.0.1 --port {port}",
+    "tokenwise-r2": "2 x tokenwise serve --config <same as tokenwise> --port {port_i}",
     "full-sqlite": "tokenwise serve --config <generated: every feature, sqlite> --port {port}",
     "full-redis": "tokenwise serve --config <generated: every feature, redis> --port {port}",
     "full-redis-w2": "tokenwise serve --config <same as full-redis> --port {port} --workers 2",

@@ -65,7 +65,9 @@ BUILTIN_TARGETS = {
     for t in (
         Target("direct", kind="direct"),
         Target("floor", kind="floor"),
+        Target("floor-r2", kind="floor", replicas=2),
         Target("tokenwise", kind="tokenwise"),
+        Target("tokenwise-r2", kind="tokenwise", replicas=2),
         Target("full-sqlite", kind="full", store="sqlite", model="auto"),
         Target("full-redis", kind="full", store="redis", model="auto"),
         Target("full-redis-w2", kind="full", store="redis", workers=2, model="auto"),
@@ -213,25 +215,31 @@ def proxy_commands(
     port = ports[0]
     if target.kind == "floor":
         script = str(BENCH_DIR / "floor_proxy.py")
-        return [sys.executable, script, "--port", str(port), "--upstream", upstream_base]
+        floors = [[sys.executable, script, "--port", str(p), "--upstream", upstream_base]
+                  for p in ports]  # fmt: skip
+        return floors[0] if len(floors) == 1 else _together(floors)
     if target.kind == "tokenwise":
         config = workdir / "tokenwise.yaml"
         config.write_text(tokenwise_config(upstream_base, key))
-        return tokenwise_command(config, port)
+        minimal = [tokenwise_command(config, p) for p in ports]
+        return minimal[0] if len(minimal) == 1 else _together(minimal)
     if target.kind == "full":
         assert store_url is not None
         config = workdir / "tokenwise.yaml"
         config.write_text(full_config(upstream_base, key, store_url))
         each = [tokenwise_command(config, p, target.workers) for p in ports]
-        if len(each) == 1:
-            return each[0]
-        return ["sh", "-c", " & ".join(shlex.join(cmd) for cmd in each) + " & wait"]
+        return each[0] if len(each) == 1 else _together(each)
     if target.kind == "litellm":
         return litellm_command(port, upstream_base, workdir, key)
     if not target.command:
         raise TargetFailed(f"{target.name}: no command to start it")
     filled = target.command.replace("{port}", str(port)).replace("{upstream}", upstream_base)
     return ["sh", "-c", filled]
+
+
+def _together(commands: list[list[str]]) -> list[str]:
+    """One shell running every command (the replicas of a target) until they all end."""
+    return ["sh", "-c", " & ".join(shlex.join(cmd) for cmd in commands) + " & wait"]
 
 
 def start_proxy(
