@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -90,7 +91,7 @@ def print_table(rows: dict[str, Row], out: TextIO) -> None:
     )
     lines = [header]
     for row in rows.values():
-        served = ",".join(sorted(set(row.models)))
+        served = "; ".join(_counted(row.models))
         cost = f"{statistics.median(float(c) for c in row.cost):.6f}" if row.cost else "-"
         lines.append(
             (
@@ -108,6 +109,12 @@ def print_table(rows: dict[str, Row], out: TextIO) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)), file=out)
         if n == 0:
             print("  ".join("-" * w for w in widths), file=out)
+
+
+def _counted(choices: list[str]) -> list[str]:
+    """Each distinct choice once, in order, with how many of the requests it served."""
+    counts = Counter(choices)
+    return [f"{choice} x{counts[choice]}" if len(counts) > 1 else choice for choice in counts]
 
 
 def demo_models(settings: Settings) -> tuple[str, ...]:
