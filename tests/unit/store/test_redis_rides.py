@@ -57,29 +57,20 @@ async def test_a_batch_goes_alone_when_no_settlement_comes(store: RedisStore) ->
     assert await asyncio.wait_for(store.append_ledger([record("r1")]), 2) == 0  # a replay
 
 
-async def test_a_flushed_script_cache_reloads_for_the_settlement_and_its_riders(
-    store: RedisStore, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("settle_script_kept", [False, True])
+async def test_a_flushed_script_cache_loses_neither_the_settlement_nor_its_riders(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch, settle_script_kept: bool
 ) -> None:
+    """Both scripts gone: the settlement reloads them and sends itself and its riders again.
+    Only the ledger's gone: the settlement stands, and its rider goes again on its own."""
     monkeypatch.setattr(redis_rides, "WAIT", 30.0)
     assert (await store.reserve("r1", ["team:research"], Decimal(3), 60, T0)).ok
     batch = asyncio.create_task(store.append_ledger([record("r1")]))
     await asyncio.sleep(0.05)
     await store.client.script_flush()
-    assert await store.settle("r1", Decimal(2), T0 + 1)
-    assert await asyncio.wait_for(batch, 2) == 1
-    assert [r.request_id for r in await store.query_ledger()] == ["r1"]
-
-
-async def test_a_ride_whose_script_is_missing_goes_again_and_the_settlement_stands(
-    store: RedisStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(redis_rides, "WAIT", 30.0)
-    assert (await store.reserve("r1", ["team:research"], Decimal(3), 60, T0)).ok
-    batch = asyncio.create_task(store.append_ledger([record("r1")]))
-    await asyncio.sleep(0.05)
-    await store.client.script_flush()
-    await store.client.script_load(SETTLE)  # the settlement's script is there, the ledger's not
-    monkeypatch.setattr(redis_rides, "WAIT", 0.02)
+    if settle_script_kept:
+        await store.client.script_load(SETTLE)
+        monkeypatch.setattr(redis_rides, "WAIT", 0.02)
     assert await store.settle("r1", Decimal(2), T0 + 1)
     assert await asyncio.wait_for(batch, 2) == 1
     assert [r.request_id for r in await store.query_ledger()] == ["r1"]
