@@ -3,8 +3,8 @@
 `{tw:ledger}:rec` maps request id -> record; `{tw:ledger}:ts` and `{tw:ledger}:team:<name>` are
 sorted sets scored by time. All of it shares one hash tag, so a batch is one atomic script that
 writes each new record with its indexes and skips ids already there; it rides on the next
-settlement's round trip (`redis_rides`). Records are kept until
-someone deletes them; size Redis's memory for the ledger's retention or use SQLite for history.
+settlement's round trip (`redis_rides`). Records are kept until someone deletes them; size
+Redis's memory for the ledger's retention or use SQLite for history.
 """
 
 from __future__ import annotations
