@@ -3,11 +3,11 @@
 Hashed part. Text is lower-cased, digits become 0, and it is split into words and single
 punctuation marks. Each token has a 32-bit key, `crc32(token)` (a hash that does not depend on
 the process, never Python's `hash()`); a bigram's key mixes its two tokens' keys, and the first
-token, the first bigram and tokens inside code fences get salted keys of their own. A key goes
-to the bucket given by the top log2(dim) bits of (key x 0x9E3779B1) mod 2^32. Grams of the
-message (outside code fences) share the value
-1/sqrt(count), fenced code likewise, system-prompt words half of that, so a long message does
-not outweigh a short one.
+token, the first bigram and tokens of code (fenced, or bare code found by
+router.classify.code_blocks) get salted keys of their own. A key goes to the bucket given by
+the top log2(dim) bits of (key x 0x9E3779B1) mod 2^32. Grams of the message outside code share
+the value 1/sqrt(count), code likewise, system-prompt words half of that, so a long message
+does not outweigh a short one.
 
 Dense part: `DENSE_NAMES`, each scaled to [0, 1] (log counts with a cap, fractions, flags). The
 lexicon groups (router.classify.lexicon) are matched on the same 32-bit keys.
@@ -24,6 +24,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from router.classify.code_blocks import split_code
 from router.classify.lexicon import LEXICON, TAIL_LOOKUP, entries
 from router.classify.request import RequestView
 
@@ -39,7 +40,6 @@ _CODE_SALT: Final = np.uint64(0x5EED0003)
 _TOKEN = re.compile(r"\w+|\S")
 _SENTENCE_ENDS: Final = frozenset({".", "!", "?"})
 _DIGIT = re.compile(r"\d")
-_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
 _SENTENCE = re.compile(r"[.!?](?:\s|$)")
 _NUMBER = re.compile(r"0+(?:[.,]0+)*")
 _OPERATOR = re.compile(r"[=<>≤≥^+*/×÷]")
@@ -117,13 +117,6 @@ def _log(count: float, cap: int) -> float:
 
 GROUP_CAP: Final = 20  # lexicon hits at which a group feature saturates
 _GROUP_VALUES: Final = tuple(_log(count, GROUP_CAP) for count in range(GROUP_CAP))
-
-
-def _split_fences(text: str) -> tuple[str, str]:
-    """The message outside code fences, and the fenced code."""
-    if "```" not in text:
-        return text, ""
-    return _FENCE.sub(" ", text), "\n".join(_FENCE.findall(text))
 
 
 def normalise(text: str) -> str:
@@ -206,7 +199,7 @@ class FeatureExtractor:
         return ((keys * _MULTIPLIER) & _MASK32) >> self._shift
 
     def extract(self, view: RequestView) -> Features:
-        ask, code = _split_fences(view.text)
+        ask, code = split_code(view.text)
         low = normalise(ask)
         tokens = tokens_of(low)
         found = self.token_keys(tokens)

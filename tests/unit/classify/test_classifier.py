@@ -162,6 +162,31 @@ def test_code_pasted_with_a_trivial_ask_stays_easy(classifier: Classifier) -> No
     assert result.tier in EASY
 
 
+BARE_CODE = (
+    # a function stub with its docstring, as code benchmarks pose tasks
+    "from typing import List\n\n\ndef separate_groups(text: str) -> List[str]:\n"
+    '    """ Split a string of nested parentheses into its balanced groups.\n'
+    "    >>> separate_groups('( ) (( ))')\n    ['()', '(())']\n    \"\"\"\n",
+    "function debounce(fn, ms) {\n  let t;\n  return (...args) => {\n"
+    "    clearTimeout(t);\n    t = setTimeout(() => fn(...args), ms);\n  };\n}\n"
+    "Explain what this does.",
+    "public int max(int[] values) {\n    int best = values[0];\n"
+    "    for (int v : values) if (v > best) best = v;\n    return best;\n}\n"
+    "Is there a bug here?",
+)
+
+
+@pytest.mark.parametrize("text", BARE_CODE)
+def test_code_pasted_without_fences_is_code_as_with_them(classifier: Classifier, text: str) -> None:
+    lines = text.rstrip("\n").split("\n")
+    ask = [line for line in lines if line and line[0].isupper() and line.endswith((".", "?"))]
+    code = [line for line in lines if line not in ask]
+    fenced = "```\n" + "\n".join(code) + "\n```\n" + "\n".join(ask)
+    bare = classifier.classify_text(text)
+    assert bare.category == "code"
+    assert bare.category == classifier.classify_text(fenced).category
+
+
 def test_request_shape_signals(classifier: Classifier) -> None:
     image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
     photo = classifier.classify(
