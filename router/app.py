@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.routing import Route
@@ -127,8 +128,10 @@ def create_app(settings: Settings) -> FastAPI:
             if settings.dev_key:
                 keys[hash_key(settings.dev_key)] = Principal(team=DEV_TEAM, key_id="dev")
             metrics = Metrics(metrics_dir)
+            ledger.spool.on_refused = partial(metrics.disk_refused, "ledger_spool")
             await seed(store, settings)  # teams, keys and budgets declared in the config
             budget = BudgetService(store, settings, counter, ledger, metrics.registry)
+            budget.journal.on_refused = partial(metrics.disk_refused, "budget_journal")
             await budget.start()
             stack.push_async_callback(budget.close)
             reliability = Reliability(

@@ -6,17 +6,26 @@ one `write` on an `O_APPEND` descriptor, so what was written survives `kill -9`.
 lock can be taken has no live owner (`orphaned`): the taker replays it and deletes it. The
 ledger spool (`router.ledger.spool`) and the budget journal (`router.budget.journal`) are such
 files.
+
+A disk that refuses a line (full, over quota, read-only, an I/O error) never fails the request
+that wrote it: `append_line` returns False, counts it in `write_errors`, and logs once when
+writes start failing and once when they work again. The caller keeps the data in memory, so
+only crash safety is lost meanwhile. A line cut short by a full disk stays alone: the next one
+starts on a fresh line, and replay skips the torn one as unreadable.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger("tokenwise.files")
 
 
 def fresh_name(prefix: str) -> str:
@@ -36,12 +45,45 @@ def lock_for_append(path: Path) -> int:
 
 
 class OwnedFile:
-    """This process's file in `directory`; `open` creates and locks it."""
+    """This process's file in `directory`; `open` creates and locks it. `kind` names it in logs
+    and `without` says what is lost while the disk refuses it."""
+
+    kind = "file"
+    without = "nothing is crash-safe"
 
     def __init__(self, directory: Path, prefix: str) -> None:
         self.directory = directory
         self.path = directory / fresh_name(prefix)
         self._fd = -1
+        self.write_errors = 0  # lines the disk refused since start
+        self.on_refused: Callable[[], None] | None = None  # counts a refusal (a metric)
+        self._failing = 0  # refused in a row; the last one may be on disk in part
+
+    def append_line(self, line: bytes) -> bool:
+        """Append `line` (ending in a newline) with one `write`; False when the disk refuses it
+        (see the module docstring)."""
+        data = b"\n" + line if self._failing else line
+        try:
+            written = os.write(self._fd, data)
+        except OSError as exc:
+            return self._refused(exc)
+        if written < len(data):
+            return self._refused(OSError(f"{written} of {len(data)} bytes written"))
+        if self._failing:
+            log.warning(
+                "%s %s: writes work again (%d refused)", self.kind, self.path, self._failing
+            )
+            self._failing = 0
+        return True
+
+    def _refused(self, exc: OSError) -> bool:
+        self.write_errors += 1
+        if self.on_refused is not None:
+            self.on_refused()
+        if not self._failing:
+            log.error("%s %s: write failed (%s); %s", self.kind, self.path, exc, self.without)
+        self._failing += 1
+        return False
 
     def open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

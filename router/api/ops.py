@@ -45,6 +45,7 @@ async def readyz(request: Request) -> Response:
             "upstreams": services.reliability.breakers.snapshot(services.reliability.clock()),
             "store": await store_health(services.store),
             "backlog": backlog(services),
+            "disk": disk(services),
         }
     )
 
@@ -65,6 +66,16 @@ def backlog(services: Services) -> dict[str, int]:
     budget = services.budget
     pending = budget.settler.pending if budget is not None else 0
     return {"ledger_records": services.ledger.backlog, "pending_settles": pending}
+
+
+def disk(services: Services) -> dict[str, int]:
+    """Lines the disk refused since start: ledger records then wait in memory only, budget
+    reservations are not recovered after a crash (router.owned_file)."""
+    budget = services.budget
+    return {
+        "ledger_spool_write_errors": services.ledger.spool.write_errors,
+        "budget_journal_write_errors": budget.journal.write_errors if budget is not None else 0,
+    }
 
 
 async def metrics(request: Request) -> Response:

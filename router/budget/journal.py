@@ -18,6 +18,7 @@ owner is gone and replays it (`router.budget.recovery`).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,32 +32,53 @@ from router.owned_file import OwnedFile, fresh_name, lock_for_append
 COMPACT_BYTES = 4 * 1024 * 1024
 PREFIX = "journal"
 
+log = logging.getLogger("tokenwise.budget")
+
 
 class Journal(OwnedFile):
+    kind = "budget journal"
+    without = (
+        "reservations made meanwhile are not recovered after a crash "
+        "(their lease ends and they count at what they held)"
+    )
+
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, PREFIX)
         self._size = 0
 
     def write(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps(entry) + b"\n"
-        os.write(self._fd, line)
-        self._size += len(line)
+        if self.append_line(line):
+            self._size += len(line)
 
     @property
     def wants_compaction(self) -> bool:
         return self._size > COMPACT_BYTES
 
-    def compact(self, live: Iterable[dict[str, Any]]) -> None:
-        """Start a fresh file holding only `live`; every live entry stays in a locked file."""
+    def compact(self, live: Iterable[dict[str, Any]]) -> bool:
+        """Start a fresh file holding only `live`; every live entry stays in a locked file. When
+        the disk refuses the fresh file, the current one stays (and grows): False."""
         fresh = self.directory / fresh_name(PREFIX)
-        fd = lock_for_append(self.directory / ("tmp-" + fresh.name))
+        temporary = self.directory / ("tmp-" + fresh.name)
         data = b"".join(orjson.dumps(entry) + b"\n" for entry in live)
-        os.write(fd, data)
-        os.rename(self.directory / ("tmp-" + fresh.name), fresh)
+        fd = -1
+        try:
+            fd = lock_for_append(temporary)
+            written = os.write(fd, data)
+            if written < len(data):
+                raise OSError(f"{written} of {len(data)} bytes written")
+            os.rename(temporary, fresh)
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            temporary.unlink(missing_ok=True)
+            log.warning("budget journal %s: not compacted (%s)", self.path, exc)
+            return False
         old_fd, old_path = self._fd, self.path
         self._fd, self.path, self._size = fd, fresh, len(data)
         old_path.unlink(missing_ok=True)
         os.close(old_fd)
+        return True
 
 
 def orphaned(directory: Path, own: Path | None = None) -> Iterator[tuple[Path, int]]:

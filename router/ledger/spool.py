@@ -9,6 +9,7 @@ take (its owner is gone). The store ignores a request id it already has, so repl
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,17 +21,27 @@ from router.store.codec import dumps_bytes, loads
 
 PREFIX = "ledger"
 
+log = logging.getLogger("tokenwise.ledger")
+
 
 class Spool(OwnedFile):
+    kind = "ledger spool"
+    without = "records wait in memory for the store, lost if the process dies before"
+
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, PREFIX)
 
-    def append(self, record: LedgerRecord) -> None:
-        os.write(self._fd, dumps_bytes(record) + b"\n")
+    def append(self, record: LedgerRecord) -> bool:
+        """Spool one record; False when the disk refused it (the caller still queues it)."""
+        return self.append_line(dumps_bytes(record) + b"\n")
 
     def truncate(self) -> None:
-        """Everything spooled so far is in the store."""
-        os.ftruncate(self._fd, 0)
+        """Everything spooled so far is in the store. A file that cannot be truncated keeps
+        its lines: a replay of records the store has writes nothing twice."""
+        try:
+            os.ftruncate(self._fd, 0)
+        except OSError as exc:
+            log.warning("ledger spool %s: not truncated (%s)", self.path, exc)
 
 
 def orphaned(directory: Path, own: Path | None = None) -> Iterator[tuple[Path, int]]:

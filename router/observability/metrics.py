@@ -214,6 +214,13 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=r,
         )
+        self.disk_write_errors = Counter(
+            "tokenwise_disk_write_errors",
+            "Lines the disk refused (full, quota, read-only), by file: ledger_spool (records "
+            "then wait in memory only) or budget_journal (reservations not crash-safe).",
+            ("file",),
+            registry=r,
+        )
 
     # The request path
 
@@ -291,6 +298,9 @@ class Metrics:
 
     def backlog(self, records: int) -> None:
         self.ledger_backlog.set(records)
+
+    def disk_refused(self, file: str) -> None:
+        self._child(self.disk_write_errors, (file,)).inc()
 
     # Exposition
 

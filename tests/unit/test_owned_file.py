@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +50,39 @@ def test_read_lines_counts_what_it_cannot_read(tmp_path: Path) -> None:
         return None if line == b"skip" else int(line)
 
     assert read_lines(path, parse) == ([1, 2], 2)
+
+
+# A disk that refuses a line. RLIMIT_FSIZE plays the full disk: the kernel writes up to the
+# limit (a short write) and then refuses with EFBIG. It runs in a child process, since the
+# limit would apply to every file this process writes.
+REFUSING_DISK = """
+import json, resource, sys
+from pathlib import Path
+from router.owned_file import OwnedFile, read_lines
+
+owned = OwnedFile(Path(sys.argv[1]), "spool")
+owned.open()
+line = b'{"n": 0, "pad": "' + b"x" * 40 + b'"}\\n'
+results = [owned.append_line(line)]
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(line) + 20, hard))  # room for 20 more bytes
+results += [owned.append_line(line.replace(b"0", str(n).encode())) for n in (1, 2)]
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again
+results.append(owned.append_line(line.replace(b"0", b"3")))
+items, bad = read_lines(owned.path, json.loads)
+print(json.dumps({"results": results, "errors": owned.write_errors,
+                  "read": [item["n"] for item in items], "bad": bad}))
+"""
+
+
+def test_a_refused_line_is_counted_and_a_torn_one_stays_alone(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSING_DISK, str(tmp_path)],
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    outcome = json.loads(done.stdout)
+    # line 1 is cut short at the limit, line 2 refused; line 3 starts on a fresh line
+    assert outcome == {"results": [True, False, False, True], "errors": 2, "read": [0, 3], "bad": 1}
+    assert b"write failed" in done.stderr and b"writes work again (2 refused)" in done.stderr

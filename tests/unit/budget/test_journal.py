@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +55,44 @@ def test_a_live_journal_is_not_an_orphan_and_compaction_keeps_live_entries(
     assert [p for p, _ in found] == [journal.path]
     for _, fd in found:
         os.close(fd)
+
+
+# Compaction on a disk that refuses the fresh file: RLIMIT_FSIZE, in a child process (the
+# limit would apply to every file this process writes), cuts the fresh file short.
+REFUSED_COMPACTION = """
+import json, os, resource, sys
+from pathlib import Path
+from router.budget.journal import Journal, read_entries
+
+journal = Journal(Path(sys.argv[1]))
+journal.open()
+entries = [{"t": "p", "id": f"r{n}", "pad": "x" * 100} for n in range(5)]
+for entry in entries:
+    journal.write(entry)
+path = journal.path
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (200, hard))
+compacted = journal.compact(entries[3:])
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+kept, bad = read_entries(journal.path)
+print(json.dumps({"compacted": compacted, "same_file": journal.path == path,
+                  "ids": [e["id"] for e in kept], "bad": bad,
+                  "files": sorted(os.listdir(sys.argv[1]))}))
+"""
+
+
+def test_a_compaction_the_disk_refuses_keeps_the_journal_it_had(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSED_COMPACTION, str(tmp_path)],
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    outcome = json.loads(done.stdout)
+    assert outcome["compacted"] is False and outcome["same_file"] is True
+    assert outcome["ids"] == ["r0", "r1", "r2", "r3", "r4"] and outcome["bad"] == 0
+    assert len(outcome["files"]) == 1  # no temporary file left behind
+    assert b"not compacted" in done.stderr
 
 
 def test_fold_and_a_torn_line(tmp_path: Path) -> None:
