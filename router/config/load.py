@@ -159,6 +159,8 @@ def load_settings(
     home = Path(env.get("TOKENWISE_HOME") or cwd / ".tokenwise")
     prices = load_prices(config, source, env)
     settings = resolve(config, source, env, home, prices)
+    if serving:
+        usable_home(home, "$TOKENWISE_HOME" if env.get("TOKENWISE_HOME") else "the state folder")
     if (
         serving
         and not settings.keys
@@ -168,6 +170,21 @@ def load_settings(
         # $TOKENWISE_DEV_KEY or kept under home.
         settings = replace(settings, dev_key=dev_key(home, env))
     return settings
+
+
+def usable_home(home: Path, name: str) -> None:
+    """The state folder (store, ledger spool, budget journals) exists, made if need be, and
+    takes files; else a ConfigError that names it."""
+    probe = home / f".write-test-{os.getpid()}"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"{name} {home} cannot be used ({exc.strerror or exc}): point TOKENWISE_HOME at a "
+            "folder this user can create and write"
+        ) from None
 
 
 def load_prices(config: Config, source: str, env: Mapping[str, str]) -> PriceTable:

@@ -143,6 +143,28 @@ def test_dev_key_fixed_by_environment(tmp_path: Path, home: Path) -> None:
     assert load_settings(None, env=env, cwd=tmp_path).dev_key == "tw-fixed"
 
 
+@pytest.mark.parametrize("fixed_key", [False, True])
+def test_a_state_folder_that_cannot_be_made_stops_start_up(tmp_path: Path, fixed_key: bool) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {"TOKENWISE_HOME": str(blocker / "home")}
+    if fixed_key:  # no development key to keep under home: the folder is still checked
+        env["TOKENWISE_DEV_KEY"] = "tw-fixed"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, env=env, cwd=tmp_path)
+    message = str(caught.value)
+    assert f"$TOKENWISE_HOME {blocker / 'home'} cannot be used (Not a directory)" in message
+    assert "point TOKENWISE_HOME at a folder" in message
+    # commands that serve nothing do not need it
+    assert load_settings(None, env=env, cwd=tmp_path, serving=False).source == EMBEDDED
+
+
+def test_the_default_state_folder_is_named_when_it_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / ".tokenwise").write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"the state folder .*\.tokenwise cannot be used"):
+        load_settings(None, env={}, cwd=tmp_path)
+
+
 def test_config_found_through_environment(write_config: WriteConfig, home: Path) -> None:
     path = write_config(GOOD)
     env = {"TOKENWISE_CONFIG": str(path), "OPENAI_API_KEY": "k", "TOKENWISE_HOME": str(home)}
