@@ -26,6 +26,7 @@ from router.classify.labels import (
     tier_margin,
     tier_of,
 )
+from router.classify.material import instruction_of
 from router.classify.request import RequestView, text_view, view
 
 ARTIFACT: Final = "data/classifier.json"
@@ -81,10 +82,16 @@ class Classifier:
         features, best, probability, difficulty = self._score(request)
         drivers = self._drivers(features, best, request) if explain else {}
         plain = self._plain_question(request, features)
+        worked = None if plain is not None else self._worked_text(request)
         if plain is not None:
             if explain:
                 drivers["last_question"] = round(plain, 4)
             difficulty = (difficulty + plain) / 2
+        elif worked is not None:
+            best, probability, alone = worked
+            if explain:
+                drivers["instruction"] = round(alone, 4)
+            difficulty = (difficulty + alone) / 2
         category = CATEGORIES[best]
         tier = tier_of(difficulty)
         return Classification(
@@ -112,6 +119,25 @@ class Classifier:
         question = request.text[span[0] : span[1] + 1]
         difficulty = self._score(text_view(question))[3]
         return difficulty if tier_of(difficulty) in ("trivial", "simple") else None
+
+    def _worked_text(self, request: RequestView) -> tuple[int, float, float] | None:
+        """Pasted text does not make reworking it harder.
+
+        When a long message is an instruction plus the text it works on
+        (router.classify.material) and the instruction alone classifies as trivial or simple,
+        the request takes the instruction's category (the pasted text's words are not the
+        question) and the mean of the two difficulties. Returns the instruction's category
+        index, probability and difficulty, or None.
+        """
+        if request.text_chars <= PREAMBLE_CHARS:
+            return None
+        instruction = instruction_of(request.text)
+        if instruction is None:
+            return None
+        _, best, probability, difficulty = self._score(text_view(instruction))
+        if tier_of(difficulty) not in ("trivial", "simple"):
+            return None
+        return best, probability, difficulty
 
     def _drivers(self, features: Features, best: int, request: RequestView) -> dict[str, float]:
         """The dense features that moved the category and difficulty most, with their values."""

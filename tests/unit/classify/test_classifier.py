@@ -187,6 +187,51 @@ def test_code_pasted_without_fences_is_code_as_with_them(classifier: Classifier,
     assert bare.category == classifier.classify_text(fenced).category
 
 
+SHIPPING = (
+    "The global shipping industry is facing a period of significant change. Rising fuel costs, "
+    "new environmental rules from the International Maritime Organization and shifting trade "
+    "patterns have all put pressure on carriers. Several major lines plan to invest in ammonia- "
+    "and methanol-powered vessels, while others are betting on liquefied natural gas as a "
+    "transition fuel. Port congestion that peaked during the pandemic has eased, but labour "
+    "disputes in several regions still cause delays. Analysts expect consolidation to continue "
+    "as smaller carriers struggle to finance fleet renewal."
+)
+HOTEL = (
+    "We stayed four nights in a sea-view room. The staff were lovely and the breakfast buffet "
+    "had everything you could want, from fresh pastries to made-to-order omelettes. The room "
+    "itself was tired: the carpet was stained, the air conditioning rattled all night and the "
+    "shower never got properly hot. We asked to move and were told the hotel was full. The "
+    "location is perfect, five minutes from the old town and the beach, but at this price we "
+    "expected far better upkeep. We probably would not come back."
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Summarize the following article in three bullet points:\n\n{SHIPPING}",
+        f"Translate this review into Spanish:\n\n{HOTEL}",
+        f"{HOTEL}\n\nExtract the complaints as a JSON list of strings.",
+    ],
+)
+def test_pasted_text_does_not_make_reworking_it_hard(classifier: Classifier, text: str) -> None:
+    result = classifier.classify_text(text)
+    assert result.category == "transform"  # not the pasted text's subject
+    assert result.tier != "hard"
+    assert "instruction" in result.features
+
+
+def test_a_hard_question_about_pasted_text_stays_hard(classifier: Classifier) -> None:
+    ask = (
+        "Draw on shipping economics to forecast, with reasoning, how carrier consolidation "
+        "will affect freight rates over the next decade, and what could prove that forecast "
+        "wrong."
+    )
+    result = classifier.classify_text(f"{SHIPPING}\n\n{ask}")
+    assert result.tier == "hard"
+    assert "instruction" not in result.features  # the instruction alone is not easy
+
+
 def test_request_shape_signals(classifier: Classifier) -> None:
     image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
     photo = classifier.classify(

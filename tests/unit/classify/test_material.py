@@ -1,0 +1,50 @@
+"""Finding the instruction in a message that is an instruction plus the text it works on."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.classify.material import instruction_of
+
+ARTICLE = " ".join(["The council approved the new bike lanes after a long debate."] * 10)
+
+
+def test_an_instruction_before_the_text() -> None:
+    text = f"Summarize this article in two sentences:\n\n{ARTICLE}"
+    assert instruction_of(text) == "Summarize this article in two sentences:"
+
+
+def test_an_instruction_after_the_text() -> None:
+    text = f"{ARTICLE}\n\nList the people named above."
+    assert instruction_of(text) == "List the people named above."
+
+
+def test_an_instruction_around_the_text_is_both_ends() -> None:
+    text = f"Here is an article:\n\n{ARTICLE}\n\nWho voted against it?"
+    assert instruction_of(text) == "Here is an article:\n\nWho voted against it?"
+
+
+def test_the_text_may_have_paragraphs_of_its_own() -> None:
+    long_paragraph = ARTICLE[:350]
+    text = f"Translate into German:\n\n{long_paragraph}\n\n{long_paragraph}"
+    assert instruction_of(text) == "Translate into German:"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ARTICLE,  # one paragraph
+        "Summarize this:\n\nShort text.",  # two short paragraphs: no material
+        f"Summarize this:\n\n{ARTICLE[:200]}",  # too little material
+        f"{ARTICLE[:350]}\n\n{ARTICLE[:350]}",  # no short paragraph at either end
+        "Summarize:\n" + ARTICLE,  # no blank line
+    ],
+)
+def test_other_messages_have_no_instruction(text: str) -> None:
+    assert instruction_of(text) is None
+
+
+def test_material_must_outweigh_the_instruction() -> None:
+    ask = "Please " + "really " * 35 + "summarize this."  # under 300 characters
+    assert instruction_of(f"{ask}\n\n{ARTICLE[:500]}") is None
+    assert instruction_of(f"{ask}\n\n{ARTICLE} {ARTICLE}") == ask
