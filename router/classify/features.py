@@ -4,7 +4,9 @@ Hashed part. Text is lower-cased, digits become 0, and it is split into words an
 punctuation marks. Each token has a 32-bit key, `crc32(token)` (a hash that does not depend on
 the process, never Python's `hash()`); a bigram's key mixes its two tokens' keys, and the first
 token, the first bigram and tokens of code (fenced, or bare code found by
-router.classify.code_blocks) get salted keys of their own. A key goes to the bucket given by
+router.classify.code_blocks) and of the system prompt get salted keys of their own: a
+support bot's policy ("if the customer..., never...") is not a logic question, and its words
+learn their weights only from requests that have a system prompt. A key goes to the bucket given by
 the top log2(dim) bits of (key x 0x9E3779B1) mod 2^32. Grams of the message outside code share
 the value 1/sqrt(count), code likewise, system-prompt words half of that, so a long message
 does not outweigh a short one.
@@ -36,6 +38,7 @@ _MULTIPLIER: Final = np.uint64(0x9E3779B1)
 _FIRST_SALT: Final = 0x5EED0001
 _PAIR_SALT: Final = 0x5EED0002
 _CODE_SALT: Final = np.uint64(0x5EED0003)
+_SYSTEM_SALT: Final = np.uint64(0x5EED0004)
 
 _TOKEN = re.compile(r"\w+|\S")
 _SENTENCE_ENDS: Final = frozenset({".", "!", "?"})
@@ -224,7 +227,7 @@ class FeatureExtractor:
             more_ids.append(self._buckets(code_keys))
             more_values.append(np.full(len(code_keys), 1.0 / math.sqrt(max(1, len(code_keys)))))
         if view.system:
-            system_keys = self.keys(tokens_of(normalise(view.system)))
+            system_keys = self.keys(tokens_of(normalise(view.system))) ^ _SYSTEM_SALT
             scale = SYSTEM_WEIGHT / math.sqrt(max(1, len(system_keys)))
             more_ids.append(self._buckets(system_keys))
             more_values.append(np.full(len(system_keys), scale))

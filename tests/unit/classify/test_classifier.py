@@ -232,6 +232,49 @@ def test_a_hard_question_about_pasted_text_stays_hard(classifier: Classifier) ->
     assert "instruction" not in result.features  # the instruction alone is not easy
 
 
+SUPPORT_BOT = (
+    "You are Ava, the customer support assistant for Northwind Outfitters, an online store "
+    "selling outdoor clothing and equipment. Always be polite and concise. Never promise refunds "
+    "beyond the policy: items may be returned within 30 days if unused, with the receipt. "
+    "Shipping takes 3-5 business days within the country and 7-14 internationally. Orders can "
+    "be tracked at northwind.example/track with the order number. If a customer is angry, "
+    "apologise once and offer to escalate to a human agent. Do not discuss competitors. Answer "
+    "in the customer's language. If you do not know the answer, say so and offer to create a "
+    "ticket. Keep answers under 120 words unless the customer asks for detail."
+)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    ["Hi, where is my order? It's #58213.", "Can I return boots I wore once?", "thanks, bye!"],
+)
+def test_a_long_system_prompt_is_not_the_question(classifier: Classifier, ask: str) -> None:
+    # A support bot's rules ("if ..., never ...", numbers of days) once made every such
+    # request `logic` or `math` and sent it to a reasoner.
+    with_policy = classifier.classify(
+        {"messages": [{"role": "system", "content": SUPPORT_BOT}, {"role": "user", "content": ask}]}
+    )
+    assert with_policy.category in ("chat", "knowledge")
+    assert with_policy.tier in EASY
+    assert with_policy.effort == "none"
+
+
+def test_a_system_prompt_still_counts_for_a_hard_ask(classifier: Classifier) -> None:
+    grader = (
+        "You are a strict grader for a university real analysis course. Check every step of "
+        "the student's argument, point out any gap, and give a score out of 10."
+    )
+    proof = (
+        "Claim: every bounded monotone sequence converges. Proof: it is bounded, so it has a "
+        "convergent subsequence by Bolzano-Weierstrass, and a monotone sequence with a "
+        "convergent subsequence converges. QED"
+    )
+    result = classifier.classify(
+        {"messages": [{"role": "system", "content": grader}, {"role": "user", "content": proof}]}
+    )
+    assert result.tier in HARD
+
+
 def test_request_shape_signals(classifier: Classifier) -> None:
     image = {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}
     photo = classifier.classify(
