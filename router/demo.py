@@ -17,6 +17,14 @@ from typing import Any, TextIO
 from router.config.load import ConfigError, Settings, load_settings
 from router.localserver import serving
 
+_NOTICE = (
+    "From Monday 3 March the north entrance of the library will be closed for six weeks while "
+    "the steps are rebuilt. Please use the east entrance on Mill Street, which has step-free "
+    "access and a temporary book drop. The reading rooms, the cafe and the study booths stay "
+    "open at their usual hours, and bookings made for the group rooms on the ground floor are "
+    "not affected. We are sorry for the inconvenience and thank you for your patience."
+)
+
 WORKLOAD: tuple[tuple[str, str], ...] = (
     ("trivial", "What is the capital of Australia?"),
     ("trivial", "How many legs does a spider have?"),
@@ -29,6 +37,8 @@ WORKLOAD: tuple[tuple[str, str], ...] = (
     ),
     ("logic", "Three boxes are all mislabeled: apples, oranges, mixed. Pick one fruit to fix all."),
     ("logic", "If all bloops are razzies and some razzies are lazzies, must a bloop be a lazzie?"),
+    ("transform", "Summarize in one sentence:\n\n" + _NOTICE),
+    ("transform", "Translate into French:\n\n" + _NOTICE),
 )
 
 

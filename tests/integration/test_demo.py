@@ -11,7 +11,7 @@ import pytest
 
 from router.demo import run_demo
 
-CLASSES = ("trivial", "chat", "math", "logic")
+CLASSES = ("trivial", "chat", "math", "logic", "transform")
 MODELS = ("auto", "sim-small", "sim-large-reasoner")
 
 
@@ -49,3 +49,5 @@ def test_the_demo_table_shows_routing_and_metered_cost(
     assert "reasoner (hard, effort high)" in math, math
     assert "sim-small" not in math
     assert int(rows["trivial -> auto"][3]) == 0  # no reasoning tokens for a trivial question
+    # a pasted notice to summarise or translate is light work, whatever its length
+    assert rows["transform -> auto"][0].startswith("sim-small (")
