@@ -160,8 +160,8 @@ def run_demo(config: str | None, repeat: int, out: TextIO = sys.stdout) -> int:
     with serving(create_app(settings)) as server:
         base_url = f"http://127.0.0.1:{server.port}/v1"
         print(f"Proxy: {base_url} (official openai SDK client)\n", file=out)
-        client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0)
-        rows = run_workload(client, demo_models(settings), repeat)
+        with openai.OpenAI(base_url=base_url, api_key=key, max_retries=0) as client:
+            rows = run_workload(client, demo_models(settings), repeat)
     print_table(rows, out)
     print(
         "\n'auto' is decided per request by the classifier and the default policy (served by: "
