@@ -1,9 +1,14 @@
-"""The child processes the tests start (servers on loopback): a free port, and a clean stop."""
+"""The child processes the tests start: a free port and a clean stop for servers on loopback,
+and a Python script run to completion from the repository root."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -22,3 +27,12 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`python -c script args` from the repository root, to completion (a non-zero exit
+    raises); stdout and stderr captured. For what must not touch the test process itself,
+    such as a resource limit."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, check=True, cwd=REPOSITORY
+    )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from router.owned_file import OwnedFile, orphaned, read_lines
+from tests.processes import run_script
 
 
 def test_only_files_without_a_live_owner_are_orphans(tmp_path: Path) -> None:
@@ -76,12 +75,7 @@ print(json.dumps({"results": results, "errors": owned.write_errors,
 
 
 def test_a_refused_line_is_counted_and_a_torn_one_stays_alone(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", REFUSING_DISK, str(tmp_path)],
-        capture_output=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    done = run_script(REFUSING_DISK, str(tmp_path))
     outcome = json.loads(done.stdout)
     # line 1 is cut short at the limit, line 2 refused; line 3 starts on a fresh line
     assert outcome == {"results": [True, False, False, True], "errors": 2, "read": [0, 3], "bad": 1}

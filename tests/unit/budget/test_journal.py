@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +12,7 @@ from router.budget.journal import Journal, orphaned, read_entries
 from router.budget.recovery import fold, replay_orphans
 from router.store.base import BudgetRecord, LedgerRecord, TeamRecord
 from router.store.memory import MemoryStore
+from tests.processes import run_script
 
 D = Decimal
 
@@ -82,12 +81,7 @@ print(json.dumps({"compacted": compacted, "same_file": journal.path == path,
 
 
 def test_a_compaction_the_disk_refuses_keeps_the_journal_it_had(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", REFUSED_COMPACTION, str(tmp_path)],
-        capture_output=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[3],
-    )
+    done = run_script(REFUSED_COMPACTION, str(tmp_path))
     outcome = json.loads(done.stdout)
     assert outcome["compacted"] is False and outcome["same_file"] is True
     assert outcome["ids"] == ["r0", "r1", "r2", "r3", "r4"] and outcome["bad"] == 0
