@@ -34,6 +34,10 @@ TOP_FEATURES: Final = 6
 PREAMBLE_CHARS: Final = 300
 _DIFFICULTY: Final = len(CATEGORIES)
 _TAIL_LOOKUP: Final = DENSE_NAMES.index("tail_lookup")
+# What works on given text: a summary or a translation of a long text is no harder for its
+# length. A problem statement is not material (its length is part of the problem), nor is a
+# greeting around it ("Problem: ... Thanks!").
+_REWORK: Final = frozenset({CATEGORIES.index("transform"), CATEGORIES.index("writing")})
 
 
 class Classifier:
@@ -124,10 +128,10 @@ class Classifier:
         """Pasted text does not make reworking it harder.
 
         When a long message is an instruction plus the text it works on
-        (router.classify.material) and the instruction alone classifies as trivial or simple,
-        the request takes the instruction's category (the pasted text's words are not the
-        question) and the mean of the two difficulties. Returns the instruction's category
-        index, probability and difficulty, or None.
+        (router.classify.material) and the instruction alone classifies as `transform` or
+        `writing` at trivial or simple, the request takes the instruction's category (the
+        pasted text's words are not the question) and the mean of the two difficulties.
+        Returns the instruction's category index, probability and difficulty, or None.
         """
         if request.text_chars <= PREAMBLE_CHARS:
             return None
@@ -135,7 +139,7 @@ class Classifier:
         if instruction is None:
             return None
         _, best, probability, difficulty = self._score(text_view(instruction))
-        if tier_of(difficulty) not in ("trivial", "simple"):
+        if best not in _REWORK or tier_of(difficulty) not in ("trivial", "simple"):
             return None
         return best, probability, difficulty
 

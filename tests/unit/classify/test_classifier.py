@@ -221,6 +221,25 @@ def test_pasted_text_does_not_make_reworking_it_hard(classifier: Classifier, tex
     assert "instruction" in result.features
 
 
+PROBLEM = (
+    "You are given an array of n integers (1 <= n <= 2*10^5) and q queries. Each query gives l, "
+    "r and k, and asks for the number of distinct values that occur at least k times in "
+    "a[l..r]. Queries must be answered online: each query's l and r are xor-ed with the "
+    "previous answer. Memory is limited to 256 MB and the time limit is 3 seconds. Describe an "
+    "algorithm and its complexity, then implement it in C++."
+)
+
+
+@pytest.mark.parametrize(
+    "text", [f"Problem:\n\n{PROBLEM}\n\nThanks!", f"Hi there!\n\n{PROBLEM}", PROBLEM]
+)
+def test_a_problem_statement_is_not_material(classifier: Classifier, text: str) -> None:
+    # "Problem: ... Thanks!" alone is an easy chat; the statement between is the problem
+    result = classifier.classify_text(text)
+    assert result.tier == "hard"
+    assert "instruction" not in result.features
+
+
 def test_a_hard_question_about_pasted_text_stays_hard(classifier: Classifier) -> None:
     ask = (
         "Draw on shipping economics to forecast, with reasoning, how carrier consolidation "
