@@ -17,7 +17,7 @@ INSTRUCTION_CHARS: Final = 300  # an instruction paragraph is at most this long
 MATERIAL_CHARS: Final = 400  # and the material at least this long
 MATERIAL_SHARE: Final = 3  # and at least this many times the instruction's length
 
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
 def instruction_of(text: str) -> str | None:

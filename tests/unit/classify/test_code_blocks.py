@@ -71,3 +71,9 @@ def test_prose_that_looks_a_little_like_code_stays_prose(text: str) -> None:
 def test_one_strong_line_alone_is_not_a_block() -> None:
     text = "Which is right?\nimport numpy as np\nor import numpy"
     assert split_code(text) == (text, "")
+
+
+def test_windows_line_ends() -> None:
+    prose, code = split_code("def f(x):\r\n    return x\r\n\r\nWhat does this do?")
+    assert code.startswith("def f(x):") and "return x" in code
+    assert prose.strip() == "What does this do?"

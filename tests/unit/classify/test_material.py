@@ -48,3 +48,8 @@ def test_material_must_outweigh_the_instruction() -> None:
     ask = "Please " + "really " * 35 + "summarize this."  # under 300 characters
     assert instruction_of(f"{ask}\n\n{ARTICLE[:500]}") is None
     assert instruction_of(f"{ask}\n\n{ARTICLE} {ARTICLE}") == ask
+
+
+def test_windows_line_ends_split_the_same() -> None:
+    text = f"Summarize this article in two sentences:\r\n\r\n{ARTICLE}"
+    assert instruction_of(text) == "Summarize this article in two sentences:"
