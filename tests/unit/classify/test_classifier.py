@@ -240,6 +240,27 @@ def test_a_problem_statement_is_not_material(classifier: Classifier, text: str) 
     assert "instruction" not in result.features
 
 
+THREAD = (
+    "From: Priya\nHi team, the client moved the review to Friday 10am. Can everyone make it? "
+    "We need the slides by Thursday noon.\n\nFrom: Tom\nFriday works for me, but I'm out "
+    "Thursday afternoon, so I'll send my section Wednesday.\n\nFrom: Aisha\nI can't do 10am "
+    "Friday; I have the press briefing. Could we do 2pm instead? Otherwise I can send notes."
+)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "Write a reply from Priya proposing 2pm Friday and asking Tom for his section.",
+        "Summarize who can attend when.",
+    ],
+)
+def test_an_email_thread_about_times_is_not_a_puzzle(classifier: Classifier, ask: str) -> None:
+    result = classifier.classify_text(f"{THREAD}\n\n{ask}")
+    assert result.category in ("writing", "transform")
+    assert result.tier in EASY
+
+
 def test_a_hard_question_about_pasted_text_stays_hard(classifier: Classifier) -> None:
     ask = (
         "Draw on shipping economics to forecast, with reasoning, how carrier consolidation "
