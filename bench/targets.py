@@ -215,20 +215,18 @@ def proxy_commands(
     port = ports[0]
     if target.kind == "floor":
         script = str(BENCH_DIR / "floor_proxy.py")
-        floors = [[sys.executable, script, "--port", str(p), "--upstream", upstream_base]
-                  for p in ports]  # fmt: skip
-        return floors[0] if len(floors) == 1 else _together(floors)
+        return _together(
+            [[sys.executable, script, "--port", str(p), "--upstream", upstream_base] for p in ports]
+        )
     if target.kind == "tokenwise":
         config = workdir / "tokenwise.yaml"
         config.write_text(tokenwise_config(upstream_base, key))
-        minimal = [tokenwise_command(config, p) for p in ports]
-        return minimal[0] if len(minimal) == 1 else _together(minimal)
+        return _together([tokenwise_command(config, p) for p in ports])
     if target.kind == "full":
         assert store_url is not None
         config = workdir / "tokenwise.yaml"
         config.write_text(full_config(upstream_base, key, store_url))
-        each = [tokenwise_command(config, p, target.workers) for p in ports]
-        return each[0] if len(each) == 1 else _together(each)
+        return _together([tokenwise_command(config, p, target.workers) for p in ports])
     if target.kind == "litellm":
         return litellm_command(port, upstream_base, workdir, key)
     if not target.command:
@@ -238,7 +236,10 @@ def proxy_commands(
 
 
 def _together(commands: list[list[str]]) -> list[str]:
-    """One shell running every command (the replicas of a target) until they all end."""
+    """The one command, or one shell running every command (the replicas of a target) until
+    they all end."""
+    if len(commands) == 1:
+        return commands[0]
     return ["sh", "-c", " & ".join(shlex.join(cmd) for cmd in commands) + " & wait"]
 
 
