@@ -60,12 +60,13 @@ class Rides:
 
     def land(self, rides: Sequence[Ride], replies: Sequence[object]) -> bool:
         """Give each ride its reply; True when one found its script missing (queued again)."""
-        missing = [ride for ride, reply in zip(rides, replies, strict=True)
-                   if isinstance(reply, NoScriptError)]  # fmt: skip
+        missing = []
         for ride, reply in zip(rides, replies, strict=True):
-            if ride.reply.done() or isinstance(reply, NoScriptError):
+            if isinstance(reply, NoScriptError):
+                missing.append(ride)
+            elif ride.reply.done():
                 continue
-            if isinstance(reply, Exception):
+            elif isinstance(reply, Exception):
                 ride.reply.set_exception(reply)
             else:
                 ride.reply.set_result(reply)
