@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.classify.code_blocks import split_code
+from router.classify.code_blocks import _STARTS, _kind, split_code
 
 STUB = '''from typing import List
 
@@ -77,3 +77,35 @@ def test_windows_line_ends() -> None:
     prose, code = split_code("def f(x):\r\n    return x\r\n\r\nWhat does this do?")
     assert code.startswith("def f(x):") and "return x" in code
     assert prose.strip() == "What does this do?"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "def f(x):",
+        "async def g():",
+        "class Stack:",
+        "class Point(object):",
+        "import os",
+        "from typing import List",
+        "#include <stdio.h>",
+        "#define MAX 10",
+        "package main",
+        "using System;",
+        "export function f(a) {",
+        "function debounce(fn, ms) {",
+        "pub fn parse(s: &str) -> u32 {",
+        "fn main() {",
+        "func (s *Stack) Push(v int) {",
+        "public static void main(String[] args) {",
+        "private int size(List<String> xs) {",
+        "const limit = 10;",
+        "var total = 0;",
+        ">>> f(2)",
+        "SELECT id FROM users WHERE active = 1;",
+    ],
+)
+def test_every_strong_line_passes_the_prefix_test(line: str) -> None:
+    # the prefix test (_STARTS) skips messages without a strong line; the two must agree
+    assert _kind(f"    {line}") == 2
+    assert line.startswith(_STARTS)
