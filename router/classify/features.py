@@ -41,9 +41,20 @@ _CODE_SALT: Final = np.uint64(0x5EED0003)
 _SYSTEM_SALT: Final = np.uint64(0x5EED0004)
 
 _TOKEN = re.compile(r"\w+|\S")
+# Scripts written without spaces between words (kana, CJK ideographs) and Hangul, whose words
+# carry their particles: one token per character, so that the pair keys are character bigrams.
+_SYLLABIC: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_HAS_SYLLABIC = re.compile(f"[{_SYLLABIC}]")
+_SYLLABIC_TOKEN = re.compile(f"[{_SYLLABIC}]|[^\\W{_SYLLABIC}]+|\\S")
+# Full-width forms and CJK punctuation read as their ASCII counterparts.
+_WIDE: Final = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
+    0x3000: " ",
+    0x3001: ",",
+    0x3002: ".",
+}
 _SENTENCE_ENDS: Final = frozenset({".", "!", "?"})
 _DIGIT = re.compile(r"\d")
-_SENTENCE = re.compile(r"[.!?](?:\s|$)")
+_SENTENCE = re.compile(r"[.!?](?:\s|$)|[。！？]")
 _NUMBER = re.compile(r"0+(?:[.,]0+)*")
 _OPERATOR = re.compile(r"[=<>≤≥^+*/×÷]")
 _ARITH = re.compile(r"0\s*[-+*/×÷^=<>]\s*[0(]")
@@ -123,11 +134,16 @@ _GROUP_VALUES: Final = tuple(_log(count, GROUP_CAP) for count in range(GROUP_CAP
 
 
 def normalise(text: str) -> str:
+    if not text.isascii():
+        text = text.translate(_WIDE)
     return _DIGIT.sub("0", text.lower())
 
 
 def tokens_of(low: str) -> list[str]:
-    """Words and single punctuation marks (`\\w+|\\S`); split on spaces first, it is faster."""
+    """Words and single punctuation marks (`\\w+|\\S`), each kana, CJK or Hangul character a
+    token of its own; split on spaces first, it is faster."""
+    if not low.isascii() and _HAS_SYLLABIC.search(low):
+        return _SYLLABIC_TOKEN.findall(low)
     parts = low.split()
     if all(map(str.isalnum, parts)):
         return parts

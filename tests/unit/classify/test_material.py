@@ -53,3 +53,31 @@ def test_material_must_outweigh_the_instruction() -> None:
 def test_windows_line_ends_split_the_same() -> None:
     text = f"Summarize this article in two sentences:\r\n\r\n{ARTICLE}"
     assert instruction_of(text) == "Summarize this article in two sentences:"
+
+
+THREAD = (
+    "From: Priya\nThe review moved to Friday 10am. Can everyone make it?\n\n"
+    "From: Tom\nFriday works, but I'm out Thursday afternoon.\n\n"
+    "From: Aisha\nI can't do 10am Friday. Could we do 2pm?"
+)
+
+
+def test_an_email_thread_is_material_however_short() -> None:
+    # its first message is part of the thread, not an instruction before it
+    assert instruction_of(f"{THREAD}\n\nDraft Priya's reply.") == "Draft Priya's reply."
+    wide = THREAD.replace("From: ", "发件人：")
+    assert instruction_of(f"{wide}\n\n帮Priya写一封回复。") == "帮Priya写一封回复。"
+    de = THREAD.replace("From: ", "Von: ")
+    assert instruction_of(f"{de}\n\nFass den Verlauf zusammen.") == "Fass den Verlauf zusammen."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        THREAD,  # the last paragraph is a message of the thread
+        f"{THREAD}\n\n" + "Please " * 60,  # an instruction over 300 characters
+        "From: Priya\nHello.\n\nWhat does this mean?",  # one message is not a thread
+    ],
+)
+def test_a_thread_without_a_short_last_instruction_has_none(text: str) -> None:
+    assert instruction_of(text) is None
