@@ -124,6 +124,22 @@ def purge_state(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM state_expiry WHERE expires_at <= ?", (now,))
 
 
+_DECODED: dict[str, BudgetRecord] = {}  # a budget row's text -> its record (records are frozen)
+_DECODED_LIMIT = 4096
+
+
+def _budget(data: str) -> BudgetRecord:
+    """A budget row's record; a row read before is not decoded again (every reservation reads
+    its budgets, and they rarely change)."""
+    record = _DECODED.get(data)
+    if record is None:
+        record = codec.loads(BudgetRecord, data)
+        if len(_DECODED) >= _DECODED_LIMIT:
+            _DECODED.clear()
+        _DECODED[data] = record
+    return record
+
+
 def _reservation(request_id: str, lease_end: float, entries: str) -> Reservation:
     held = tuple(Held(s, p, m, r) for s, p, m, r in json.loads(entries))
     return Reservation(request_id, lease_end, held)
@@ -138,7 +154,7 @@ class SQLiteCounters:
         rows = self.conn.execute(
             f"SELECT scope, data FROM budgets WHERE scope IN ({marks})", list(scopes)
         )
-        return {scope: codec.loads(BudgetRecord, data) for scope, data in rows}
+        return {scope: _budget(data) for scope, data in rows}
 
     def counters(self, scope: str, periods: Sequence[str]) -> tuple[int, int]:
         marks = ",".join("?" * len(periods))

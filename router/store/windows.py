@@ -69,7 +69,25 @@ def _midnight(day: date, tz: ZoneInfo) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
 
 
+# The last period computed per (window kind, zone): a moment inside it has the same bounds, so
+# most calls (every reservation computes them three times) skip the calendar arithmetic.
+_LAST_PERIOD: dict[tuple[str, str], tuple[float, float]] = {}
+_LAST_PERIOD_LIMIT = 256
+
+
 def _calendar_bounds(kind: WindowKind, tz: ZoneInfo, now: float) -> tuple[float, float]:
+    key = (kind, tz.key)
+    known = _LAST_PERIOD.get(key)
+    if known is not None and known[0] <= now < known[1]:
+        return known
+    bounds = _compute_bounds(kind, tz, now)
+    if len(_LAST_PERIOD) >= _LAST_PERIOD_LIMIT:
+        _LAST_PERIOD.clear()
+    _LAST_PERIOD[key] = bounds
+    return bounds
+
+
+def _compute_bounds(kind: WindowKind, tz: ZoneInfo, now: float) -> tuple[float, float]:
     today = datetime.fromtimestamp(now, tz).date()
     if kind == "day":
         first, after = today, today + timedelta(days=1)

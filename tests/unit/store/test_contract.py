@@ -59,6 +59,20 @@ async def test_reserve_then_settle_moves_money_from_in_flight_to_settled(store: 
     assert view is not None and (view.settled, view.in_flight) == usd("2.5", 0)
 
 
+async def test_a_changed_budget_applies_to_the_next_reservation(store: Store) -> None:
+    # the records a store reads per reservation may be remembered, never past a change
+    await team_with_key(store)
+    await budget(store, "team:research", "10")
+    assert (await store.reserve("r1", ["team:research"], D("4"), LEASE, T0)).ok
+    await budget(store, "team:research", "5")
+    refused = await store.reserve("r2", ["team:research"], D("4"), LEASE, T0)
+    assert not refused.ok and refused.refusal is not None
+    await budget(store, "team:research", "10", window="month")  # a fresh count
+    assert (await store.reserve("r3", ["team:research"], D("4"), LEASE, T0)).ok
+    view = await store.spend("team:research", T0)
+    assert view is not None and view.limit == D("10") and view.in_flight == D("4")
+
+
 async def test_settle_is_idempotent(store: Store) -> None:
     await team_with_key(store)
     await budget(store, "team:research", "10")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from router.store.windows import (
+    _compute_bounds,
     parse_window,
     period_key,
     retain_until,
@@ -131,3 +135,19 @@ def test_unknown_windows_are_refused(bad: str) -> None:
 def test_unknown_zones_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="IANA"):
         window_bounds("day", bad, 0.0)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.floats(min_value=1.6e9, max_value=1.9e9), min_size=1, max_size=30),
+    st.sampled_from(ZONES),
+    st.sampled_from(["day", "week", "month"]),
+)
+def test_remembered_periods_match_fresh_ones_in_any_order(
+    moments: list[float], tz: str, window: str
+) -> None:
+    # the last period per window and zone is remembered; any moment, earlier or later, in it
+    # or not, gets exactly what the calendar arithmetic gives
+    kind: Any = window
+    for moment in [*moments, moments[0], *sorted(moments)]:
+        assert window_bounds(window, tz, moment) == _compute_bounds(kind, ZoneInfo(tz), moment)
