@@ -31,6 +31,10 @@ from router.classify.lexicon import LEXICON, TAIL_LOOKUP, entries
 from router.classify.request import RequestView
 
 CACHE_LIMIT: Final = 200_000
+# Text in kana, CJK or Hangul is a token per character: at most this many from its head and
+# tail (the view's cut keeps 3,600 characters, about 900 words of English).
+SYLLABIC_HEAD: Final = 1000
+SYLLABIC_TAIL: Final = 500
 SYSTEM_WEIGHT: Final = 0.5
 QUESTION_WINDOW: Final = 48
 _MASK32: Final = np.uint64(0xFFFFFFFF)
@@ -143,7 +147,10 @@ def tokens_of(low: str) -> list[str]:
     """Words and single punctuation marks (`\\w+|\\S`), each kana, CJK or Hangul character a
     token of its own; split on spaces first, it is faster."""
     if not low.isascii() and _HAS_SYLLABIC.search(low):
-        return _SYLLABIC_TOKEN.findall(low)
+        found: list[str] = _SYLLABIC_TOKEN.findall(low)
+        if len(found) > SYLLABIC_HEAD + SYLLABIC_TAIL:  # a character is not a word: keep the
+            return found[:SYLLABIC_HEAD] + found[-SYLLABIC_TAIL:]  # work near English text's
+        return found
     parts = low.split()
     if all(map(str.isalnum, parts)):
         return parts

@@ -5,6 +5,8 @@ import pytest
 
 from router.classify.features import (
     DENSE_NAMES,
+    SYLLABIC_HEAD,
+    SYLLABIC_TAIL,
     FeatureExtractor,
     last_question,
     normalise,
@@ -111,3 +113,10 @@ def test_last_question_span() -> None:
 def test_bad_hash_dimension_is_refused() -> None:
     with pytest.raises(ValueError, match="power of two"):
         FeatureExtractor(1000)
+
+
+def test_long_text_in_characters_keeps_its_head_and_tail() -> None:
+    text = "开头" + "中" * 5000 + "结尾"
+    tokens = tokens_of(normalise(text))
+    assert len(tokens) == SYLLABIC_HEAD + SYLLABIC_TAIL
+    assert tokens[:2] == ["开", "头"] and tokens[-2:] == ["结", "尾"]

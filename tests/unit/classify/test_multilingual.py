@@ -1,9 +1,11 @@
 """The shipped classifier on messages in other languages than English.
 
-`tests/fixtures/classify/multilingual.jsonl` holds 96 labelled prompts in Chinese, Japanese,
-Korean, Spanish, French, German, Portuguese and Russian, written for evaluation only: none is in
-`training/prompts.jsonl` (checked below), and the training script never reads this folder. The
-bounds are a floor under what the shipped artifact measures (docs/eval.md, "Other languages"),
+`tests/fixtures/classify/multilingual.jsonl` and `multilingual-2.jsonl` each hold 96 labelled
+prompts in Chinese, Japanese, Korean, Spanish, French, German, Portuguese and Russian, written
+for evaluation only: none is in `training/prompts.jsonl` (checked below), and the training
+script never reads this folder. The first set was measured while the training prompts were
+chosen; the second was written afterwards, on other topics, and measured once. The bounds are
+a floor a little under what the shipped artifact measures (docs/eval.md, "Other languages"),
 so that a change to the features or the training data that loses other languages fails here.
 """
 
@@ -19,7 +21,9 @@ import pytest
 from router.classify import TIERS, Classifier, load_classifier
 
 ROOT = Path(__file__).resolve().parents[3]
-HELD_OUT = ROOT / "tests" / "fixtures" / "classify" / "multilingual.jsonl"
+FIXTURES = ROOT / "tests" / "fixtures" / "classify"
+# set: (least share of right categories overall, in the worst language, of right splits)
+FLOORS = {"multilingual.jsonl": (0.70, 0.50, 0.88), "multilingual-2.jsonl": (0.60, 0.40, 0.84)}
 TRAINING = ROOT / "training" / "prompts.jsonl"
 
 
@@ -32,36 +36,31 @@ def classifier() -> Classifier:
     return load_classifier()
 
 
-@pytest.fixture(scope="module")
-def scored(classifier: Classifier) -> list[tuple[dict[str, Any], str, str]]:
-    out = []
-    for row in _rows(HELD_OUT):
-        result = classifier.classify_text(row["prompt"])
-        out.append((row, result.category, result.tier))
-    return out
-
-
 def test_the_held_out_prompts_are_not_training_prompts() -> None:
     trained = {row.get("prompt") for row in _rows(TRAINING)}
-    held_out = _rows(HELD_OUT)
-    assert len(held_out) == 96
-    assert not [row["id"] for row in held_out if row["prompt"] in trained]
+    seen: set[str] = set()
+    for name in FLOORS:
+        held_out = _rows(FIXTURES / name)
+        assert len(held_out) == 96
+        assert not [row["id"] for row in held_out if row["prompt"] in trained | seen]
+        seen |= {row["prompt"] for row in held_out}
 
 
-def test_categories_and_tiers_in_other_languages(
-    scored: list[tuple[dict[str, Any], str, str]],
-) -> None:
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_categories_and_tiers_in_other_languages(classifier: Classifier, name: str) -> None:
     right: dict[str, list[bool]] = defaultdict(list)
-    bands = []
-    for row, category, tier in scored:
-        right[row["lang"]].append(category == row["category"])
+    splits = []
+    for row in _rows(FIXTURES / name):
+        result = classifier.classify_text(row["prompt"])
+        right[row["lang"]].append(result.category == row["category"])
         # the routing question: a small model (trivial, simple) or a reasoner (moderate, hard)
-        bands.append((TIERS.index(tier) >= 2) == (TIERS.index(row["tier"]) >= 2))
+        splits.append((TIERS.index(result.tier) >= 2) == (TIERS.index(row["tier"]) >= 2))
+    overall, worst_language, split = FLOORS[name]
+    shares = {lang: sum(hits) / len(hits) for lang, hits in right.items()}
     everything = [hit for hits in right.values() for hit in hits]
-    assert sum(everything) / len(everything) >= 0.65
-    assert sum(bands) / len(bands) >= 0.85
-    worst = min(sum(hits) / len(hits) for hits in right.values())
-    assert worst >= 0.45, {lang: sum(hits) / len(hits) for lang, hits in right.items()}
+    assert sum(everything) / len(everything) >= overall, shares
+    assert min(shares.values()) >= worst_language, shares
+    assert sum(splits) / len(splits) >= split
 
 
 @pytest.mark.parametrize(
