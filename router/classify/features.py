@@ -148,8 +148,9 @@ def tokens_of(low: str) -> list[str]:
     token of its own; split on spaces first, it is faster."""
     if not low.isascii() and _HAS_SYLLABIC.search(low):
         found: list[str] = _SYLLABIC_TOKEN.findall(low)
-        if len(found) > SYLLABIC_HEAD + SYLLABIC_TAIL:  # a character is not a word: keep the
-            return found[:SYLLABIC_HEAD] + found[-SYLLABIC_TAIL:]  # work near English text's
+        if len(found) > SYLLABIC_HEAD + SYLLABIC_TAIL:
+            # a character is not a word: bound the work near that of English text as long
+            return found[:SYLLABIC_HEAD] + found[-SYLLABIC_TAIL:]
         return found
     parts = low.split()
     if all(map(str.isalnum, parts)):
