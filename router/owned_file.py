@@ -28,6 +28,13 @@ T = TypeVar("T")
 log = logging.getLogger("tokenwise.files")
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """One `write` of `data`; OSError when the disk takes only part of it (a full disk)."""
+    written = os.write(fd, data)
+    if written < len(data):
+        raise OSError(f"{written} of {len(data)} bytes written")
+
+
 def fresh_name(prefix: str) -> str:
     return f"{prefix}-{os.getpid()}-{os.urandom(4).hex()}.jsonl"
 
@@ -62,13 +69,10 @@ class OwnedFile:
     def append_line(self, line: bytes) -> bool:
         """Append `line` (ending in a newline) with one `write`; False when the disk refuses it
         (see the module docstring)."""
-        data = b"\n" + line if self._failing else line
         try:
-            written = os.write(self._fd, data)
+            write_all(self._fd, b"\n" + line if self._failing else line)
         except OSError as exc:
             return self._refused(exc)
-        if written < len(data):
-            return self._refused(OSError(f"{written} of {len(data)} bytes written"))
         if self._failing:
             log.warning(
                 "%s %s: writes work again (%d refused)", self.kind, self.path, self._failing

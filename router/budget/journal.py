@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from router import owned_file
-from router.owned_file import OwnedFile, fresh_name, lock_for_append
+from router.owned_file import OwnedFile, fresh_name, lock_for_append, write_all
 
 COMPACT_BYTES = 4 * 1024 * 1024
 PREFIX = "journal"
@@ -64,9 +64,7 @@ class Journal(OwnedFile):
         fd = -1
         try:
             fd = lock_for_append(temporary)
-            written = os.write(fd, data)
-            if written < len(data):
-                raise OSError(f"{written} of {len(data)} bytes written")
+            write_all(fd, data)
             os.rename(temporary, fresh)
         except OSError as exc:
             if fd >= 0:

@@ -31,9 +31,10 @@ class Spool(OwnedFile):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, PREFIX)
 
-    def append(self, record: LedgerRecord) -> bool:
-        """Spool one record; False when the disk refused it (the caller still queues it)."""
-        return self.append_line(dumps_bytes(record) + b"\n")
+    def append(self, record: LedgerRecord) -> None:
+        """Spool one record; a line the disk refuses is counted (`OwnedFile.append_line`), and
+        the caller queues the record for the store all the same."""
+        self.append_line(dumps_bytes(record) + b"\n")
 
     def truncate(self) -> None:
         """Everything spooled so far is in the store. A file that cannot be truncated keeps
