@@ -57,6 +57,9 @@ _WIDE: Final = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
     0x3002: ".",
 }
 _SENTENCE_ENDS: Final = frozenset({".", "!", "?"})
+# What ends the sentence before a question: in spaced scripts a mark and a space, in CJK the mark.
+_QUESTION_STARTS: Final = (". ", "! ", "? ", "\n", "。", "！", "？")
+QUESTION_MARKS: Final = ("?", "？")
 _DIGIT = re.compile(r"\d")
 _SENTENCE = re.compile(r"[.!?](?:\s|$)|[。！？]")
 _NUMBER = re.compile(r"0+(?:[.,]0+)*")
@@ -305,7 +308,7 @@ class FeatureExtractor:
             len(code) / chars,
             _log(text.count("\n") * stretch, 400),
             _log(len(_SENTENCE.findall(text)) * stretch, 100),
-            _log(text.count("?"), 10),
+            _log(text.count("?") + text.count("？"), 10),
             min(1.0, max(0.0, (len(low) / max(1, len(tokens)) - 3.0) / 4.0)),
             _log(len(_NUMBER.findall(low)), 60) if digits else 0.0,
             min(1.0, 5.0 * digits / chars),
@@ -320,12 +323,13 @@ class FeatureExtractor:
 
 
 def last_question(text: str) -> tuple[int, int] | None:
-    """Start and end of the last sentence that ends with a question mark, if any."""
-    end = text.rfind("?")
+    """Start and end of the last sentence that ends with a question mark (ASCII or full-width),
+    if any."""
+    end = max(text.rfind("?"), text.rfind("？"))
     if end < 0:
         return None
     start = 0
-    for mark in (". ", "! ", "? ", "\n"):
+    for mark in _QUESTION_STARTS:
         found = text.rfind(mark, 0, end)
         if found >= 0:
             start = max(start, found + len(mark))

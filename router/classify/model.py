@@ -18,7 +18,13 @@ from typing import Any, Final
 import numpy as np
 
 from router.classify.artifact import ArtifactError, Weights, decode
-from router.classify.features import DENSE_NAMES, FeatureExtractor, Features, last_question
+from router.classify.features import (
+    DENSE_NAMES,
+    QUESTION_MARKS,
+    FeatureExtractor,
+    Features,
+    last_question,
+)
 from router.classify.labels import (
     CATEGORIES,
     Classification,
@@ -115,7 +121,8 @@ class Classifier:
         mean of the two difficulties. Returns the question's own difficulty, or None.
         """
         long_enough = request.text_chars > PREAMBLE_CHARS
-        if not (long_enough and features.dense[_TAIL_LOOKUP] and request.text.rstrip()[-1:] == "?"):
+        asked = request.text.rstrip()[-1:] in QUESTION_MARKS
+        if not (long_enough and features.dense[_TAIL_LOOKUP] and asked):
             return None
         span = last_question(request.text)
         if span is None:

@@ -110,6 +110,18 @@ def test_last_question_span() -> None:
     assert last_question("Why?") == (0, 3)
 
 
+def test_full_width_question_marks_count() -> None:
+    text = "我昨天去了北京。故宫周一开门吗？"
+    span = last_question(text)
+    assert span is not None
+    assert text[span[0] : span[1] + 1] == "故宫周一开门吗？"
+    extractor = FeatureExtractor(8192)
+    questions = DENSE_NAMES.index("questions")
+    wide = extractor.extract(text_view("周一开门吗？周二呢？")).dense[questions]
+    ascii_marks = extractor.extract(text_view("Open Monday? And Tuesday?")).dense[questions]
+    assert wide == ascii_marks > 0
+
+
 def test_bad_hash_dimension_is_refused() -> None:
     with pytest.raises(ValueError, match="power of two"):
         FeatureExtractor(1000)
