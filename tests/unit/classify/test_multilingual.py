@@ -1,10 +1,12 @@
 """The shipped classifier on messages in other languages than English.
 
-`tests/fixtures/classify/multilingual.jsonl` and `multilingual-2.jsonl` each hold 96 labelled
-prompts in Chinese, Japanese, Korean, Spanish, French, German, Portuguese and Russian, written
-for evaluation only: none is in `training/prompts.jsonl` (checked below), and the training
-script never reads this folder. The first set was measured while the training prompts were
-chosen; the second was written afterwards, on other topics, and measured once. The bounds are
+`tests/fixtures/classify/multilingual.jsonl`, `multilingual-2.jsonl` and `multilingual-3.jsonl`
+each hold 96 labelled prompts in Chinese, Japanese, Korean, Spanish, French, German, Portuguese
+and Russian, written for evaluation only: none is in `training/prompts.jsonl` (checked below),
+and the training script never reads this folder. The first set was measured while the training
+prompts were chosen; the second was written afterwards, on other topics, and measured once; the
+third was written apart from the sixth batch of training prompts (neither writer saw the other's)
+and measured once before and once after it. The bounds are
 a floor a little under what the shipped artifact measures (docs/eval.md, "Other languages"),
 so that a change to the features or the training data that loses other languages fails here.
 """
@@ -23,7 +25,11 @@ from router.classify import TIERS, Classifier, load_classifier
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "classify"
 # set: (least share of right categories overall, in the worst language, of right splits)
-FLOORS = {"multilingual.jsonl": (0.70, 0.50, 0.88), "multilingual-2.jsonl": (0.60, 0.40, 0.84)}
+FLOORS = {
+    "multilingual.jsonl": (0.70, 0.50, 0.88),
+    "multilingual-2.jsonl": (0.65, 0.45, 0.84),
+    "multilingual-3.jsonl": (0.72, 0.50, 0.82),
+}
 TRAINING = ROOT / "training" / "prompts.jsonl"
 
 
