@@ -156,7 +156,8 @@ def load_handwritten(path: Path) -> list[Example]:
     return sorted(examples, key=lambda example: example.id)
 
 
-def _category(item: Item) -> Category | None:
+def benchmark_category(item: Item) -> Category | None:
+    """The category a public item is labelled with (None where no category fits)."""
     if item.benchmark == "routellm-mmlu":
         if item.group in _MATH_SUBJECTS:
             return "math"
@@ -236,7 +237,7 @@ def label_public(items: list[Item], rule: LabelRule | None = None) -> list[Examp
             item.id,
             item.benchmark,
             {"messages": [{"role": "user", "content": item.question}]},
-            _category(item),
+            benchmark_category(item),
             difficulty,
             share / len(kept),
             _offset_group(item),

@@ -6,16 +6,21 @@ expected random router (PGR equal to the strong share: APGR 0.5, CPT(x) = x), 20
 random routers (the spread a random ranking shows on this very data), and the oracle (RouteLLM's
 `get_optimal_accuracy`). The router's own operating point (strong model when its tier is
 moderate or hard, i.e. difficulty >= 0.5) is compared with random at the same strong share.
+Beside the ranking, how often the classifier names the category the benchmark's items are
+labelled with for training (`benchmark_category`: math for GSM8K and MMLU's mathematics
+subjects, logic for formal logic, knowledge for the other subjects).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from router.classify.examples import benchmark_category
 from router.classify.labels import TIER_BOUNDS
 from router.classify.public_data import STRONG, WEAK
 from router.evaluate import metrics
@@ -36,6 +41,27 @@ class Operating:
 
 
 @dataclass(frozen=True)
+class Categories:
+    """The classifier's categories against the benchmark's own labels."""
+
+    labelled: int  # items with a benchmark category
+    right: int
+    classified: tuple[tuple[str, int], ...]  # (category, items so classified), commonest first
+
+    @property
+    def share(self) -> float:
+        return self.right / self.labelled if self.labelled else 0.0
+
+
+def categories(replayed: Sequence[Replayed]) -> Categories:
+    labelled = [(r, want) for r in replayed if (want := benchmark_category(r.item)) is not None]
+    right = sum(r.classification.category == want for r, want in labelled)
+    counts = Counter(r.classification.category for r, _ in labelled)
+    ordered = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Categories(len(labelled), right, ordered)
+
+
+@dataclass(frozen=True)
 class PairReport:
     benchmark: str
     classifier: str
@@ -50,6 +76,7 @@ class PairReport:
     oracle: Summary
     oracle_curve: list[Point]
     operating: Operating
+    categories: Categories
 
 
 def _outcomes(replayed: Sequence[Replayed]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -99,6 +126,7 @@ def evaluate_pairs(
             pgr=metrics.pgr(quality, s_q, w_q),
             random_quality=w_q + share * (s_q - w_q),
         ),
+        categories=categories(replayed),
     )
 
 
@@ -168,6 +196,12 @@ def as_dict(report: PairReport) -> dict[str, Any]:
             "quality": round(report.operating.quality, 4),
             "pgr": round(report.operating.pgr, 4),
             "random_quality_same_share": round(report.operating.random_quality, 4),
+        },
+        "categories": {
+            "labelled": report.categories.labelled,
+            "right": report.categories.right,
+            "share": round(report.categories.share, 4),
+            "classified": dict(report.categories.classified),
         },
         "curve": [
             {"strong_share": round(p.share, 4), "quality": round(p.quality, 4)}

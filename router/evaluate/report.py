@@ -30,7 +30,13 @@ def pairs_section(report: PairReport) -> str:
         f"## {report.benchmark} ({report.items} questions; classifier: {report.classifier})\n\n"
         f"GPT-4 {_pct(report.strong_quality)}, Mixtral {_pct(report.weak_quality)}.\n\n"
     )
-    return title + markdown_table(header, table_rows(report))
+    kinds = report.categories
+    spread = ", ".join(f"{name} {count:,}" for name, count in kinds.classified)
+    footer = (
+        f"\n\nCategories: {_pct(kinds.share)} of the {kinds.labelled:,} labelled questions are "
+        f"classified as the benchmark labels them (classified: {spread}).\n"
+    )
+    return title + markdown_table(header, table_rows(report)) + footer
 
 
 def economy_section(report: EconomyReport) -> str:

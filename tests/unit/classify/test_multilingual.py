@@ -6,7 +6,7 @@ and Russian, written for evaluation only: none is in `training/prompts.jsonl` (c
 and the training script never reads this folder. The first set was measured while the training
 prompts were chosen; the second was written afterwards, on other topics, and measured once; the
 third was written apart from the sixth batch of training prompts (neither writer saw the other's)
-and measured once before and once after it. The bounds are
+and measured before it and after each later batch. The bounds are
 a floor a little under what the shipped artifact measures (docs/eval.md, "Other languages"),
 so that a change to the features or the training data that loses other languages fails here.
 """

@@ -8,6 +8,7 @@ from router.classify.labels import Classification, Tier
 from router.classify.public_data import STRONG, WEAK, Item, Outcome
 from router.evaluate import pairs
 from router.evaluate.replay import Replayed
+from router.evaluate.report import pairs_section
 
 
 def question(n: int, strong: float, weak: float, difficulty: float) -> Replayed:
@@ -46,3 +47,16 @@ def test_explicit_scores_replace_the_difficulty() -> None:
     backwards = [-r.difficulty_logit for r in rows]
     report = pairs.evaluate_pairs("routellm-gsm8k", "test", rows, backwards)
     assert report.router.apgr < 0.5
+
+
+def test_categories_are_counted_against_the_benchmarks_labels() -> None:
+    rows = [question(n, 1.0, 0.0 if n >= 2 else 1.0, n / 10) for n in range(4)]
+    knowledge = Classification("knowledge", "simple", 0.3, "none", 0.9, {})
+    rows[3] = Replayed(rows[3].item, knowledge, rows[3].difficulty_logit)
+    report = pairs.evaluate_pairs("routellm-gsm8k", "test", rows)
+    # every GSM8K question is labelled math; one of the four was classified knowledge
+    assert (report.categories.labelled, report.categories.right) == (4, 3)
+    assert report.categories.share == 0.75
+    assert report.categories.classified == (("math", 3), ("knowledge", 1))
+    assert pairs.as_dict(report)["categories"]["classified"] == {"math": 3, "knowledge": 1}
+    assert "Categories: 75.0% of the 4 labelled questions" in pairs_section(report)
