@@ -34,7 +34,7 @@ def pairs_section(report: PairReport) -> str:
     spread = ", ".join(f"{name} {count:,}" for name, count in kinds.classified)
     footer = (
         f"\n\nCategories: {_pct(kinds.share)} of the {kinds.labelled:,} labelled questions are "
-        f"classified as the benchmark labels them (classified: {spread}).\n"
+        f"classified as the benchmark labels them (classified: {spread})."
     )
     return title + markdown_table(header, table_rows(report)) + footer
 
