@@ -1,12 +1,13 @@
 """The shipped classifier on messages in other languages than English.
 
-`tests/fixtures/classify/multilingual.jsonl`, `multilingual-2.jsonl` and `multilingual-3.jsonl`
-each hold 96 labelled prompts in Chinese, Japanese, Korean, Spanish, French, German, Portuguese
+`tests/fixtures/classify/multilingual.jsonl` and `multilingual-2.jsonl` to `-4.jsonl` each
+hold 96 labelled prompts in Chinese, Japanese, Korean, Spanish, French, German, Portuguese
 and Russian, written for evaluation only: none is in `training/prompts.jsonl` (checked below),
 and the training script never reads this folder. The first set was measured while the training
 prompts were chosen; the second was written afterwards, on other topics, and measured once; the
 third was written apart from the sixth batch of training prompts (neither writer saw the other's)
-and measured before it and after each later batch. The bounds are
+and measured before it and after each later batch; the fourth was written apart from the eighth
+batch, whose writer was told the kinds of error the third set had shown. The bounds are
 a floor a little under what the shipped artifact measures (docs/eval.md, "Other languages"),
 so that a change to the features or the training data that loses other languages fails here.
 """
@@ -29,6 +30,7 @@ FLOORS = {
     "multilingual.jsonl": (0.70, 0.40, 0.88),
     "multilingual-2.jsonl": (0.65, 0.45, 0.84),
     "multilingual-3.jsonl": (0.72, 0.50, 0.82),
+    "multilingual-4.jsonl": (0.70, 0.50, 0.90),
 }
 TRAINING = ROOT / "training" / "prompts.jsonl"
 
