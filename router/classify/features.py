@@ -308,7 +308,7 @@ class FeatureExtractor:
             len(code) / chars,
             _log(text.count("\n") * stretch, 400),
             _log(len(_SENTENCE.findall(text)) * stretch, 100),
-            _log(text.count("?") + text.count("？"), 10),
+            _log(sum(map(text.count, QUESTION_MARKS)), 10),
             min(1.0, max(0.0, (len(low) / max(1, len(tokens)) - 3.0) / 4.0)),
             _log(len(_NUMBER.findall(low)), 60) if digits else 0.0,
             min(1.0, 5.0 * digits / chars),
@@ -325,7 +325,7 @@ class FeatureExtractor:
 def last_question(text: str) -> tuple[int, int] | None:
     """Start and end of the last sentence that ends with a question mark (ASCII or full-width),
     if any."""
-    end = max(text.rfind("?"), text.rfind("？"))
+    end = max(map(text.rfind, QUESTION_MARKS))
     if end < 0:
         return None
     start = 0
