@@ -6,7 +6,9 @@ SHA in a pipeline with the commands around it (scripts are loaded at `open`, and
 the server answers NOSCRIPT after a restart or failover), and `reserve` takes the budget records
 from its caller (`known`) instead of reading them first. Team, key and budget changes are
 WATCH/MULTI transactions; a ledger batch is one script (HSETNX makes a replay write nothing),
-sent with the next settlement (`redis_rides`).
+sent with the next settlement (`redis_rides`). Those round trips go over the store's own
+multiplexed connection (`redis_wire`, a fifth of redis-py's cost per pipeline) when the URL is
+`redis://` or `unix://`; everything else, and every call with TLS or Sentinel, uses redis-py.
 
 Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
 
@@ -42,7 +44,6 @@ from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from router.store.accounting import BudgetPlan, budget_refusal, plan_budget, spend_view
@@ -59,6 +60,7 @@ from router.store.redis_ledger import RedisLedger
 from router.store.redis_lua import APPEND_LEDGER, RESERVE, SETTLE
 from router.store.redis_principals import UNAVAILABLE, guarded, text, texts
 from router.store.redis_rides import Rides
+from router.store.redis_wire import Commands, Wire
 from router.store.rules import (
     RATE_WINDOW,
     check_reserve,
@@ -100,6 +102,7 @@ class RedisStore(RedisLedger):
         self._opened: aioredis.Redis | None = client if owned else None
         self._held: dict[str, list[str]] = {}  # request id -> its settle KEYS (this process)
         self._rides = Rides(self._ride_alone)  # ledger batches waiting for a settlement
+        self._wire: Wire | None = None  # the request path's connection (`redis_wire`)
 
     async def open(self) -> RedisStore:
         if self._given is not None:
@@ -117,6 +120,8 @@ class RedisStore(RedisLedger):
         except UNAVAILABLE as exc:
             await self.close()
             raise StoreUnavailable(f"Redis store {self.url or ''}: {exc}") from exc
+        if self._given is None and self.url is not None:
+            self._wire = Wire.from_url(self.url)
         return self
 
     async def _load_scripts(self) -> None:
@@ -126,19 +131,19 @@ class RedisStore(RedisLedger):
         self._reserve_sha, self._settle_sha, self._append_sha = map(text, await pipe.execute())
 
     async def _round_trip(
-        self, build: Callable[[Pipeline], object], *, ride: bool = False
+        self, build: Callable[[Commands], object], *, ride: bool = False
     ) -> list[Any]:
         """Send what `build` queues as one pipeline (one round trip), with the queued ledger
         batches when `ride` (`redis_rides`); when the server has lost the scripts (restarted,
         failed over), load them and send it again (every command sent with a script here is
         idempotent)."""
         for attempt in (1, 2):
-            pipe = self.client.pipeline(transaction=False)
-            build(pipe)
-            own = len(pipe.command_stack)
-            rides = self._rides.board(pipe) if ride else []
+            commands = Commands()
+            build(commands)
+            own = len(commands)
+            rides = self._rides.board(commands) if ride else []
             try:
-                replies = list(await pipe.execute(raise_on_error=False))
+                replies = await self._send(commands)
             except asyncio.CancelledError:
                 self._rides.missed(rides)
                 raise
@@ -159,11 +164,24 @@ class RedisStore(RedisLedger):
             return mine
         raise AssertionError("unreachable")
 
+    async def _send(self, commands: Commands) -> list[Any]:
+        """One round trip: on the store's own connection (`redis_wire`) when it has one, else
+        as a redis-py pipeline (TLS, Sentinel, a client given to the store)."""
+        if self._wire is not None:
+            return await self._wire.execute(commands.queued)
+        pipe = self.client.pipeline(transaction=False)
+        for command in commands.queued:
+            pipe.execute_command(*command)
+        return list(await pipe.execute(raise_on_error=False))
+
     async def _ride_alone(self) -> list[Any]:
         return await self._round_trip(lambda pipe: None, ride=True)
 
     async def close(self) -> None:
         self._rides.close(StoreUnavailable("Redis store: closed"))
+        if self._wire is not None:
+            await self._wire.close()
+            self._wire = None
         if self._opened is not None:
             await self._opened.aclose()
             manager = getattr(self._opened.connection_pool, "sentinel_manager", None)
@@ -275,7 +293,7 @@ class RedisStore(RedisLedger):
         }
         args = [json.dumps(plan_args), repr(now + lease_seconds), request_id]
 
-        def build(pipe: Pipeline) -> None:
+        def build(pipe: Commands) -> None:
             pipe.set(f"{self.prefix}:rid:{request_id}", home, ex=round(lease_seconds + RID_GRACE))
             pipe.evalsha(self._reserve_sha, len(keys), *keys, *args)
             pipe.sadd(f"{self.prefix}:tags", home)
@@ -298,7 +316,7 @@ class RedisStore(RedisLedger):
         return keys is not None and await self._settle_keys(keys, micros, request_id, now)
 
     async def _settle_keys(self, keys: list[str], actual: str, request_id: str, now: float) -> bool:
-        def build(pipe: Pipeline) -> None:
+        def build(pipe: Commands) -> None:
             pipe.evalsha(self._settle_sha, len(keys), *keys, actual, request_id, repr(now))
             pipe.delete(f"{self.prefix}:rid:{request_id}")
 

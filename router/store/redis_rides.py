@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
+
+from router.store.redis_wire import Commands
 
 WAIT = 0.02  # seconds a queued call waits for a settlement before it goes alone
 
@@ -49,7 +50,7 @@ class Rides:
         self._arm()
         return await reply
 
-    def board(self, pipe: Pipeline) -> list[Ride]:
+    def board(self, pipe: Commands) -> list[Ride]:
         """Add every queued call to `pipe`; the caller hands back their replies to `land`."""
         rides = [ride for ride in self._queue if not ride.reply.done()]
         self._queue = []

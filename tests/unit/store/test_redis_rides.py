@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from router.store import redis_rides
@@ -20,6 +19,7 @@ from router.store.base import BudgetRecord, LedgerRecord, StoreUnavailable, Team
 from router.store.redis import RedisStore
 from router.store.redis_lua import SETTLE
 from router.store.redis_rides import Rides
+from router.store.redis_wire import Commands
 
 T0 = 1_710_000_000.0
 
@@ -89,35 +89,27 @@ async def test_closing_the_store_fails_what_waits(
         await asyncio.wait_for(batch, 2)
 
 
-async def test_a_cancelled_round_trip_queues_its_riders_again(redis_url: str) -> None:
+async def test_a_cancelled_round_trip_queues_its_riders_again() -> None:
     sent: list[int] = []
-    client = aioredis.Redis.from_url(redis_url)
     rides = Rides(lambda: asyncio.sleep(0, sent.append(len(rides))))
-    try:
-        waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
-        await asyncio.sleep(0)
-        boarded = rides.board(client.pipeline(transaction=False))
-        assert len(boarded) == 1 and len(rides) == 0
-        rides.missed(boarded)  # e.g. the settlement carrying it timed out
-        assert len(rides) == 1
-        await asyncio.sleep(redis_rides.WAIT * 3)
-        assert sent == [1]  # it went alone after WAIT
-        assert not waiting.done()  # still waiting for a reply, not dropped
-        rides.land(rides.board(client.pipeline(transaction=False)), [7])
-        assert await waiting == 7
-    finally:
-        await client.aclose()
+    waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
+    await asyncio.sleep(0)
+    boarded = rides.board(Commands())
+    assert len(boarded) == 1 and len(rides) == 0
+    rides.missed(boarded)  # e.g. the settlement carrying it timed out
+    assert len(rides) == 1
+    await asyncio.sleep(redis_rides.WAIT * 3)
+    assert sent == [1]  # it went alone after WAIT
+    assert not waiting.done()  # still waiting for a reply, not dropped
+    rides.land(rides.board(Commands()), [7])
+    assert await waiting == 7
 
 
-async def test_a_failed_round_trip_gives_its_riders_the_failure(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+async def test_a_failed_round_trip_gives_its_riders_the_failure() -> None:
     rides = Rides(lambda: asyncio.sleep(0))
-    try:
-        waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
-        await asyncio.sleep(0)
-        rides.fail(rides.board(client.pipeline(transaction=False)), RedisConnectionError("gone"))
-        with pytest.raises(RedisConnectionError, match="gone"):
-            await waiting
-        assert len(rides) == 0
-    finally:
-        await client.aclose()
+    waiting = asyncio.create_task(rides.wait("0" * 40, ["k"], ["a"]))
+    await asyncio.sleep(0)
+    rides.fail(rides.board(Commands()), RedisConnectionError("gone"))
+    with pytest.raises(RedisConnectionError, match="gone"):
+        await waiting
+    assert len(rides) == 0
