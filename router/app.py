@@ -167,6 +167,9 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,  # the routes are Starlette's; router.api.openapi describes them
         telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
     )
+    # A path with a trailing slash is one the proxy does not serve (404 `unknown_url`), not a
+    # redirect built from the client's Host header.
+    app.router.redirect_slashes = False
     app.endpoints = {}
     for path, methods, endpoint in FIXED:
         app.router.routes.append(Route(path, endpoint, methods=list(methods)))

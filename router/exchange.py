@@ -23,7 +23,13 @@ from typing import Any
 
 from router.auth import Principal
 from router.budget.holds import Hold
-from router.errors import ProxyError
+from router.errors import (
+    ProxyError,
+    UpstreamProtocolError,
+    UpstreamStatus,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from router.metering.bill import Bill, Tally, make_bill, measure, reasoning_ate_the_answer
 from router.metering.pricing import ModelPrice
 from router.observability.metrics import UNKNOWN, RequestLabels
@@ -31,6 +37,19 @@ from router.services import Route, Services
 from router.store.base import LedgerRecord
 
 ZERO = Decimal(0)
+UPSTREAM_FAILURES = (UpstreamStatus, UpstreamProtocolError, UpstreamUnavailable, UpstreamTimeout)
+# An upstream's answer that blames the request (malformed, too large, unprocessable), not the
+# provider (its key, its model id, its limits, its health).
+REQUEST_STATUSES = frozenset({400, 413, 422})
+
+
+def clients_fault(exc: ProxyError) -> bool:
+    """A failure the client caused: a refusal of the proxy's own before any upstream answered
+    (a field the dialect cannot take, a budget that refuses a fallback), or an upstream's
+    answer that blames the request. Neither counts as an upstream error."""
+    if isinstance(exc, UpstreamStatus):
+        return exc.status in REQUEST_STATUSES
+    return not isinstance(exc, UPSTREAM_FAILURES) and exc.status < 500
 
 
 @dataclass
@@ -112,14 +131,18 @@ class Exchange:
 
     async def fail(self, exc: BaseException, headers: Mapping[str, str]) -> None:
         """Close a request that ends without an answer: a `ProxyError` is an upstream failure
-        (counted; the response headers added under its own, the provider's key blanked out of
-        its message), anything else a cancellation. The caller re-raises."""
+        (counted against the provider) unless the request itself was at fault (`clients_fault`);
+        either gets the response headers added under its own and the provider's key blanked out
+        of its message. Anything else is a cancellation. The caller re-raises."""
         if not isinstance(exc, ProxyError):
             await self.close("cancelled", upstream_answered=False)
             return
         target = self.route.target
-        outcome = "timeout" if exc.status == 504 else "upstream_error"
-        self.services.metrics.upstream_error(target.provider, outcome)
+        if clients_fault(exc):
+            outcome = "client_error"
+        else:
+            outcome = "timeout" if exc.status == 504 else "upstream_error"
+            self.services.metrics.upstream_error(target.provider, outcome)
         await self.close(outcome, upstream_answered=False)
         exc.headers = {**headers, **exc.headers}  # the error's own: what was tried last
         exc.redact(target.model.provider.api_key)

@@ -31,6 +31,7 @@ from router.api.chat import (
 from router.api.fields import COMPLETIONS_FIELDS, check_fields, token_ids
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
+from router.auth import Principal
 from router.budget.admission import NO_PRESSURE
 from router.budget.estimate import choices
 from router.errors import InvalidRequest
@@ -38,6 +39,7 @@ from router.providers.base import ParamReport, UpstreamCall, with_usage
 from router.providers.registry import adapter_for
 from router.reasoning.intent import ReasoningIntent
 from router.reliability.forward import Prepared, forward
+from router.services import Route, Services
 
 ENDPOINT = "completions"
 
@@ -64,6 +66,41 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 1 else 1
 
 
+def completion_models(services: Services, principal: Principal, model: str) -> list[str]:
+    """The models a virtual model may route this request to: those whose `apis` list
+    `completions`, within the key's allow-list when it has one."""
+    listed = None if principal.allows(model) else principal.models
+    return [name for name in completion_models_of(services) if listed is None or name in listed]
+
+
+def no_completions(services: Services, route: Route) -> InvalidRequest:
+    target = route.target
+    advice = (
+        "Use /v1/chat/completions, or a model whose `apis` list `completions` ("
+        + (", ".join(completion_models_of(services)) or "none configured")
+        + ")."
+    )
+    if route.decision is None:
+        return InvalidRequest(
+            f"The model '{target.name}' has no legacy completions: its upstream serves chat "
+            f"completions only. {advice}",
+            param="model",
+            code="unsupported_api",
+        )
+    decision = route.decision
+    return InvalidRequest(
+        f"'{route.requested}' routed this prompt to the {decision.tier} tier of policy "
+        f"'{decision.policy}', and none of that tier's candidates serves legacy completions "
+        f"(it chose '{target.name}'). {advice}",
+        param="model",
+        code="unsupported_api",
+    )
+
+
+def completion_models_of(services: Services) -> list[str]:
+    return [name for name, m in services.settings.models.items() if "completions" in m.apis]
+
+
 async def completions(request: Request) -> Response | EventStreamResponse:
     started, services, principal, body, model = await incoming(request)
     stream = stream_flag(body)
@@ -74,20 +111,18 @@ async def completions(request: Request) -> Response | EventStreamResponse:
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE
     view = {**body, "messages": messages}
-    allowed = principal.models if not principal.allows(model) else None
     route = services.route(
-        model, view, request.headers, principal.team, allowed=allowed, team_policy=principal.policy
+        model,
+        view,
+        request.headers,
+        principal.team,
+        allowed=completion_models(services, principal, model),
+        team_policy=principal.policy,
     )
     target = route.target
     check_allowed(principal, route)
     if "completions" not in target.model.apis:
-        raise InvalidRequest(
-            f"The model '{target.name}' has no legacy completions: its upstream serves chat "
-            "completions only. Use /v1/chat/completions, or a model whose `apis` list "
-            "`completions`.",
-            param="model",
-            code="unsupported_api",
-        )
+        raise no_completions(services, route)
     request_id = request.scope.get("tokenwise.request_id", "")
     upstream_body: dict[str, Any] = dict(body)
     admission = None

@@ -213,6 +213,18 @@ def test_unknown_path_and_method(proxy: ServerThread) -> None:
     )
 
 
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(proxy: ServerThread) -> None:
+    base = f"http://127.0.0.1:{proxy.port}"
+    for path in ("/v1/chat/completions/", "/v1/embeddings/", "/v1/responses/", "/healthz/"):
+        answer = httpx.post(
+            f"{base}{path}",
+            headers={"Authorization": f"Bearer {DEV_KEY}", "Host": "elsewhere.example"},
+            json={},
+        )
+        error = error_of(answer, 404, "invalid_request_error", "unknown_url")
+        assert path in error["message"] and "location" not in answer.headers
+
+
 def test_client_disconnect_leaves_no_task_or_connection(strict_proxy: ServerThread) -> None:
     services = strict_proxy.server.config.app.state.services
     connector = services.upstream._session.connector

@@ -427,3 +427,33 @@ def test_an_answer_the_limit_spent_on_reasoning_is_named(
     assert roomy.parse().choices[0].message.content
     assert "x-tokenwise-answer" not in roomy.headers
     assert unanswered_counts(proxy, model)[0] == count
+
+
+def counter_sum(proxy: ServerThread, prefix: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    "field",
+    [{"tools": [{"type": "function"}]}, {"response_format": {"type": "banana"}}],
+    ids=["tools", "response_format"],
+)
+def test_a_request_the_proxy_refuses_is_the_clients_error_not_the_upstreams(
+    proxy: ServerThread, field: dict[str, Any]
+) -> None:
+    """A request the upstream refuses as malformed (400; here the simulator's own checks) is
+    counted and recorded as the client's error: dashboards and alerts on upstream errors must
+    not see a malformed request as a provider failing."""
+    upstream = 'tokenwise_upstream_errors_total{'
+    before = counter_sum(proxy, upstream)
+    answer = httpx.post(
+        f"http://127.0.0.1:{proxy.port}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {DEV_KEY}"},
+        json={"model": "sim-small", "messages": ask("hi"), **field},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    [record] = ledger(proxy, answer.headers["x-request-id"])
+    assert record.status == "client_error"
+    assert counter_sum(proxy, upstream) == before

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import openai
+import pytest
 
 from router.localserver import ServerThread
 
@@ -191,3 +192,26 @@ def test_a_pin_holds_within_the_policy_that_made_it(client: openai.OpenAI) -> No
         model="auto", messages=later, user="policy-pin", extra_body=fast
     )
     assert route_of(again)["reason"] == f"session pinned to {chosen['model']}"
+
+
+def test_legacy_completions_route_among_the_models_that_serve_them(
+    client: openai.OpenAI, proxy: ServerThread
+) -> None:
+    """`auto` on /v1/completions picks among models whose `apis` list `completions`; when the
+    routed tier has none, the 400 says so instead of naming a model the client never asked
+    for as if it had."""
+    models = proxy.server.config.app.state.services.settings.models
+    serving = {name for name, spec in models.items() if "completions" in spec.apis}
+    raw = client.completions.with_raw_response.create(
+        model="auto", prompt="Explain the difference between a list and a tuple in Python."
+    )
+    route = route_of(raw)
+    assert route["tier"] == "moderate", route  # its candidates: small, reasoner and large
+    assert route["model"] in serving and raw.parse().choices[0].text
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.completions.create(
+            model="auto", prompt=HARD_MATH, extra_headers={"x-tokenwise-route": "tier=hard"}
+        )
+    error = caught.value.body
+    assert isinstance(error, dict) and error["code"] == "unsupported_api"
+    assert "hard tier" in error["message"] and "sim-small" in error["message"]
