@@ -66,6 +66,22 @@ def routed_effort(route: Route, body: dict[str, Any]) -> str | None:
     return decision.effort
 
 
+def note_client_effort(
+    headers: dict[str, str], route: Route, body: Mapping[str, Any], report: ParamReport
+) -> None:
+    """When the client set its own reasoning, `x-tokenwise-route` shows the effort sent, not
+    the one the policy would have chosen."""
+    decision = route.decision
+    if decision is None or report.effort is None:
+        return
+    if not any(k in body for k in REASONING_CONTROLS) or report.effort.sent == decision.effort:
+        return
+    told = replace(
+        decision, effort=report.effort.sent, reason=f"{decision.reason}, effort set by the client"
+    )
+    headers["x-tokenwise-route"] = told.header()
+
+
 def reasoning_intent(
     body: dict[str, Any], route: Route, known: ReasoningIntent | None = None
 ) -> ReasoningIntent:
@@ -208,6 +224,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         await exchange.close("client_error", upstream_answered=False)
         raise
     headers.update(call.report.headers())
+    note_client_effort(headers, route, body, call.report)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
@@ -277,6 +294,7 @@ async def _prepare(
     intent = reasoning_intent(body, route, asked if body is received else None)
     call = adapter.build(body, target.model, intent, target.model.provider.strict)
     headers.update(call.report.headers())
+    note_client_effort(headers, route, body, call.report)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent

@@ -66,7 +66,12 @@ ENDPOINT = "responses"
 async def create_response(request: Request) -> Response | EventStreamResponse:
     started, services, principal, body, model = await incoming(request)
     stream = stream_flag(body)
-    require_present(body, "input")
+    if require_present(body, "input") == []:
+        raise InvalidRequest(
+            "Invalid 'input': the array is empty; send a string or at least one item.",
+            param="input",
+            code="invalid_value",
+        )
     check_fields(body, RESPONSES_FIELDS)
     loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
     asked = normalize_reasoning(loose.body)

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from router.api.stream_meter import cost_comment
+from router.errors import ProxyError
 from router.exchange import Exchange
 from router.providers.base import StreamTranslator
 from router.responses.events import ResponseEvents, encode
@@ -38,12 +39,22 @@ def estimated_usage(exchange: Exchange) -> dict[str, Any]:
     }
 
 
+def failure_event(exc: ProxyError, sequence: int) -> bytes:
+    """A broken stream's last event as the Responses API names it (`event: error`, `type`,
+    `code`, `message`, `param`), also carrying the chat-style `error` object that the SDKs
+    raise as an APIError."""
+    error = exc.body()["error"]
+    fields = {k: error[k] for k in ("code", "message", "param")}
+    return encode({"type": "error", "sequence_number": sequence, **fields, "error": error})
+
+
 class NativeEvents:
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
         self.response: dict[str, Any] | None = None  # the final response object
         self.failed = False  # the upstream ended with response.failed or an error event
         self._done = False
+        self.sequence = -1  # the last event's sequence_number
 
     @property
     def done(self) -> bool:
@@ -56,10 +67,15 @@ class NativeEvents:
         finally:
             self.exchange.proxy_seconds += time.perf_counter() - began
 
+    def on_failure(self, exc: ProxyError) -> bytes:
+        return cost_comment(self.exchange) + failure_event(exc, self.sequence + 1)
+
     def _relay(self, event: Event) -> bytes | None:
         data = event.json
         if not isinstance(data, dict):
             return event.raw + SEP
+        if isinstance(data.get("sequence_number"), int):
+            self.sequence = data["sequence_number"]
         add_event(self.exchange.tally, data)
         response = data.get("response")
         if data.get("type") not in TERMINAL:
@@ -103,6 +119,10 @@ class TranslatedEvents:
             return self._emit(self.translator.feed(chunk)) or None
         finally:
             self.exchange.proxy_seconds += time.perf_counter() - began
+
+    def on_failure(self, exc: ProxyError) -> bytes:
+        self.failed = True
+        return cost_comment(self.exchange) + failure_event(exc, self.state.take_sequence())
 
     def _emit(self, chunks: list[dict[str, Any]]) -> bytes:
         out = []

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from router.errors import ProxyError
 from router.exchange import Exchange
 from router.metering.bill import reasoning_ate_the_answer
 from router.metering.cost import format_usd
@@ -66,6 +67,10 @@ class MeteredEvents:
             return self._closing()
         finally:
             self.exchange.proxy_seconds += time.perf_counter() - began
+
+    def on_failure(self, exc: ProxyError) -> bytes:
+        """The cost comment for what was generated, then the error event the SDKs raise."""
+        return cost_comment(self.exchange) + encode_event(exc.body())
 
     def _relay(self, event: Event) -> bytes | None:
         chunk = event.json

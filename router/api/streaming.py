@@ -51,6 +51,10 @@ class StreamHooks(Protocol):
         (Anthropic's `message_stop`): the relay then ends it with `[DONE]` itself."""
         ...
 
+    def on_failure(self, exc: ProxyError) -> bytes:
+        """The bytes that end a stream the upstream broke: the cost so far, then the error."""
+        ...
+
 
 async def relay_events(
     resp: UpstreamResponse,
@@ -112,10 +116,11 @@ async def relay_events(
             end.outcome = "ok"
     except MalformedEvent as exc:
         end.outcome = "upstream_error"
-        yield error_event(UpstreamProtocolError(f"The upstream provider sent malformed SSE: {exc}"))
+        broken = UpstreamProtocolError(f"The upstream provider sent malformed SSE: {exc}")
+        yield hooks.on_failure(broken)
     except ProxyError as exc:
         end.outcome = "timeout" if exc.status == 504 else "upstream_error"
-        yield error_event(exc)
+        yield hooks.on_failure(exc)
     finally:
         resp.close()
 

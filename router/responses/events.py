@@ -58,6 +58,11 @@ class ResponseEvents:
         self.usage: Mapping[str, Any] | None = None
         self.started = False
 
+    def take_sequence(self) -> int:
+        """The next sequence number, for an event built elsewhere (a failure's)."""
+        self.sequence += 1
+        return self.sequence - 1
+
     def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
         event = {"type": kind, "sequence_number": self.sequence, **fields}
         self.sequence += 1

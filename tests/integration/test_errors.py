@@ -152,13 +152,18 @@ def test_connection_refused_is_502(strict_proxy: ServerThread) -> None:
 
 
 def stream_events(server: ServerThread, fault: dict[str, Any]) -> list[Any]:
+    """The stream's data events; a failure's must come right after the cost comment."""
     body = {"model": "sim-small", "messages": ASK, "stream": True, "sim": {"fault": fault}}
     with httpx.stream(
         "POST", f"{url(server)}/chat/completions", json=body, headers=AUTH, timeout=30
     ) as resp:
         assert resp.status_code == 200
         text = resp.read().decode()
-    events = [e for e in text.split("\n\n") if e.startswith("data: ")]
+    blocks = text.strip().split("\n\n")
+    if '"error"' in blocks[-1]:
+        assert blocks[-2].startswith(": tokenwise {"), blocks[-3:]
+        assert float(orjson.loads(blocks[-2].removeprefix(": tokenwise "))["cost_usd"]) > 0
+    events = [e for e in blocks if e.startswith("data: ")]
     return [e[6:] if e == "data: [DONE]" else orjson.loads(e[6:]) for e in events]
 
 

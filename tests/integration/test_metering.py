@@ -431,7 +431,9 @@ def test_an_answer_the_limit_spent_on_reasoning_is_named(
 
 def counter_sum(proxy: ServerThread, prefix: str) -> float:
     text = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+    )
 
 
 @pytest.mark.parametrize(
@@ -445,7 +447,7 @@ def test_a_request_the_proxy_refuses_is_the_clients_error_not_the_upstreams(
     """A request the upstream refuses as malformed (400; here the simulator's own checks) is
     counted and recorded as the client's error: dashboards and alerts on upstream errors must
     not see a malformed request as a provider failing."""
-    upstream = 'tokenwise_upstream_errors_total{'
+    upstream = "tokenwise_upstream_errors_total{"
     before = counter_sum(proxy, upstream)
     answer = httpx.post(
         f"http://127.0.0.1:{proxy.port}/v1/chat/completions",

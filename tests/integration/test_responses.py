@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 from pydantic import BaseModel
 
@@ -391,6 +392,26 @@ def test_a_broken_stream_ends_with_an_error_the_sdk_raises(
             for _ in stream:
                 pass
         assert "upstream" in caught.value.message
+        with httpx.stream(
+            "POST",
+            f"{url(server)}/responses",
+            headers={"Authorization": f"Bearer {DEV_KEY}"},
+            json={
+                "model": "sim-small",
+                "input": QUESTION,
+                "stream": True,
+                "sim": {"fault": {"disconnect_after_chunks": 3}},
+            },
+            timeout=30,
+        ) as answer:
+            blocks = answer.read().decode().strip().split("\n\n")
+        assert blocks[-2].startswith(": tokenwise {"), blocks[-3:]
+        name, data = blocks[-1].split("\n", 1)
+        event = orjson.loads(data.removeprefix("data: "))
+        assert name == "event: error" and event["type"] == "error", blocks[-1]
+        assert event["code"] == "upstream_error" and event["error"]["code"] == "upstream_error"
+        sequence = [orjson.loads(b.split("data: ", 1)[1])["sequence_number"] for b in blocks[:-2]]
+        assert event["sequence_number"] == sequence[-1] + 1, (sequence, event)
 
 
 def test_a_virtual_model_is_routed(client: openai.OpenAI) -> None:
@@ -552,3 +573,14 @@ def test_a_failing_upstream_is_retried_on_both_paths_and_for_completions(
         )
         assert raw.headers["x-tokenwise-attempts"] == "2"
         assert raw.parse().choices[0].text
+
+
+def test_an_empty_input_is_named_on_both_paths(
+    native: ServerThread, translated: ServerThread
+) -> None:
+    for server in (native, translated):
+        with sdk(server) as client, pytest.raises(openai.BadRequestError) as caught:
+            client.responses.create(model="sim-small", input=[])
+        error = caught.value.body
+        assert isinstance(error, dict) and error["param"] == "input", error
+        assert error["code"] == "invalid_value" and "'input'" in error["message"]

@@ -215,3 +215,15 @@ def test_legacy_completions_route_among_the_models_that_serve_them(
     error = caught.value.body
     assert isinstance(error, dict) and error["code"] == "unsupported_api"
     assert "hard tier" in error["message"] and "sim-small" in error["message"]
+
+
+def test_the_route_header_shows_the_effort_the_client_set(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": HARD_MATH}],
+        reasoning_effort="low",
+    )
+    route = route_of(raw)
+    effort = dict(item.split("=", 1) for item in raw.headers["x-tokenwise-effort"].split("; "))
+    assert route["effort"] == effort["sent"] == "low", (route, effort)
+    assert route["reason"].endswith("effort set by the client")
