@@ -100,10 +100,15 @@ class Fields:
         try:
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise InvalidOperation
-            return Decimal(str(value))
+            amount = Decimal(str(value))
+            if not amount.is_finite():
+                raise InvalidOperation
+            return amount
         except InvalidOperation:
             raise InvalidRequest(
-                f"'{name}' must be a decimal number (USD), e.g. \"12.50\".", param=name
+                f"'{name}' must be a finite decimal number (USD), e.g. \"12.50\".",
+                param=name,
+                code="invalid_value",
             ) from None
 
     def flag(self, name: str, default: bool) -> bool:

@@ -44,9 +44,12 @@ def _money(text: str | None, what: str) -> Decimal | None:
     if text is None:
         return None
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
-        raise CliError(f"{what} must be a decimal number, e.g. 12.50") from None
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise CliError(f"{what} must be a finite decimal number, e.g. 12.50")
+    return amount
 
 
 def _seg(text: str) -> str:

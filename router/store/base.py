@@ -81,8 +81,8 @@ class BudgetRecord:
     def __post_init__(self) -> None:
         if not self.scope:
             raise ValueError("a budget needs a scope, e.g. 'team:research'")
-        if self.limit_usd < 0:
-            raise ValueError(f"budget {self.scope}: limit_usd must be >= 0")
+        if not self.limit_usd.is_finite() or self.limit_usd < 0:
+            raise ValueError(f"budget {self.scope}: limit_usd must be a finite number >= 0")
         if self.soft_threshold is not None and not ZERO < self.soft_threshold <= 1:
             raise ValueError(f"budget {self.scope}: soft_threshold is a fraction in (0, 1]")
         parse_window(self.window)

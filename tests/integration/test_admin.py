@@ -122,6 +122,15 @@ def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> No
         assert budget.status_code == 200 and budget.json()["tz"] == "Asia/Tokyo"
         bad = http.put("/admin/budgets/team:research", json={"limit_usd": "3", "windw": "day"})
         assert bad.status_code == 400 and bad.json()["error"]["param"] == "windw"
+        for amount in ("Infinity", "-inf", "NaN", "sNaN"):  # nothing to count a budget against
+            endless = http.put("/admin/budgets/team:research", json={"limit_usd": amount})
+            error = endless.json()["error"]
+            assert endless.status_code == 400 and error["param"] == "limit_usd", endless.text
+            assert error["code"] == "invalid_value" and "finite" in error["message"]
+            keyed = http.post(
+                "/admin/keys", json={"team": "research", "name": "x", "budget_usd": amount}
+            )
+            assert keyed.status_code == 400 and keyed.json()["error"]["param"] == "budget_usd"
         kept = http.get("/admin/budgets/team:research").json()
         assert kept["limit_usd"] == "2"  # the refused request changed nothing
         nowhere = http.put("/admin/budgets/research", json={"limit_usd": "2"})
@@ -224,6 +233,8 @@ def test_the_command_line_on_the_store_and_a_running_server_agree(
         (("keys", "create", "--team", "b", "--models", "auto,gpt-99"), "No model named 'gpt-99'"),
         (("teams", "create", "c", "--policy", "lavish"), "No routing policy named 'lavish'"),
         (("budgets", "set", "b", "--limit", "1"), "names no team or key"),
+        (("budgets", "set", "team:a", "--limit", "inf"), "--limit must be a finite decimal"),
+        (("budgets", "set", "team:a", "--limit", "NaN"), "--limit must be a finite decimal"),
     ):
         code, _, err = cli(home, config_file, *args)
         assert code == 2 and words in err, (args, err)
