@@ -161,6 +161,14 @@ class UpstreamTimeout(ProxyError):
     code = "upstream_timeout"
 
 
+class ClientLeft(ProxyError):
+    """The client disconnected before its answer started (nginx's 499: nobody reads it)."""
+
+    status = 499
+    type = "invalid_request_error"
+    code = "client_closed_request"
+
+
 class InternalError(ProxyError):
     status = 500
     type = "server_error"

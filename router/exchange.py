@@ -24,6 +24,7 @@ from typing import Any
 from router.auth import Principal
 from router.budget.holds import Hold
 from router.errors import (
+    ClientLeft,
     ProxyError,
     UpstreamProtocolError,
     UpstreamStatus,
@@ -134,7 +135,7 @@ class Exchange:
         (counted against the provider) unless the request itself was at fault (`clients_fault`);
         either gets the response headers added under its own and the provider's key blanked out
         of its message. Anything else is a cancellation. The caller re-raises."""
-        if not isinstance(exc, ProxyError):
+        if not isinstance(exc, ProxyError) or isinstance(exc, ClientLeft):
             await self.close("cancelled", upstream_answered=False)
             return
         target = self.route.target

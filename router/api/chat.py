@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import incoming, require_messages, stream_flag
+from router.api.departure import cancelled_on_departure
 from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
@@ -234,9 +235,10 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
 
     try:
         first = Prepared(target, adapter, intent, call, headers)
-        served = await forward(
-            services, exchange, first, switch, stream=stream, gone=request.is_disconnected
-        )
+        async with cancelled_on_departure(request):
+            served = await forward(
+                services, exchange, first, switch, stream=stream, gone=request.is_disconnected
+            )
         resp, target, adapter = served.resp, served.prepared.target, served.prepared.adapter
         intent, headers = served.prepared.intent, served.prepared.headers
         if stream:

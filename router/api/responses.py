@@ -39,6 +39,7 @@ from router.api.chat import (
     routed_effort,
     secret_of,
 )
+from router.api.departure import cancelled_on_departure
 from router.api.fields import RESPONSES_FIELDS, check_fields
 from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
@@ -143,14 +144,15 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     keep = Keeper(services, principal.team, target.name, body, view, pin, native, effort)
     try:
         sent = UpstreamCall(path, upstream_body, call.headers, call.report)
-        served = await forward(  # retries and the breaker; a response stays on its model
-            services,
-            exchange,
-            Prepared(target, adapter, intent, sent, headers),
-            None,
-            stream=stream,
-            gone=request.is_disconnected,
-        )
+        async with cancelled_on_departure(request):
+            served = await forward(  # retries and the breaker; a response stays on its model
+                services,
+                exchange,
+                Prepared(target, adapter, intent, sent, headers),
+                None,
+                stream=stream,
+                gone=request.is_disconnected,
+            )
         resp = served.resp
         if stream:
             if native:

@@ -459,3 +459,39 @@ def test_a_request_the_proxy_refuses_is_the_clients_error_not_the_upstreams(
     [record] = ledger(proxy, answer.headers["x-request-id"])
     assert record.status == "client_error"
     assert counter_sum(proxy, upstream) == before
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_client_leaving_before_the_first_byte_cancels_the_upstream_call(
+    proxy: ServerThread, stream: bool
+) -> None:
+    """The upstream takes 3 s to its first byte; the client gives up after 0.3 s. The request
+    ends then, not when the upstream answers: recorded as cancelled, nothing billed."""
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"http://127.0.0.1:{proxy.port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {DEV_KEY}"},
+            json={
+                "model": "sim-small",
+                "messages": ask("hello world " + str(stream)),
+                "stream": stream,
+                "user": f"leaver-{stream}",
+                "sim": {"fault": {"slow_first_byte_ms": 3000}},
+            },
+            timeout=0.3,
+        )
+    services = services_of(proxy)
+
+    async def leaver() -> list[LedgerRecord]:
+        await services.ledger.flush()
+        return [r for r in await services.store.query_ledger() if r.user == f"leaver-{stream}"]
+
+    records: list[LedgerRecord] = []
+    while not records and time.monotonic() - started < 2.5:
+        time.sleep(0.05)
+        records = on_loop(proxy, leaver())
+    assert records, "the request was still waiting for the upstream 2.5 s later"
+    [record] = records
+    assert record.status == "cancelled" and record.latency_ms < 2000, record
+    assert record.cost_total == 0 and record.output_tokens == 0
