@@ -9,6 +9,7 @@ SIGTERM exits 0.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -78,6 +79,9 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             os.environ["TOKENWISE_DEV_KEY"] = settings.dev_key
         from router.observability.multiproc import prepare_multiprocess_dir
 
+        problem = asyncio.run(rehearse(settings))  # the workers would each fail alike
+        if problem is not None:
+            return _failed(problem)
         prepare_multiprocess_dir(settings.home, os.environ)  # metrics summed over the workers
         uvicorn.run("router.asgi:app_from_env", factory=True, workers=workers, **common, **options)  # type: ignore[arg-type]
         return 0
@@ -88,8 +92,42 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     # SIGTERM finds this handler instead, which exits 0 (as does a SIGTERM that comes before
     # uvicorn listens for it: nothing has started yet).
     signal.signal(signal.SIGTERM, _stopped)
-    uvicorn.run(create_app(settings), **common, **options)  # type: ignore[arg-type]
+    app = create_app(settings)
+    try:
+        uvicorn.run(app, **common, **options)  # type: ignore[arg-type]
+    except SystemExit:
+        problem = getattr(app.state, "startup_error", None)
+        if problem is None:
+            raise
+        return _failed(problem)
     return 0
+
+
+async def rehearse(settings: Settings) -> str | None:
+    """Start the app once and stop it again, as each worker will: what stops its start-up (a
+    policy, a seeded budget, the store), or None."""
+    from router.app import create_app
+
+    app = create_app(settings)
+    quiet = logging.getLogger("tokenwise")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its simulator and store are not the ones that will serve
+    try:
+        async with app.router.lifespan_context(app):
+            pass
+    except Exception:
+        problem: str | None = getattr(app.state, "startup_error", None)
+        if problem is None:
+            raise
+        return problem
+    finally:
+        quiet.setLevel(level)
+    return None
+
+
+def _failed(problem: str) -> int:
+    print(f"tokenwise: start-up failed: {problem}", file=sys.stderr)
+    return 2
 
 
 def _stopped(sig: int, frame: FrameType | None) -> None:

@@ -76,7 +76,7 @@ class Edge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.router(scope, receive, send)  # the lifespan
+            await self.router(scope, receive, _quiet_failure(scope, send))  # the lifespan
             return
         request_id = self._prefix + format(next(self._counter), "x")
         scope["tokenwise.request_id"] = request_id
@@ -144,3 +144,18 @@ def _authorization(scope: Scope) -> str | None:
             decoded: str = value.decode("latin-1")
             return decoded
     return None
+
+
+def _quiet_failure(scope: Scope, send: Send) -> Send:
+    """A start-up that failed for a reason it can name (`app.state.startup_error`, set by the
+    lifespan) is reported by `tokenwise serve` in one line: the server is not handed
+    Starlette's traceback to log."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "lifespan.startup.failed":
+            app = scope.get("app")
+            if getattr(getattr(app, "state", None), "startup_error", None):
+                message = {**message, "message": ""}
+        await send(message)
+
+    return sending
