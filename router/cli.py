@@ -122,7 +122,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "sim":
         from router.sim.server import serve as serve_sim
 
-        serve_sim(args.config, args.host, args.port)
+        try:
+            serve_sim(args.config, args.host, args.port)
+        except ValueError as exc:  # the simulator config, named with its key path
+            print(f"tokenwise sim: configuration error: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "classify":
         from router.classify_cli import run_classify

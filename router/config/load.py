@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from router.auth import Principal, dev_key, hash_key
 from router.budget.validate import problems as budget_problems
 from router.config.schema import SIMULATOR_URL, Config, Reasoning
+from router.config.yamltext import parse_yaml, read_text
 from router.metering.pricing import (
     ModelPrice,
     PriceNotFound,
@@ -116,11 +117,13 @@ def config_path(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path
 
 def read_config(path: Path) -> Config:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(read_text(path))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except ValueError as exc:  # not UTF-8
+        raise ConfigError(str(exc)) from None
     return parse_config(raw if raw is not None else {}, str(path))
 
 
@@ -336,9 +339,15 @@ def _static_keys(config: Config, source: str, env: Mapping[str, str]) -> dict[st
             digest = hash_key(secret)
         else:
             digest = k.key_sha256 or ""
+        if digest in keys:
+            first = next(j for j, d in enumerate(keys) if d == digest)
+            raise ConfigError(f"{where}: the same key as auth.keys.{first}")
+        key_id = k.name or f"static-{i}"
+        if any(p.key_id == key_id for p in keys.values()):
+            raise ConfigError(f"{where}.name: another key is already named {key_id!r}")
         keys[digest] = Principal(
             team=k.team,
-            key_id=k.name or f"static-{i}",
+            key_id=key_id,
             models=k.models,
             rpm=k.rpm,
             tpm=k.tpm,

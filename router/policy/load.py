@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from router.config.load import ConfigError, ModelSpec
+from router.config.yamltext import parse_yaml, read_text
 from router.policy.schema import ANY, CATEGORIES, TIERS, PolicyFile, Tier
 
 
@@ -50,7 +51,10 @@ def policy_files(directory: Path | None) -> dict[str, tuple[str, str]]:
         if not directory.is_dir():
             raise ConfigError(f"{directory}: policies directory not found")
         for path in sorted(directory.glob("*.yaml")):
-            found[path.stem] = (str(path), path.read_text(encoding="utf-8"))
+            try:
+                found[path.stem] = (str(path), read_text(path))
+            except ValueError as exc:  # not UTF-8
+                raise ConfigError(str(exc)) from None
         return found
     root = importlib.resources.files("router") / "data" / "policies"
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
@@ -86,7 +90,7 @@ def parse_policy(
     name: str, source: str, text: str, models: Mapping[str, ModelSpec], roles: Mapping[str, str]
 ) -> Policy:
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     try:

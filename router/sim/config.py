@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from router.config.yamltext import parse_yaml, read_text
 from router.sim.catalog import APIS, CATEGORIES, DIALECTS, EFFORTS, SimModel, default_catalog
 from router.sim.faults import apply_faults, parse_faults
 from router.sim.fields import (
@@ -63,16 +64,18 @@ def load_sim_config(path: str | None) -> SimConfig:
     """
     if path is None:
         return SimConfig(models=default_catalog())
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
     try:
-        raw = yaml.safe_load(text)
+        text = read_text(path)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the simulator config: {error.strerror}") from None
+    try:
+        raw = parse_yaml(text)
     except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not valid YAML: {error}") from error
+        raise ValueError(f"{path}: not valid YAML: {error}") from None
     try:
         return build_sim_config({} if raw is None else raw)
     except FieldError as error:
-        raise ValueError(f"{path}: {error}") from error
+        raise ValueError(f"{path}: {error}") from None
 
 
 def build_sim_config(raw: Any) -> SimConfig:

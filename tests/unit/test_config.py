@@ -77,6 +77,46 @@ def test_wrong_type_is_named(write_config: WriteConfig, home: Path) -> None:
         load(path, {"OPENAI_API_KEY": "sk-x"}, home)
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("server:\n  port: '8000'\n", "server.port: Input should be a valid integer"),
+        ("server:\n  port: true\n", "server.port: Input should be a valid integer"),
+        ("server:\n  workers: true\n", "server.workers: Input should be a valid integer"),
+        ("server:\n  host: ''\n", "server.host: String should have at least 1 character"),
+        ("routing:\n  session_pinning: 'yes'\n", "routing.session_pinning: Input should be a"),
+        ("server:\n  timeouts: {idle: '60'}\n", "server.timeouts.idle: Input should be a"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_not_converted(
+    write_config: WriteConfig, home: Path, extra: str, message: str
+) -> None:
+    """A quoted number, or true where a number goes, is a mistake in the file, not a value."""
+    path = write_config(GOOD + extra)
+    with pytest.raises(ConfigError, match=rf"tokenwise.yaml: {message}"):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_a_key_given_twice_is_named_with_its_lines(write_config: WriteConfig, home: Path) -> None:
+    twice = GOOD + "  gpt-4.1-mini:\n    provider: nowhere\n"
+    with pytest.raises(
+        ConfigError, match=r"line 10: the key 'gpt-4.1-mini' is given twice \(first on line 7\)"
+    ):
+        load(write_config(twice), {"OPENAI_API_KEY": "sk-x"}, home)
+    with pytest.raises(ConfigError, match=r"the key 'models' is given twice"):
+        load(write_config(GOOD + "models: {}\n"), {"OPENAI_API_KEY": "sk-x"}, home)
+    merged = "base: &base {provider: openai}\n" + GOOD.replace("provider: openai", "<<: *base")
+    with pytest.raises(ConfigError, match=r"base: unknown key"):  # a merge key is no repeat
+        load(write_config(merged), {"OPENAI_API_KEY": "sk-x"}, home)
+
+
+def test_a_file_that_is_not_utf8_is_named(write_config: WriteConfig, home: Path) -> None:
+    path = write_config(GOOD)
+    path.write_bytes(path.read_bytes() + b"# caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: not UTF-8 text"):
+        load(path, {"OPENAI_API_KEY": "sk-x"}, home)
+
+
 def test_invalid_yaml_is_named(write_config: WriteConfig, home: Path) -> None:
     path = write_config("models: [unclosed\n")
     with pytest.raises(ConfigError, match=r"tokenwise.yaml: not valid YAML"):
@@ -115,6 +155,20 @@ def test_static_keys_are_hashed(write_config: WriteConfig, home: Path) -> None:
     assert settings.keys[hash_key("sk-team-b")].team == "b"
     assert "sk-team-b" not in repr(settings.keys)
     assert settings.dev_key is None
+
+
+def test_a_key_given_twice_or_two_keys_of_one_name_are_refused(
+    write_config: WriteConfig, home: Path
+) -> None:
+    digest = hash_key("sk-team-a")
+    env = {"OPENAI_API_KEY": "sk-x", "SAME": "sk-team-a"}
+    same = "    - team: b\n      key_env: SAME\n"
+    first = f"auth:\n  keys:\n    - team: a\n      name: ci\n      key_sha256: '{digest}'\n"
+    with pytest.raises(ConfigError, match=r"auth.keys.1: the same key as auth.keys.0"):
+        load(write_config(GOOD + first + same), env, home)
+    named = "    - team: b\n      name: ci\n      key_env: OTHER\n"
+    with pytest.raises(ConfigError, match=r"auth.keys.1.name: another key is already named 'ci'"):
+        load(write_config(GOOD + first + named), {**env, "OTHER": "sk-other"}, home)
 
 
 def test_key_needs_exactly_one_source(write_config: WriteConfig, home: Path) -> None:

@@ -78,6 +78,7 @@ def test_only_listed_models(tmp_path: Path) -> None:
         ("include_default_catalog: false\n", "models: no models"),
         ("- just\n- a list\n", "(document): expected a mapping"),
         ("models: [\n", "not valid YAML"),
+        ("seed: 1\nseed: 2\n", "line 2: the key 'seed' is given twice (first on line 1)"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -86,3 +87,23 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) 
         load_sim_config(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
+
+
+def test_a_missing_or_non_utf8_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"nope.yaml: cannot read the simulator config"):
+        load_sim_config(str(tmp_path / "nope.yaml"))
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"seed: 1\n# caf\xe9\n")
+    with pytest.raises(ValueError, match=r"latin.yaml: not UTF-8 text"):
+        load_sim_config(str(latin))
+
+
+def test_the_sim_command_says_what_is_wrong_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from router.cli import main
+
+    bad = write(tmp_path, "seeds: 1\n")
+    assert main(["sim", "--config", bad, "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"tokenwise sim: configuration error: {bad}: seeds: unknown key"
