@@ -92,13 +92,22 @@ def budget_error(refusal: BudgetRefusal, budget: BudgetRecord | None, now: float
 def rate_error(refusal: RateRefusal, now: float) -> RateLimited:
     what = "requests" if refusal.rule == "rpm" else "tokens"
     wait = max(0.0, refusal.resets_at - now)
+    headers = refusal_headers(refusal, now)
+    if refusal.rule == "tpm" and refusal.requested > refusal.limit:
+        # No minute will ever hold it: waiting does not help, a smaller request does.
+        headers["x-should-retry"] = "false"
+        return RateLimited(
+            f"Request too large for {refusal.scope} on tokens per minute: limit "
+            f"{refusal.limit}, this request needs {refusal.requested} (its prompt plus its "
+            "output limit, times n). Lower max_tokens (or n), or shorten the prompt.",
+            headers=headers,
+        )
     message = (
         f"Rate limit reached for {refusal.scope} on {what} per minute: limit {refusal.limit}, "
         f"used {refusal.used}"
         + (f", this request needs {refusal.requested}" if refusal.rule == "tpm" else "")
         + f". Try again in {math.ceil(wait)}s."
     )
-    headers = refusal_headers(refusal, now)
     headers["retry-after"] = str(max(1, math.ceil(wait)))
     return RateLimited(message, headers=headers)
 

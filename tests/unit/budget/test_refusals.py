@@ -71,6 +71,15 @@ def test_rate_refusal_has_openai_headers() -> None:
     tpm = rate_error(RateRefusal("team:a", "tpm", 1000, 900, 200, NOW + 30), NOW)
     assert "this request needs 200" in tpm.message
     assert tpm.headers["x-ratelimit-remaining-tokens"] == "100"
+    assert "x-should-retry" not in tpm.headers
+
+
+def test_a_request_no_minute_can_hold_is_told_so_not_to_wait() -> None:
+    alone = rate_error(RateRefusal("key:k1", "tpm", 3000, 0, 5010, NOW + 55), NOW)
+    assert alone.status == 429 and alone.code == "rate_limit_exceeded"
+    assert "Request too large for key:k1" in alone.message and "needs 5010" in alone.message
+    assert "Try again" not in alone.message and "Lower max_tokens" in alone.message
+    assert alone.headers["x-should-retry"] == "false" and "retry-after" not in alone.headers
 
 
 def test_store_down_is_a_503_without_internals() -> None:
