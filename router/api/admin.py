@@ -151,9 +151,10 @@ async def teams(request: Request) -> Response:
     if request.method == "GET":
         return json_response({"teams": await ops.list_teams(store)})
     f = await _fields(request)
+    keep = "policy" not in f.body  # absent keeps an existing team's policy; null clears it
     name, policy = f.text("name", required=True) or "", f.text("policy")
     f.done()
-    team = await ops.put_team(store, name, policy, services.router.policies)
+    team = await ops.put_team(store, name, policy, services.router.policies, keep_policy=keep)
     return json_response(team, status=201 if team["created"] else 200)
 
 

@@ -12,6 +12,7 @@ against acting on another team's key by mistake.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -102,9 +103,15 @@ def check_policy(name: str | None, policies: Collection[str], param: str) -> Non
 
 
 async def put_team(
-    store: Store, name: str, policy: str | None, policies: Collection[str]
+    store: Store,
+    name: str,
+    policy: str | None,
+    policies: Collection[str],
+    *,
+    keep_policy: bool = False,
 ) -> dict[str, Any]:
-    """Create a team, or change its routing policy (one of `policies`)."""
+    """Create a team, or change its routing policy (one of `policies`; None: the default);
+    `keep_policy`: the caller named no policy, so an existing team keeps its own."""
     if not VALID_TEAM.fullmatch(name):
         raise InvalidRequest(
             f"Invalid team name {name!r}: a name has no ':', '/' or whitespace (it is part "
@@ -113,6 +120,8 @@ async def put_team(
         )
     check_policy(policy, policies, "policy")
     old = await store.get_team(name)
+    if old is not None and keep_policy:
+        policy = old.policy
     team = replace(old, policy=policy) if old else TeamRecord(name, time.time(), policy)
     await store.put_team(team)
     return team_json(team) | {"created": old is None}
@@ -169,6 +178,12 @@ async def create_key(
     for value, param in ((rpm, "rpm"), (tpm, "tpm")):
         if value is not None and value < 1:
             raise InvalidRequest(f"'{param}' must be a positive integer.", param=param)
+    if expires_at is not None and not time.time() < expires_at < math.inf:
+        raise InvalidRequest(
+            "'expires_at' must be a moment in the future (epoch seconds).",
+            param="expires_at",
+            code="invalid_value",
+        )
     budget = None
     if budget_usd is not None:
         try:

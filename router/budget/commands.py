@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import time
@@ -72,9 +73,13 @@ def team_command(args: argparse.Namespace) -> tuple[Call, Local]:
     if args.action == "list":
         return Call("GET", "/admin/teams"), ops.list_teams
     if args.action == "create":
-        body = {"name": name, "policy": args.policy}
+        body = {"name": name} | ({} if args.policy is None else {"policy": args.policy})
         return Call("POST", "/admin/teams", body), lambda s: ops.put_team(
-            s, name, args.policy, configured_policies(args.config)
+            s,
+            name,
+            args.policy,
+            configured_policies(args.config),
+            keep_policy=args.policy is None,
         )
     if args.action == "show":
         return Call("GET", f"/admin/teams/{_seg(name)}"), lambda s: ops.show_team(s, name)
@@ -102,6 +107,8 @@ def key_command(args: argparse.Namespace) -> tuple[Call, Local]:
 
         return Call("POST", path, params=params), revoke
     models = tuple(m.strip() for m in (args.models or "").split(",") if m.strip())
+    if args.expires_in is not None and not 0 < args.expires_in < math.inf:
+        raise CliError("--expires-in must be a positive number of seconds")
     expires = time.time() + args.expires_in if args.expires_in is not None else None
     budget = _money(args.budget, "--budget")
     body: dict[str, Any] = {

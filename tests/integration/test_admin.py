@@ -312,3 +312,29 @@ models:
         team = http.post("/admin/teams", json={"name": "b", "policy": "economy"})
         assert team.status_code == 400
         assert "routes no virtual model" in team.json()["error"]["message"]
+
+
+def test_creating_a_team_again_keeps_its_policy_unless_one_is_given(proxy: ServerThread) -> None:
+    with admin(proxy) as http:
+        assert http.post("/admin/teams", json={"name": "ops", "policy": "economy"}).is_success
+        again = http.post("/admin/teams", json={"name": "ops"})
+        assert again.json()["created"] is False and again.json()["policy"] == "economy"
+        cleared = http.post("/admin/teams", json={"name": "ops", "policy": None})
+        assert cleared.json()["policy"] is None
+
+
+def test_a_key_that_would_be_born_expired_is_refused(
+    proxy: ServerThread, home: Path, config_file: Path
+) -> None:
+    with admin(proxy) as http:
+        http.post("/admin/teams", json={"name": "dated"})
+        for moment in (-1, 1.0, time.time() - 5):
+            made = http.post("/admin/keys", json={"team": "dated", "expires_at": moment})
+            assert made.status_code == 400 and made.json()["error"]["param"] == "expires_at"
+        later = http.post("/admin/keys", json={"team": "dated", "expires_at": time.time() + 60})
+        assert later.status_code == 201
+    for seconds in ("nan", "inf", "-5", "0"):
+        code, _, err = cli(
+            home, config_file, "keys", "create", "--team", "a", "--expires-in", seconds
+        )
+        assert code == 2 and "--expires-in must be a positive number" in err, (seconds, err)
