@@ -151,9 +151,13 @@ def services_of(request: Request) -> Services:
     return services
 
 
+NAME_SHOWN = 200  # characters of an unknown model's name the error repeats
+
+
 def model_not_found(name: str) -> NotFound:
+    shown = name if len(name) <= NAME_SHOWN else name[:NAME_SHOWN] + "..."
     return NotFound(
-        f"The model '{name}' does not exist here. GET /v1/models lists the models this proxy "
+        f"The model '{shown}' does not exist here. GET /v1/models lists the models this proxy "
         "serves.",
         param="model",
         code="model_not_found",

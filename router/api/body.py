@@ -94,11 +94,17 @@ def require_model(body: dict[str, Any]) -> str:
         raise InvalidRequest(
             "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
         )
-    if not isinstance(model, str) or not model:
+    if not isinstance(model, str):
         raise InvalidRequest(
-            f"Invalid type for 'model': expected a non-empty string, got {json_type(model)}.",
+            f"Invalid type for 'model': expected a string, got {json_type(model)}.",
             param="model",
             code="invalid_type",
+        )
+    if not model:
+        raise InvalidRequest(
+            "Invalid 'model': the string is empty; name a model (GET /v1/models lists them).",
+            param="model",
+            code="invalid_value",
         )
     return model
 

@@ -49,6 +49,7 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
         (b"[1, 2]", None, "invalid_json", "JSON object"),
         ({"messages": ASK}, "model", "missing_required_parameter", "'model'"),
         ({"model": 42, "messages": ASK}, "model", "invalid_type", "'model'"),
+        ({"model": "", "messages": ASK}, "model", "invalid_value", "the string is empty"),
         ({"model": "sim-small"}, "messages", "missing_required_parameter", "'messages'"),
         ({"model": "sim-small", "messages": "hi"}, "messages", "invalid_type", "array"),
         ({"model": "sim-small", "messages": []}, "messages", "invalid_value", "empty"),
@@ -86,6 +87,9 @@ def test_unknown_model_is_404(proxy: ServerThread) -> None:
         "model_not_found",
     )
     assert "gpt-99" in error["message"] and error["param"] == "model"
+    huge = post(proxy, {"model": "m" * 100_000, "messages": ASK})
+    error = error_of(huge, 404, "invalid_request_error", "model_not_found")
+    assert "m" * 200 + "..." in error["message"] and len(huge.content) < 1000
 
 
 @pytest.mark.parametrize(
