@@ -30,6 +30,7 @@ import orjson
 from router.metering.cost import format_usd
 from router.store.base import GroupBy, LedgerTotal
 from router.store.ledger import check_group_by
+from router.store.open import STORE_ERRORS, store_problem
 
 MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
 LAST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last moment a datetime can hold
@@ -180,8 +181,13 @@ async def local_totals(
         raise SpendError("the memory store lives inside the server: ask it with --url")
     if url is None or url.startswith("sqlite://"):
         file = home / DEFAULT_FILE if url is None else sqlite_path(url, home)
-        if not file.is_file():
-            return []  # nothing was ever recorded here
+        fresh = url is None and not file.parent.exists()  # a state folder never used
+        if not file.parent.is_dir() and not fresh:
+            state = "is not a folder" if file.parent.exists() else "does not exist"
+            raise SpendError(f"no store at {file}: {file.parent} {state}")
+        if not file.exists():
+            print(f"tokenwise spend: no store at {file} yet: nothing recorded", file=sys.stderr)
+            return []
     store = await open_store(url, home)
     try:
         return await store.ledger_totals(by, since, until)
@@ -228,8 +234,8 @@ def run_spend(args: argparse.Namespace) -> int:
             totals = remote_totals(args.url, key, by, since, until)
         else:
             totals = asyncio.run(local_totals(args.config, by, since, until))
-    except (SpendError, ValueError) as exc:
-        print(f"tokenwise spend: {exc}", file=sys.stderr)
+    except (SpendError, ValueError, *STORE_ERRORS) as exc:
+        print(f"tokenwise spend: {store_problem(exc)}", file=sys.stderr)
         return 2
     if args.json:
         sys.stdout.write(orjson.dumps(document(totals, by, since, until)).decode() + "\n")

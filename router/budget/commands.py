@@ -23,7 +23,8 @@ import orjson
 
 from router.budget import admin_ops as ops
 from router.errors import ProxyError
-from router.store.base import Store, StoreUnavailable
+from router.store.base import Store
+from router.store.open import STORE_ERRORS, store_problem
 
 MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
 Local = Callable[[Store], Awaitable[Any]]
@@ -280,8 +281,8 @@ def run(args: argparse.Namespace) -> int:
             answer = run_remote(args.url, call)
         else:
             answer = asyncio.run(run_local(args.config, local))
-    except (CliError, ProxyError, ValueError, StoreUnavailable) as exc:
-        message = exc.message if isinstance(exc, ProxyError) else str(exc)
+    except (CliError, ProxyError, ValueError, *STORE_ERRORS) as exc:
+        message = exc.message if isinstance(exc, ProxyError) else store_problem(exc)
         print(f"{prog}: {message}", file=sys.stderr)
         return 2
     sys.stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode() + "\n")

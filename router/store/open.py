@@ -13,12 +13,13 @@ None                       sqlite under home: <home>/tokenwise.db
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
 
-from router.store.base import Store
+from router.store.base import Store, StoreUnavailable
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
 from router.store.sqlite import SQLiteStore
@@ -84,3 +85,17 @@ def sentinel_master(url: str, home: Path) -> Redis:
         parts[0], db=db, password=password, decode_responses=True
     )
     return master
+
+
+# What opening or reading a store raises when it cannot be used (a path, a file, a server).
+STORE_ERRORS = (StoreUnavailable, OSError, sqlite3.Error)
+
+
+def store_problem(exc: Exception) -> str:
+    """What the command line says of an error: the store's own kinds named as such."""
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use the store{where}: {exc.strerror or exc}"
+    if isinstance(exc, sqlite3.Error):
+        return f"the SQLite store cannot be read: {exc}"
+    return str(exc)

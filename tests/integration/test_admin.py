@@ -338,3 +338,10 @@ def test_a_key_that_would_be_born_expired_is_refused(
             home, config_file, "keys", "create", "--team", "a", "--expires-in", seconds
         )
         assert code == 2 and "--expires-in must be a positive number" in err, (seconds, err)
+
+
+def test_the_command_line_names_a_store_it_cannot_use(tmp_path: Path, config_file: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    for args in (("teams", "list"), ("keys", "list"), ("budgets", "list")):
+        code, _, err = cli(tmp_path / "a-file", config_file, *args)
+        assert code == 2 and "cannot use the store" in err and "Traceback" not in err, err

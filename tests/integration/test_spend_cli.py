@@ -222,4 +222,13 @@ def test_bad_date_and_empty_home(filled: Filled, tmp_path: Path) -> None:
     empty = spend(filled, "--json", env={"TOKENWISE_HOME": str(tmp_path / "nothing-here")})
     assert empty.returncode == 0, empty.stderr
     assert json.loads(empty.stdout)["rows"] == []
+    assert "nothing recorded" in empty.stderr
     assert not (tmp_path / "nothing-here").exists()  # reading never creates a store
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(filled.config.read_text() + f"store:\n  url: sqlite:///{tmp_path}/nope/tw.db\n")
+    missing = spend(filled, "--config", str(typo))
+    assert missing.returncode == 2 and f"{tmp_path}/nope does not exist" in missing.stderr
+    (tmp_path / "file").write_text("x")
+    unusable = spend(filled, env={"TOKENWISE_HOME": str(tmp_path / "file")})
+    assert unusable.returncode == 2 and "is not a folder" in unusable.stderr
+    assert "Traceback" not in missing.stderr + unusable.stderr
