@@ -18,8 +18,11 @@ from typing import Any, TextIO
 
 import orjson
 
+from router.api.body import require_messages
+from router.api.fields import check_message_fields
 from router.classify.model import load_classifier
 from router.config.load import ConfigError, load_settings
+from router.errors import InvalidRequest
 from router.policy.decide import Decision, decide
 from router.policy.router import Router, prompt_estimate
 
@@ -40,14 +43,22 @@ def decide_body(router: Router, policy_name: str, body: Mapping[str, Any]) -> De
 
 
 def request_of(item: Any) -> dict[str, Any]:
+    """The chat body a line stands for, checked as the proxy checks a request's messages (a
+    line the proxy would answer with a 400 is a bad line here)."""
     if not isinstance(item, dict):
         raise ValueError("each line must be a JSON object with 'id' and 'prompt' or 'messages'")
-    if isinstance(item.get("messages"), list) and item["messages"]:
-        if not all(isinstance(m, dict) for m in item["messages"]):
-            raise ValueError("'messages' must be an array of message objects")
-        return {"messages": item["messages"]}
-    if isinstance(item.get("prompt"), str):
-        return {"messages": [{"role": "user", "content": item["prompt"]}]}
+    if "messages" in item:
+        try:
+            messages = require_messages(item)
+            check_message_fields(messages)
+        except InvalidRequest as exc:
+            raise ValueError(exc.message) from None
+        return {"messages": messages}
+    prompt = item.get("prompt")
+    if isinstance(prompt, str) and prompt.strip():
+        return {"messages": [{"role": "user", "content": prompt}]}
+    if isinstance(prompt, str):
+        raise ValueError("'prompt' is empty: give the text to classify")
     raise ValueError("missing 'prompt' (a string) or 'messages' (a non-empty array)")
 
 

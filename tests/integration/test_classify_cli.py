@@ -66,6 +66,24 @@ def test_jsonl_one_line_per_input_in_order(tmp_path: Path) -> None:
     assert not (tmp_path / ".tokenwise").exists(), "classify must not create state"
 
 
+def test_a_line_the_proxy_would_refuse_is_a_bad_line(tmp_path: Path) -> None:
+    """Messages are checked as the proxy checks a request: what it answers with a 400 is a
+    bad line here, not a classification."""
+    refused = [
+        ({"messages": [{"role": "user", "content": 5}]}, "'messages[0].content'"),
+        ({"messages": [{}]}, "'messages[0].role'"),
+        ({"messages": [{"role": "user"}]}, "'messages[0].content'"),
+        ({"messages": []}, "empty"),
+        ({"prompt": "  "}, "'prompt' is empty"),
+    ]
+    text = "".join(json.dumps({"id": n, **item}) + "\n" for n, (item, _) in enumerate(refused))
+    result = tokenwise(["classify", "--jsonl", "-"], tmp_path, text)
+    assert result.returncode == 2, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    for n, (row, (_, words)) in enumerate(zip(rows, refused, strict=True), start=1):
+        assert row["line"] == n and words in row["error"], row
+
+
 def test_jsonl_clean_input_exits_zero(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"id": 1, "prompt": "Translate 'good morning' to French."}) + "\n")
