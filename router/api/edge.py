@@ -88,6 +88,7 @@ class Edge:
         if model_call and services is not None and scope["method"] == "POST":
             rel = services.reliability
             if not rel.enter():
+                services.metrics.error_answer(path, 503, "overloaded")
                 refusal = proxy_error_response(overloaded(rel.config))
                 refusal.raw_headers.append(header)
                 await refusal(scope, receive, send)
@@ -108,6 +109,11 @@ class Edge:
                 response = await endpoint(request)
             except Exception as exc:
                 response = await error_response(request, exc)
+                if rel is not None and services is not None:  # a model call: count its error
+                    if isinstance(exc, ProxyError):
+                        services.metrics.error_answer(path, exc.status, exc.code)
+                    else:
+                        services.metrics.error_answer(path, 500, "internal_error")
             response.raw_headers.append(header)
             await response(scope, receive, send)
         finally:

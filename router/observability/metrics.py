@@ -32,6 +32,12 @@ EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 UNKNOWN = "unknown"  # category or tier when no classifier looked at the request
 DEFAULT_EFFORT = "default"  # no effort sent: the model's own default
 OTHER = "other"
+ERROR_ENDPOINTS = {
+    "/v1/chat/completions": "chat",
+    "/v1/completions": "completions",
+    "/v1/responses": "responses",
+    "/v1/embeddings": "embeddings",
+}
 MAX_FREE_VALUES = 64
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -128,6 +134,14 @@ class Metrics:
             "tokenwise_upstream_errors",
             "Upstream failures by provider and kind (upstream_error, timeout).",
             ("provider", "kind"),
+            registry=r,
+        )
+        self.error_answers = Counter(
+            "tokenwise_error_responses",
+            "Model calls answered with an OpenAI-shaped error instead of an answer (refusals of "
+            "the proxy's own: key, validation, budget, rate limit, unknown model, shedding; and "
+            "upstream failures), by endpoint, HTTP status and error code.",
+            ("endpoint", "status", "code"),
             registry=r,
         )
         spend_labels = ("team", "requested_model", "model", "provider")
@@ -273,6 +287,13 @@ class Metrics:
 
     def upstream_error(self, provider: str, kind: str) -> None:
         self._child(self.upstream_errors, (provider, kind)).inc()
+
+    def error_answer(self, path: str, status: int, code: str | None) -> None:
+        """One error answer to a model call (`path`: the URL path; an upstream's own codes
+        share a bounded set of label values)."""
+        endpoint = ERROR_ENDPOINTS.get(path, OTHER)
+        labels = (endpoint, str(status), self._free("error_code", code or OTHER))
+        self._child(self.error_answers, labels).inc()
 
     def started(self) -> None:
         self.in_flight.inc()

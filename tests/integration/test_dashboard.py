@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from router.app import create_app
+from router.budget.admin_ops import create_key
 from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 from router.store.base import BudgetRecord, TeamRecord
@@ -72,6 +73,9 @@ def metric_names(expr: str) -> set[str]:
     return set(re.findall(r"\btokenwise_[a-z_]+\b", expr))
 
 
+BROKE: list[str] = []  # the key of a team with a $0 budget (made by the `proxy` fixture)
+
+
 def traffic(base: str, stop: threading.Event) -> int:
     """A mix of requests until `stop`; returns how many were sent."""
     bodies: list[dict[str, Any]] = [
@@ -106,11 +110,13 @@ def traffic(base: str, stop: threading.Event) -> int:
         },
         {"model": "auto", "messages": [{"role": "user", "content": "What is 17 * 23?"}]},
     ]
+    refused = {"authorization": f"Bearer {BROKE[0]}"}  # a team whose budget is spent
     sent = 0
     with httpx.Client(base_url=base, headers=AUTH, timeout=30) as http:
         while not stop.is_set():
             body = bodies[sent % len(bodies)]
-            http.post("/v1/chat/completions", json={**body, "seed": sent}).read()
+            headers = refused if sent % (len(bodies) + 1) == 0 else None
+            http.post("/v1/chat/completions", json={**body, "seed": sent}, headers=headers).read()
             sent += 1
     return sent
 
@@ -122,13 +128,17 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     with serving(create_app(load_settings(None, env=env, cwd=home))) as server:
         store = server.server.config.app.state.services.store
 
-        async def budget() -> None:
+        async def budget() -> str:
             if await store.get_team("dev") is None:
                 await store.put_team(TeamRecord("dev", time.time()))
             await store.put_budget(BudgetRecord("team:dev", Decimal(100), window="day"))
+            await store.put_team(TeamRecord("broke", time.time()))  # refused: a $0 budget
+            await store.put_budget(BudgetRecord("team:broke", Decimal(0), window="day"))
+            made = await create_key(store, "broke")
+            return str(made["key"])
 
         assert server.loop is not None
-        asyncio.run_coroutine_threadsafe(budget(), server.loop).result(timeout=30)
+        BROKE.append(asyncio.run_coroutine_threadsafe(budget(), server.loop).result(timeout=30))
         yield server
 
 

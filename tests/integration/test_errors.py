@@ -257,3 +257,34 @@ def test_client_disconnect_leaves_no_task_or_connection(strict_proxy: ServerThre
         time.sleep(0.05)
     assert len(connector._acquired) == 0, "the upstream connection outlived the client"
     assert len(strict_proxy.tasks()) <= baseline, "a task outlived the client"
+
+
+def test_every_error_answer_to_a_model_call_is_counted(proxy: ServerThread) -> None:
+    """Refusals never reach a model, so tokenwise_requests_total cannot count them: each error
+    answer is counted by endpoint, status and code."""
+
+    def counted(status: int, code: str) -> float:
+        text = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics", timeout=10).text
+        wanted = (
+            f'tokenwise_error_responses_total{{code="{code}",endpoint="chat",status="{status}"}}'
+        )
+        found = [line for line in text.splitlines() if line.startswith(wanted)]
+        return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+    cases: list[tuple[Any, dict[str, str] | None, int, str]] = [
+        ({"model": "gpt-99", "messages": ASK}, None, 404, "model_not_found"),
+        ({"model": 42, "messages": ASK}, None, 400, "invalid_type"),
+        (
+            {"model": "sim-small", "messages": ASK},
+            {"authorization": "Bearer no"},
+            401,
+            "invalid_api_key",
+        ),
+    ]
+    for body, headers, status, code in cases:
+        before = counted(status, code)
+        answer = httpx.post(
+            f"{url(proxy)}/chat/completions", json=body, headers=headers or AUTH, timeout=10
+        )
+        assert answer.status_code == status, answer.text
+        assert counted(status, code) == before + 1, (status, code)
