@@ -53,7 +53,8 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 STRING = {"type": "string"}
 OPTIONAL_STRING = {"type": ["string", "null"]}
 NON_EMPTY = {"type": "string", "minLength": 1}
-OUTPUT_LIMIT = _range("integer", 1, 4096)
+INT32 = 2**31 - 1
+OUTPUT_LIMIT = _range("integer", 1, INT32)
 EFFORT = _enum("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 ERROR = _object(
@@ -73,11 +74,21 @@ ERROR = _object(
 )
 
 TEXT_PART = _object({"type": {"const": "text"}, "text": STRING}, "type", "text")
+IMAGE_PART = _object(
+    {
+        "type": {"const": "image_url"},
+        "image_url": _object({"url": STRING, "detail": _enum("auto", "low", "high")}, "url"),
+    },
+    "type",
+    "image_url",
+)
 
 MESSAGE = _object(
     {
         "role": _enum("system", "developer", "user", "assistant", "tool"),
-        "content": _string_or({"items": _ref("TextPart")}, {"type": "null"}),
+        "content": _string_or(
+            {"items": {"anyOf": [_ref("TextPart"), _ref("ImagePart")]}}, {"type": "null"}
+        ),
         "name": STRING,
     },
     "role",
@@ -90,7 +101,7 @@ STREAMING = {
 SAMPLING = {"temperature": _range("number", 0, 2), "top_p": _range("number", 0, 1)}
 # Chat and legacy completions alike.
 CHOICES = {
-    "n": _range("integer", 1, 1),
+    "n": _range("integer", 1, 128),
     "stop": _strings(maxItems=4),
     "seed": {"type": "integer"},
 }
@@ -325,6 +336,7 @@ def document(models: Sequence[str] = ()) -> dict[str, Any]:
             "schemas": {
                 "Error": ERROR,
                 "TextPart": TEXT_PART,
+                "ImagePart": IMAGE_PART,
                 "Message": MESSAGE,
                 "ChatRequest": _with_models(CHAT_REQUEST, models),
                 "InputTextPart": INPUT_PART,
