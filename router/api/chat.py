@@ -12,6 +12,7 @@ with reasoning hidden only after (the tally always counts it).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -81,6 +82,18 @@ def note_client_effort(
         decision, effort=report.effort.sent, reason=f"{decision.reason}, effort set by the client"
     )
     headers["x-tokenwise-route"] = told.header()
+
+
+def note_soft_cap(
+    headers: dict[str, str], asked: ReasoningIntent, admission: Admission | None
+) -> None:
+    """A soft budget capped the client's effort: `x-tokenwise-effort` says what the client
+    asked for (`requested`), not the capped level it was sent as (`x-tokenwise-budget` says
+    why)."""
+    shown = headers.get("x-tokenwise-effort")
+    if shown is None or admission is None or admission.effort is None or asked.effort is None:
+        return
+    headers["x-tokenwise-effort"] = re.sub(r"^requested=[^;]*", f"requested={asked.effort}", shown)
 
 
 def reasoning_intent(
@@ -226,6 +239,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         raise
     headers.update(call.report.headers())
     note_client_effort(headers, route, body, call.report)
+    note_soft_cap(headers, asked, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
@@ -276,6 +290,7 @@ async def _prepare(
         await old.settle(ZERO)
     headers = route_headers(route)
     body = received
+    admission = None
     if services.budget is not None:
         admission = await services.budget.admit(
             principal,
@@ -297,6 +312,7 @@ async def _prepare(
     call = adapter.build(body, target.model, intent, target.model.provider.strict)
     headers.update(call.report.headers())
     note_client_effort(headers, route, body, call.report)
+    note_soft_cap(headers, asked, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent

@@ -19,6 +19,7 @@ is on, and refuses clearly otherwise. The ledger endpoint is `responses`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
@@ -128,6 +129,11 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         admission,
     )
     exchange.body = chat
+    note = headers.get("x-tokenwise-budget")
+    if note is not None:  # the budget lowered the chat view's limit: name the client's field
+        headers["x-tokenwise-budget"] = re.sub(
+            r"\bmax_(?:completion_)?tokens=", "max_output_tokens=", note
+        )
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(chat, route, asked if chat is loose.body else None)

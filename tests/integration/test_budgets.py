@@ -273,7 +273,8 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
             serving(proxy_app(tmp_path / "home", config(sim, limits))) as proxy,
             client(proxy, "ops") as sdk,
         ):
-            notes = []
+            notes: list[str | None] = []
+            efforts_shown: list[str] = []
             for i in range(6):
                 raw = sdk.chat.completions.with_raw_response.create(
                     model="sim-mini-reasoner",
@@ -283,6 +284,7 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
                     extra_body={"sim": {"completion_tokens": 20}},
                 )
                 notes.append(raw.headers.get("x-tokenwise-budget"))
+                efforts_shown.append(raw.headers.get("x-tokenwise-effort", ""))
                 time.sleep(0.15)
             records = ledger(proxy, "ops", 6)
             deadline = time.monotonic() + 5
@@ -296,6 +298,8 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
     )
     efforts = [r.effort for r in sorted(records, key=lambda r: r.ts)]
     assert efforts[-1] == "low"
+    # the client asked for high throughout; what was sent is the cap
+    assert efforts_shown[-1].startswith("requested=high; sent=low"), efforts_shown
     assert len(hooks.received) == 1  # once per window
     hook = hooks.received[0]
     assert hook["event"] == "budget.soft_threshold" and hook["scope"] == "team:ops"

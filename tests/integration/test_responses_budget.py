@@ -89,7 +89,8 @@ def test_hard_budget_clamps_then_refuses(
             served += 1
             note = raw.headers.get("x-tokenwise-budget")
             if note is not None:
-                assert note.startswith("clamped max_")
+                field = "max_output_tokens" if endpoint == "responses" else "max_tokens"
+                assert note.startswith(f"clamped {field}="), note  # the client's own field
                 limit = int(note.rsplit("=", 1)[1])
                 clamps.append(limit)
                 assert output_tokens <= limit
