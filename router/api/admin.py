@@ -56,9 +56,25 @@ def require_master(request: Request) -> Services:
     token = bearer_token(request.headers.get("authorization"))
     if not hmac.compare_digest(hash_key(token), hash_key(master)):
         raise AuthenticationFailed(
-            "The admin API takes the master key, not a team's API key.", code="invalid_api_key"
+            "This is not the master key: the admin API takes only the key in "
+            "TOKENWISE_MASTER_KEY (or the variable auth.master_key_env names), never a team's "
+            "API key.",
+            code="invalid_api_key",
         )
     return services
+
+
+def _tz(f: Fields) -> str:
+    """`tz`: UTC when absent; an empty string is a mistake, not UTC."""
+    tz = f.text("tz")
+    if tz == "":
+        raise InvalidRequest(
+            "'tz' is empty: name an IANA time zone such as 'Europe/Paris', or leave it out "
+            "for UTC.",
+            param="tz",
+            code="invalid_value",
+        )
+    return tz or "UTC"
 
 
 class Fields:
@@ -197,7 +213,7 @@ async def keys(request: Request) -> Response:
         expires_at=f.number("expires_at"),
         budget_usd=f.money("budget_usd"),
         window=f.text("window") or "month",
-        tz=f.text("tz") or "UTC",
+        tz=_tz(f),
         served=services.router.served(),
     )
     f.done()  # an unknown field refuses the request before anything is made
@@ -245,7 +261,7 @@ async def budget(request: Request) -> Response:
             scope,
             f.money("limit_usd", required=True) or Decimal(0),
             window=f.text("window") or "month",
-            tz=f.text("tz") or "UTC",
+            tz=_tz(f),
             hard=f.flag("hard", True),
             soft_threshold=f.money("soft_threshold"),
             soft_policy=f.text("soft_policy"),

@@ -28,6 +28,7 @@ from router.metering.cost import format_usd
 from router.store.base import BudgetRecord, KeyRecord, SpendView, Store, TeamRecord
 from router.store.codec import to_dict
 from router.store.rules import scope_owner
+from router.store.windows import parse_window, zone
 
 KEY_PREFIX = "tw-"
 
@@ -67,6 +68,15 @@ def _bad(exc: ValueError, param: str | None = None) -> InvalidRequest:
     return InvalidRequest(str(exc), param=param, code="invalid_value")
 
 
+def _check_period(window: str, tz: str) -> None:
+    """A budget's window and time zone, each refused under its own name."""
+    for param, check, value in (("window", parse_window, window), ("tz", zone, tz)):
+        try:
+            check(value)
+        except ValueError as exc:
+            raise _bad(exc, param) from None
+
+
 async def _team(store: Store, name: str) -> TeamRecord:
     team = await store.get_team(name)
     if team is None:
@@ -87,6 +97,7 @@ async def list_teams(store: Store) -> list[dict[str, Any]]:
 
 
 VALID_TEAM = re.compile(TEAM_NAME_CHARS)
+KEY_NAME_LIMIT = 200
 
 
 def check_policy(name: str | None, policies: Collection[str], param: str) -> None:
@@ -175,6 +186,20 @@ async def create_key(
             param="models",
             code="invalid_value",
         )
+    if name is not None:
+        if not 0 < len(name) <= KEY_NAME_LIMIT:
+            raise InvalidRequest(
+                f"'name' must be 1 to {KEY_NAME_LIMIT} characters.",
+                param="name",
+                code="invalid_value",
+            )
+        if any(k.name == name and not k.revoked for k in await store.list_keys(team)):
+            raise InvalidRequest(
+                f"Team {team!r} already has a key named {name!r}: revoke it or choose another "
+                "name.",
+                param="name",
+                code="invalid_value",
+            )
     for value, param in ((rpm, "rpm"), (tpm, "tpm")):
         if value is not None and value < 1:
             raise InvalidRequest(f"'{param}' must be a positive integer.", param=param)
@@ -186,8 +211,9 @@ async def create_key(
         )
     budget = None
     if budget_usd is not None:
+        _check_period(window, tz)
         try:
-            budget = BudgetRecord("key:-", budget_usd, window, tz)
+            budget = BudgetRecord("key:<new key>", budget_usd, window, tz)
         except ValueError as exc:
             raise _bad(exc, "budget_usd") from None
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -251,6 +277,7 @@ async def set_budget(
             param="scope",
             code="invalid_value",
         )
+    _check_period(window, tz)
     try:
         budget = BudgetRecord(scope, limit_usd, window, tz, hard, soft_threshold, soft_policy)
         await store.put_budget(budget)

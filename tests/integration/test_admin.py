@@ -345,3 +345,25 @@ def test_the_command_line_names_a_store_it_cannot_use(tmp_path: Path, config_fil
     for args in (("teams", "list"), ("keys", "list"), ("budgets", "list")):
         code, _, err = cli(tmp_path / "a-file", config_file, *args)
         assert code == 2 and "cannot use the store" in err and "Traceback" not in err, err
+
+
+def test_admin_input_errors_name_their_own_field(proxy: ServerThread) -> None:
+    with admin(proxy) as http:
+        http.post("/admin/teams", json={"name": "fields"})
+        cases = [
+            ({"team": "fields", "budget_usd": "1", "window": "fortnight"}, "window"),
+            ({"team": "fields", "budget_usd": "1", "tz": "Mars/Olympus"}, "tz"),
+            ({"team": "fields", "budget_usd": "1", "tz": ""}, "tz"),
+            ({"team": "fields", "name": "k" * 201}, "name"),
+        ]
+        for body, param in cases:
+            made = http.post("/admin/keys", json=body)
+            assert made.status_code == 400 and made.json()["error"]["param"] == param, made.text
+        assert http.post("/admin/keys", json={"team": "fields", "name": "ci"}).status_code == 201
+        twice = http.post("/admin/keys", json={"team": "fields", "name": "ci"})
+        assert twice.status_code == 400 and "already has a key named 'ci'" in twice.text
+        empty_tz = http.put("/admin/budgets/team:fields", json={"limit_usd": "1", "tz": ""})
+        assert empty_tz.status_code == 400 and empty_tz.json()["error"]["param"] == "tz"
+    with admin(proxy, key="not-the-master") as http:
+        refused = http.get("/admin/teams")
+        assert refused.status_code == 401 and "not the master key" in refused.text
