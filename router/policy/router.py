@@ -55,9 +55,9 @@ class Router:
 
     @classmethod
     def from_settings(cls, settings: Settings, classifier: Classifier) -> Router:
-        from router.config.load import ConfigError
 
         routing = settings.config.routing
+        check_roles(settings)
         directory = routing.policies_dir or settings.env.get("TOKENWISE_POLICIES") or None
         sessions = (
             Sessions(routing.session_capacity, routing.session_ttl_s)
@@ -72,25 +72,13 @@ class Router:
                 ", ".join(sorted(ROLES)),
             )
             plain = cls(classifier, {}, routing.default_policy, settings.models, sessions)
+            check_policy_names(settings, {}, default=False)
             check_key_models(settings, plain.served())
             return plain
         policies = load_policies(
             Path(directory) if directory else None, settings.models, routing.roles
         )
-        named: list[tuple[str, str | None]] = [("routing.default_policy", routing.default_policy)]
-        named += [
-            (f"auth.teams.{i}.policy", t.policy) for i, t in enumerate(settings.config.auth.teams)
-        ]
-        named += [
-            (f"budgets.limits.{i}.soft_policy", b.soft_policy)
-            for i, b in enumerate(settings.config.budgets.limits)
-        ]
-        for where, name in named:
-            if name is not None and name not in policies:
-                raise ConfigError(
-                    f"{settings.source}: {where}: no policy named {name!r} "
-                    f"(found: {', '.join(sorted(policies))})"
-                )
+        check_policy_names(settings, policies, default=True)
         router = cls(classifier, policies, routing.default_policy, settings.models, sessions)
         check_key_models(settings, router.served())
         return router
@@ -182,6 +170,44 @@ class Router:
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())
         return decision, c
+
+
+def check_roles(settings: Settings) -> None:
+    """Every role in `routing.roles` maps to a catalog model."""
+    from router.config.load import ConfigError
+
+    for role, model in settings.config.routing.roles.items():
+        if model not in settings.models:
+            raise ConfigError(
+                f"{settings.source}: routing.roles.{role}: no catalog model named {model!r} "
+                f"(models: {', '.join(sorted(settings.models))})"
+            )
+
+
+def check_policy_names(
+    settings: Settings, policies: Mapping[str, Policy], *, default: bool
+) -> None:
+    """Every policy the config names (`default`: the default policy too) is one the router
+    has; with virtual models off it has none, so a team or soft-budget policy is an error."""
+    from router.config.load import ConfigError
+
+    config = settings.config
+    named: list[tuple[str, str | None]] = []
+    if default:
+        named.append(("routing.default_policy", config.routing.default_policy))
+    named += [(f"auth.teams.{i}.policy", t.policy) for i, t in enumerate(config.auth.teams)]
+    named += [
+        (f"budgets.limits.{i}.soft_policy", b.soft_policy)
+        for i, b in enumerate(config.budgets.limits)
+    ]
+    for where, name in named:
+        if name is not None and name not in policies:
+            found = (
+                f"found: {', '.join(sorted(policies))}"
+                if policies
+                else "virtual models are off: map routing.roles to use policies"
+            )
+            raise ConfigError(f"{settings.source}: {where}: no policy named {name!r} ({found})")
 
 
 def check_key_models(settings: Settings, known: Collection[str]) -> None:

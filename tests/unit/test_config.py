@@ -257,3 +257,31 @@ def test_a_key_allowing_a_model_nobody_serves_stops_start_up(
         ConfigError, match=r"tokenwise.yaml: auth.keys.0.models.1: no model named 'gpt-99'"
     ):
         Router.from_settings(settings, load_classifier())
+
+
+def test_a_role_mapped_to_no_catalog_model_is_named(write_config: WriteConfig, home: Path) -> None:
+    roles = "routing:\n  roles: {small: gpt-4.1-mini, reasoner: nope, large: gpt-4.1-mini}\n"
+    settings = load(write_config(GOOD + roles), {"OPENAI_API_KEY": "sk-x"}, home)
+    with pytest.raises(
+        ConfigError, match=r"tokenwise.yaml: routing.roles.reasoner: no catalog model named 'nope'"
+    ):
+        Router.from_settings(settings, load_classifier())
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ("auth:\n  teams: [{name: a, policy: economy}]\n", "auth.teams.0.policy"),
+        (
+            "auth:\n  teams: [{name: a}]\nbudgets:\n  limits:\n"
+            "    - {scope: 'team:a', limit_usd: 5, hard: false, soft_policy: economy}\n",
+            "budgets.limits.0.soft_policy",
+        ),
+    ],
+)
+def test_a_policy_named_while_virtual_models_are_off_is_refused(
+    write_config: WriteConfig, home: Path, extra: str, where: str
+) -> None:
+    settings = load(write_config(GOOD + extra), {"OPENAI_API_KEY": "sk-x"}, home)
+    with pytest.raises(ConfigError, match=rf"{where}: no policy named 'economy' \(virtual models"):
+        Router.from_settings(settings, load_classifier())
