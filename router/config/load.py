@@ -195,8 +195,13 @@ def load_prices(config: Config, source: str, env: Mapping[str, str]) -> PriceTab
     try:
         return load_pricing(path)
     except PricingError as exc:
-        where = "metering.pricing_file" if config.metering.pricing_file else "pricing"
-        raise ConfigError(f"{source}: {where}: {exc}") from None
+        if config.metering.pricing_file:
+            where = f"{source}: metering.pricing_file"
+        elif env.get("TOKENWISE_PRICING"):
+            where = "$TOKENWISE_PRICING"
+        else:
+            where = f"{source}: pricing"
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def resolve(

@@ -24,6 +24,7 @@ from router.policy.schema import TIERS, Tier
 from router.policy.session import Sessions, continues, conversation_key
 
 ROUTE_HEADER = "x-tokenwise-route"
+VIRTUAL_NAMES = ("auto", "auto-economy", "auto-quality")  # the shipped policies' models
 ROLES = frozenset({"small", "reasoner", "large"})
 log = logging.getLogger("tokenwise")
 
@@ -55,6 +56,7 @@ class Router:
 
     @classmethod
     def from_settings(cls, settings: Settings, classifier: Classifier) -> Router:
+        from router.config.load import ConfigError
 
         routing = settings.config.routing
         check_roles(settings)
@@ -75,6 +77,19 @@ class Router:
             check_policy_names(settings, {}, default=False)
             check_key_models(settings, plain.served())
             return plain
+        if directory and not Path(directory).is_dir():
+            where = (
+                f"{settings.source}: routing.policies_dir"
+                if routing.policies_dir
+                else "$TOKENWISE_POLICIES"
+            )
+            raise ConfigError(f"{where}: {directory}: no such directory")
+        virtual = [name for name in settings.models if name in VIRTUAL_NAMES]
+        if virtual and not directory:  # the shipped policies' virtual models
+            raise ConfigError(
+                f"{settings.source}: models.{virtual[0]}: the name of a virtual model "
+                f"({', '.join(VIRTUAL_NAMES)}); give the catalog model another name"
+            )
         policies = load_policies(
             Path(directory) if directory else None, settings.models, routing.roles
         )

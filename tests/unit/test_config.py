@@ -285,3 +285,24 @@ def test_a_policy_named_while_virtual_models_are_off_is_refused(
     settings = load(write_config(GOOD + extra), {"OPENAI_API_KEY": "sk-x"}, home)
     with pytest.raises(ConfigError, match=rf"{where}: no policy named 'economy' \(virtual models"):
         Router.from_settings(settings, load_classifier())
+
+
+def test_where_a_path_or_name_came_from_is_named(
+    write_config: WriteConfig, home: Path, tmp_path: Path
+) -> None:
+    env = {"OPENAI_API_KEY": "sk-x"}
+    roles = (
+        "routing:\n  roles: {small: gpt-4.1-mini, reasoner: gpt-4.1-mini, large: gpt-4.1-mini}\n"
+    )
+    missing = tmp_path / "no-such-folder"
+    from_file = load(write_config(GOOD + roles + f"  policies_dir: {missing}\n"), env, home)
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: routing.policies_dir: .* no such"):
+        Router.from_settings(from_file, load_classifier())
+    from_env = load(write_config(GOOD + roles), {**env, "TOKENWISE_POLICIES": str(missing)}, home)
+    with pytest.raises(ConfigError, match=r"^\$TOKENWISE_POLICIES: .*no-such-folder: no such"):
+        Router.from_settings(from_env, load_classifier())
+    auto = GOOD + "  auto:\n    provider: openai\n    price: gpt-4.1-mini\n" + roles
+    with pytest.raises(ConfigError, match=r"tokenwise.yaml: models.auto: the name of a virtual"):
+        Router.from_settings(load(write_config(auto), env, home), load_classifier())
+    with pytest.raises(ConfigError, match=r"^\$TOKENWISE_PRICING: invalid price file"):
+        load(write_config(GOOD), {**env, "TOKENWISE_PRICING": str(missing / "p.json")}, home)
