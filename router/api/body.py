@@ -51,8 +51,14 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if raw[:2] == b"\x1f\x8b":
+            reason = "it is gzip-compressed; send it uncompressed"
+        elif "UTF-8" in str(exc):
+            reason = "it is not UTF-8 text"
+        else:
+            reason = str(exc)
         raise InvalidRequest(
-            f"We could not parse the JSON body of your request ({exc}). "
+            f"We could not parse the JSON body of your request ({reason}). "
             "Send a valid UTF-8 JSON object.",
             code="invalid_json",
         ) from None

@@ -150,6 +150,15 @@ OBJECT = of_type(dict, "an object")
 BOOLEAN = of_type(bool, "a boolean")
 STRING = of_type(str, "a string")
 
+
+def stream_options(name: str, value: Any) -> None:
+    """An object whose `include_usage` (and `include_obfuscation`), when given, are booleans."""
+    OBJECT(name, value)
+    for flag in ("include_usage", "include_obfuscation"):
+        if value.get(flag) is not None:
+            BOOLEAN(f"{name}.{flag}", value[flag])
+
+
 CHAT_FIELDS: Mapping[str, Check] = {
     "max_tokens": integer(1, INT32),
     "max_completion_tokens": integer(1, INT32),
@@ -164,7 +173,7 @@ CHAT_FIELDS: Mapping[str, Check] = {
     "logit_bias": bias_map,
     "stop": string_or_strings,
     "user": STRING,
-    "stream_options": OBJECT,
+    "stream_options": stream_options,
     "tools": array_of_objects,
     "tool_choice": string_or_object,
     "parallel_tool_calls": BOOLEAN,
@@ -193,7 +202,7 @@ RESPONSES_FIELDS: Mapping[str, Check] = {
     "tool_choice": string_or_object,
     "parallel_tool_calls": BOOLEAN,
     "stream": BOOLEAN,
-    "stream_options": OBJECT,
+    "stream_options": stream_options,
     "store": BOOLEAN,
     "background": BOOLEAN,
     "metadata": OBJECT,
@@ -227,7 +236,7 @@ COMPLETIONS_FIELDS: Mapping[str, Check] = {
     "logit_bias": bias_map,
     "stop": string_or_strings,
     "stream": BOOLEAN,
-    "stream_options": OBJECT,
+    "stream_options": stream_options,
     "user": STRING,
 }
 

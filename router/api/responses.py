@@ -47,7 +47,7 @@ from router.api.responses_stream import NativeEvents, TranslatedEvents, estimate
 from router.api.stored_responses import recall_pin
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.admission import NO_PRESSURE
-from router.errors import InvalidRequest, ProxyError
+from router.errors import InvalidReasoning, InvalidRequest, ProxyError
 from router.exchange import Exchange
 from router.providers.base import Adapter, UpstreamCall
 from router.providers.registry import adapter_for
@@ -76,7 +76,13 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         )
     check_fields(body, RESPONSES_FIELDS)
     loose = to_chat(body, lenient=True)  # for routing and budgets; never refuses
-    asked = normalize_reasoning(loose.body)
+    try:
+        asked = normalize_reasoning(loose.body)
+    except InvalidReasoning as exc:  # the chat view's name for what the client sent
+        if exc.param == "reasoning_effort" and "reasoning_effort" not in body:
+            exc.param = "reasoning.effort"
+            exc.message = exc.message.replace("reasoning_effort", "reasoning.effort", 1)
+        raise
     pin = await _previous(services, body, principal.team)
     budget = services.budget
     pressure = await budget.pressure(principal) if budget is not None else NO_PRESSURE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from typing import Any
@@ -44,7 +45,8 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
     ("body", "param", "code", "words"),
     [
         (b'{"model": "sim-small", "messages": [', None, "invalid_json", "JSON"),
-        (b"\xff\xfe not utf-8", None, "invalid_json", "JSON"),
+        (b"\xff\xfe not utf-8", None, "invalid_json", "it is not UTF-8 text"),
+        (gzip.compress(b'{"model": "sim-small"}'), None, "invalid_json", "gzip-compressed"),
         (b"", None, "invalid_json", "empty"),
         (b"[1, 2]", None, "invalid_json", "JSON object"),
         ({"messages": ASK}, "model", "missing_required_parameter", "'model'"),
@@ -68,6 +70,12 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
             "'messages[1].content'",
         ),
         ({"model": "sim-small", "messages": ASK, "stream": "yes"}, "stream", "invalid_type", ""),
+        (
+            {"model": "sim-small", "messages": ASK, "stream_options": {"include_usage": "yes"}},
+            "stream_options.include_usage",
+            "invalid_type",
+            "boolean",
+        ),
     ],
 )
 def test_bad_requests_are_400_naming_the_problem(

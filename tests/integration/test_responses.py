@@ -584,3 +584,15 @@ def test_an_empty_input_is_named_on_both_paths(
         error = caught.value.body
         assert isinstance(error, dict) and error["param"] == "input", error
         assert error["code"] == "invalid_value" and "'input'" in error["message"]
+
+
+def test_a_bad_reasoning_effort_is_named_as_the_client_sent_it(native: ServerThread) -> None:
+    with sdk(native) as client, pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model="sim-small",
+            input="hi",
+            reasoning={"effort": "banana"},  # type: ignore[typeddict-item]
+        )
+    error = caught.value.body
+    assert isinstance(error, dict) and error["param"] == "reasoning.effort", error
+    assert error["message"].startswith("reasoning.effort must be one of")
