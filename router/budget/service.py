@@ -26,6 +26,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -61,6 +62,7 @@ from router.budget.metrics import BudgetMetrics
 from router.budget.ratelimit import LocalMinutes, rules_for
 from router.budget.recovery import replay_orphans
 from router.budget.refusals import budget_error, rate_error, store_error
+from router.budget.reset import rolling_reset
 from router.budget.soft import cap_effort, soft_trigger, threshold_of
 from router.budget.validate import lease_seconds
 from router.config.load import ModelSpec, Settings
@@ -292,6 +294,11 @@ class BudgetService:
             raise
         if not result.ok:
             self.settler.done(rid)
+            refusal = result.refusal
+            if isinstance(refusal, BudgetRefusal):
+                record = (budgets or {}).get(refusal.scope)
+                later = await rolling_reset(self.store, self.gate, refusal, record)
+                result = replace(result, refusal=later)
             raise self._refused(principal, result, budgets, now)
         self.settler.note(rid, {"t": "r", "id": rid, "granted": str(result.reserved)})
         hold = Hold(rid, result.reserved, now + self.lease, self.settler, pending)

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import pytest
 
+from router.budget.flight import Gate
+from router.budget.reset import rolling_reset
 from router.store.base import (
     BudgetRecord,
     BudgetRefusal,
@@ -341,3 +343,23 @@ async def test_reserve_with_the_callers_budget_records_enforces_the_same_limits(
     assert await store.settle("r1", D("1"), T0 + 1)
     view = await store.spend("team:research", T0 + 1)
     assert view is not None and (view.settled, view.in_flight) == usd(1, 0)
+
+
+async def test_a_rolling_refusal_names_when_enough_spend_has_left(store: Store) -> None:
+    """Spend of 3, 3 and 3 at T0, T0+600 and T0+1200 in a one-hour window with a limit of 10:
+    a request of 5 at T0+1300 fits once the first two have left (each leaves up to a bucket
+    late), not at the next bucket boundary, which frees nothing."""
+    await team_with_key(store)
+    await budget(store, "team:research", "10", window="rolling:3600")
+    for n, at in enumerate((T0, T0 + 600, T0 + 1200)):
+        await store.reserve(f"r{n}", ["team:research"], D("3"), LEASE, at)
+        await store.settle(f"r{n}", D("3"), at)
+    refused = await store.reserve("late", ["team:research"], D("5"), LEASE, T0 + 1300)
+    refusal = refused.refusal
+    assert isinstance(refusal, BudgetRefusal) and refusal.resets_at == T0 + 1320
+    record = BudgetRecord("team:research", D(10), "rolling:3600")
+    later = await rolling_reset(store, Gate(4, 5.0), refusal, record)
+    at = later.resets_at
+    assert at is not None and T0 + 600 + 3600 <= at <= T0 + 600 + 3600 + 60
+    assert not (await store.reserve("early", ["team:research"], D("5"), LEASE, at - 60)).ok
+    assert (await store.reserve("fits", ["team:research"], D("5"), LEASE, at)).ok
