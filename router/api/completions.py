@@ -67,6 +67,27 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 1 else 1
 
 
+def check_best_of(body: Mapping[str, Any], stream: bool) -> None:
+    """`best_of` generates that many answers and returns the best `n`: at least `n`, and never
+    on a stream (the server must see them all before it picks)."""
+    best_of = body.get("best_of")
+    if best_of is None:
+        return
+    n = body.get("n") or 1
+    if best_of < n:
+        raise InvalidRequest(
+            f"'best_of' ({best_of}) must be at least 'n' ({n}).",
+            param="best_of",
+            code="invalid_value",
+        )
+    if stream and best_of > 1:
+        raise InvalidRequest(
+            "'best_of' above 1 cannot be streamed: the best answers are known only at the end.",
+            param="best_of",
+            code="invalid_value",
+        )
+
+
 def completion_models(services: Services, principal: Principal, model: str) -> list[str]:
     """The models a virtual model may route this request to: those whose `apis` list
     `completions`, within the key's allow-list when it has one."""
@@ -107,6 +128,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
     stream = stream_flag(body)
     require_present(body, "prompt")
     check_fields(body, COMPLETIONS_FIELDS)
+    check_best_of(body, stream)
     messages = prompt_messages(body["prompt"])
     answers, token_ids = prompt_shape(body)
     budget = services.budget

@@ -180,7 +180,10 @@ class Router:
             unavailable=unavailable,
             reasoning=reasoning,
         )
-        if by_team is not None and policy is by_team and by_team.name != self.default_policy:
+        if forced_policy is not None:
+            forced = f"{decision.reason}, policy forced to {policy.name}"
+            decision = replace(decision, reason=forced)
+        elif by_team is not None and policy is by_team and by_team.name != self.default_policy:
             decision = replace(decision, reason=f"{decision.reason}, team policy {by_team.name}")
         if key is not None and self.sessions is not None:
             self.sessions.put(key, decision.pin())

@@ -596,3 +596,20 @@ def test_a_bad_reasoning_effort_is_named_as_the_client_sent_it(native: ServerThr
     error = caught.value.body
     assert isinstance(error, dict) and error["param"] == "reasoning.effort", error
     assert error["message"].startswith("reasoning.effort must be one of")
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [({"best_of": 1, "n": 2}, "at least 'n'"), ({"best_of": 2, "stream": True}, "streamed")],
+)
+def test_best_of_is_checked_as_openai_checks_it(
+    native: ServerThread, extra: dict[str, Any], words: str
+) -> None:
+    answer = httpx.post(
+        f"{url(native)}/completions",
+        headers={"Authorization": f"Bearer {DEV_KEY}"},
+        json={"model": "sim-small", "prompt": "Once upon a time", **extra},
+        timeout=10,
+    )
+    error = answer.json()["error"]
+    assert answer.status_code == 400 and error["param"] == "best_of" and words in error["message"]

@@ -114,6 +114,15 @@ def test_route_header_forces_a_tier(client: openai.OpenAI) -> None:
     assert raw.headers["x-tokenwise-model"] != "sim-small"
 
 
+def test_route_header_forces_a_policy_and_says_so(client: openai.OpenAI) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto",
+        messages=[{"role": "user", "content": HARD_MATH}],
+        extra_headers={"x-tokenwise-route": "policy=economy"},
+    )
+    assert route_of(raw)["reason"].endswith("policy forced to economy"), route_of(raw)
+
+
 def test_bad_route_header_is_a_400(client: openai.OpenAI) -> None:
     try:
         client.chat.completions.create(
