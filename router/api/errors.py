@@ -11,6 +11,7 @@ from router.api.json import json_response
 from router.errors import ProxyError, error_body
 
 PUBLIC_PATHS = "/v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings and /v1/models"
+OTHER_PATHS = "GET /healthz, /readyz, /metrics, /openapi.json; /admin/... with the master key"
 
 
 def proxy_error_response(exc: ProxyError) -> Response:
@@ -21,7 +22,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         body = error_body(
-            f"Unknown path {request.url.path}: this proxy serves {PUBLIC_PATHS}.",
+            f"Unknown path {request.url.path}: this proxy serves {PUBLIC_PATHS} (and "
+            f"{OTHER_PATHS}).",
             "invalid_request_error",
             "unknown_url",
         )

@@ -107,7 +107,9 @@ class Settings:
 
 
 def config_path(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path | None:
-    if explicit:
+    if explicit is not None:
+        if not explicit.strip():
+            raise ConfigError("--config names no file (an empty path): give the config's path")
         return Path(explicit)
     if env.get("TOKENWISE_CONFIG"):
         return Path(env["TOKENWISE_CONFIG"])

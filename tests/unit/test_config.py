@@ -306,3 +306,8 @@ def test_where_a_path_or_name_came_from_is_named(
         Router.from_settings(load(write_config(auto), env, home), load_classifier())
     with pytest.raises(ConfigError, match=r"^\$TOKENWISE_PRICING: invalid price file"):
         load(write_config(GOOD), {**env, "TOKENWISE_PRICING": str(missing / "p.json")}, home)
+
+
+def test_an_empty_config_path_is_an_error_not_the_default(tmp_path: Path, home: Path) -> None:
+    with pytest.raises(ConfigError, match=r"--config names no file"):
+        load_settings("", env={"TOKENWISE_HOME": str(home)}, cwd=tmp_path)
