@@ -32,6 +32,13 @@ def _wrong_type(name: str, expected: str, value: Any) -> InvalidRequest:
 
 def integer(low: int, high: int) -> Check:
     def check(name: str, value: Any) -> None:
+        whole_float = isinstance(value, float) and value.is_integer()
+        if whole_float and not low <= value <= high:  # too large for JSON's 64-bit integers
+            raise InvalidRequest(
+                f"Invalid '{name}': {value:g} is out of range; expected {low} to {high}.",
+                param=name,
+                code="invalid_value",
+            )
         if isinstance(value, bool) or not isinstance(value, int):
             raise _wrong_type(name, "an integer", value)
         if not low <= value <= high:

@@ -71,6 +71,13 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
         ),
         ({"model": "sim-small", "messages": ASK, "stream": "yes"}, "stream", "invalid_type", ""),
         (
+            b'{"model": "sim-small", "messages": [{"role": "user", "content": "hi"}], '
+            b'"max_tokens": 99999999999999999999999}',
+            "max_tokens",
+            "invalid_value",
+            "out of range",
+        ),
+        (
             {"model": "sim-small", "messages": ASK, "stream_options": {"include_usage": "yes"}},
             "stream_options.include_usage",
             "invalid_type",
