@@ -253,6 +253,7 @@ async def revoke_key(store: Store, key_id: str, team: str | None = None) -> KeyR
 async def list_budgets(store: Store, team: str | None = None) -> list[dict[str, Any]]:
     budgets = await store.list_budgets()
     if team is not None:
+        await _team(store, team)  # an unknown team is a 404, as for its keys
         own = {f"team:{team}"} | {f"key:{k.key_id}" for k in await store.list_keys(team)}
         budgets = [b for b in budgets if b.scope in own]
     return [budget_json(b) for b in budgets]

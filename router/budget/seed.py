@@ -57,6 +57,12 @@ async def seed(store: Store, settings: Settings) -> None:
                 await store.put_key(record)
             except ValueError as exc:
                 raise SeedError(f"{settings.source}: auth.keys.{i}: {exc}") from None
+    for name in config.rate_limits.teams:
+        if await store.get_team(name) is None:
+            raise SeedError(
+                f"{settings.source}: rate_limits.teams.{name}: no team named {name!r} "
+                "(declare it in auth.teams, or create it with `tokenwise teams create`)"
+            )
     for i, spec in enumerate(config.budgets.limits):
         budget = budget_record(spec.scope, config, i)
         current = (await store.get_budgets([spec.scope])).get(spec.scope)

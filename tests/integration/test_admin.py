@@ -345,6 +345,9 @@ def test_the_command_line_names_a_store_it_cannot_use(tmp_path: Path, config_fil
     for args in (("teams", "list"), ("keys", "list"), ("budgets", "list")):
         code, _, err = cli(tmp_path / "a-file", config_file, *args)
         assert code == 2 and "cannot use the store" in err and "Traceback" not in err, err
+    for args in (("keys", "list", "--team", "ghost"), ("budgets", "list", "--team", "ghost")):
+        code, _, err = cli(tmp_path / "home", config_file, *args)
+        assert code == 2 and "No team named 'ghost'" in err, (args, err)
 
 
 def test_admin_input_errors_name_their_own_field(proxy: ServerThread) -> None:

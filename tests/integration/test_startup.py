@@ -33,6 +33,10 @@ CASES = {
     ),
     "store-scheme": ("store:\n  url: foo://bar\n", "store.url: unsupported store URL 'foo://bar'"),
     "store-down": ("store:\n  url: redis://127.0.0.1:{closed}/0\n", "store.url: Redis store"),
+    "rate-team": (
+        "rate_limits:\n  teams:\n    ghost: {rpm: 5}\n",
+        "rate_limits.teams.ghost: no team named 'ghost'",
+    ),
     "budget-team": (
         "budgets:\n  limits:\n    - {scope: 'team:ghost', limit_usd: 5}\n",
         "budgets.limits.0: budget team:ghost: unknown team 'ghost'",
