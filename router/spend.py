@@ -213,7 +213,11 @@ def remote_totals(
     except httpx.HTTPError as exc:
         raise SpendError(f"cannot reach {endpoint}: {exc}") from None
     if resp.status_code != 200:
-        raise SpendError(f"{endpoint} answered {resp.status_code}: {resp.text[:500]}")
+        try:
+            message = resp.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = resp.text[:500]
+        raise SpendError(f"{endpoint} answered {resp.status_code}: {message}")
     answered_by, totals = from_document(resp.json())
     if answered_by != by:
         raise SpendError(f"{endpoint} grouped by {answered_by}, not {by}")

@@ -204,6 +204,7 @@ def test_url_refuses_a_wrong_or_missing_master_key(filled: Filled) -> None:
     url = f"http://127.0.0.1:{filled.proxy.port}"
     wrong = spend(filled, "--url", url, env={"TOKENWISE_MASTER_KEY": KEYS["research"]})
     assert wrong.returncode == 2 and "401" in wrong.stderr and "master key" in wrong.stderr
+    assert "{" not in wrong.stderr  # the error message, not the JSON body
     missing = spend(filled, "--url", url)
     assert missing.returncode == 2 and "TOKENWISE_MASTER_KEY" in missing.stderr
     resp = httpx.get(
