@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from types import FrameType
 
 import uvicorn
@@ -79,7 +80,7 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             os.environ["TOKENWISE_DEV_KEY"] = settings.dev_key
         from router.observability.multiproc import prepare_multiprocess_dir
 
-        problem = asyncio.run(rehearse(settings))  # the workers would each fail alike
+        problem = rehearse_apart(settings)  # the workers would each fail alike
         if problem is not None:
             return _failed(problem)
         prepare_multiprocess_dir(settings.home, os.environ)  # metrics summed over the workers
@@ -101,6 +102,28 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             raise
         return _failed(problem)
     return 0
+
+
+def rehearse_apart(settings: Settings) -> str | None:
+    """`rehearse` in a forked child, so that the supervisor of the workers does not keep what a
+    start-up loads (the classifier, the tokenizer's vocabulary: over 100 MB) for its lifetime."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: rehearse, report, leave without running the parent's exit code
+        os.close(read)
+        status = 0
+        try:
+            problem = asyncio.run(rehearse(settings)) or ""
+        except BaseException:
+            traceback.print_exc()
+            problem, status = "an unexpected error (above)", 1
+        os.write(write, problem.encode())
+        os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return said or None
 
 
 async def rehearse(settings: Settings) -> str | None:
