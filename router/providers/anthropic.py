@@ -9,7 +9,10 @@ Effort, per model entry:
   budget lowered, and reported. Effort `none` sends no thinking at all;
 * adaptive (`adaptive_only: true`, Claude 4.7 and later): `thinking: {type: adaptive, display:
   summarized}` (newer models omit thinking text unless asked) with `output_config: {effort}`,
-  levels low..max; `none` is `{type: disabled}` where the entry says `can_disable`.
+  levels low..max; `none` is `{type: disabled}` where the entry says `can_disable`;
+* a client that hides reasoning (`reasoning.exclude`, ...) gets `display: omitted` on either
+  kind: the blocks come back without their text (still billed), and unchanged they remain
+  valid to send back in a tool loop.
 
 With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
 reported. `max_tokens` is required: without one from the client, the model's
@@ -128,6 +131,14 @@ class AnthropicAdapter:
         if choice is not None:
             out["tool_choice"] = choice
         self._thinking(out, plan, model, report, adaptive)
+        if (
+            not intent.show
+            and isinstance(out.get("thinking"), dict)
+            and out["thinking"].get("type") in ("enabled", "adaptive")
+        ):
+            # Hidden from the client: Anthropic sends the blocks without their text, and such
+            # blocks go back unchanged on the next turn of a tool loop, as the API requires.
+            out["thinking"] = {**out["thinking"], "display": "omitted"}
         if "max_tokens" not in out:
             limit = spec.max_output_tokens if spec is not None else None
             out["max_tokens"] = limit or DEFAULT_MAX_TOKENS

@@ -4,7 +4,9 @@ Reasoning text goes out in both `reasoning_content` and `reasoning` (clients dif
 of the two the upstream used, plus what `ContentSplitter` moved out of `content` (inline think
 tags, leaked Harmony). Tool calls recovered from leaked Harmony are appended to `tool_calls`
 with ids derived from the response id, so a stream and a JSON body name them alike. Opaque
-continuity data (`reasoning_details`, ...) is never touched.
+continuity data (`reasoning_details`, ...) is never touched, except that a client that hides
+reasoning gets its entries with their text and summary emptied (signatures and encrypted data
+stay, as Anthropic's own `display: omitted` answers have them).
 
 A body or chunk with no reasoning anywhere and plain content comes back as the very same object
 (`is` identity), so the caller can relay the upstream's bytes unchanged.
@@ -155,8 +157,29 @@ def hide_reasoning(obj: dict[str, Any]) -> dict[str, Any]:
             inner = {k: v for k, v in inner.items() if k not in REASONING_KEYS}
             choice = {**choice, part: inner}
             changed = True
+        details = inner.get("reasoning_details") if isinstance(inner, Mapping) else None
+        if isinstance(details, list) and any(_readable(d) for d in details):
+            kept = [_unreadable(d) for d in details]
+            choice = {**choice, part: {**inner, "reasoning_details": kept}}  # type: ignore[dict-item]
+            changed = True
         out_choices.append(choice)
     return {**obj, "choices": out_choices} if changed else obj
+
+
+READABLE_DETAIL_KEYS: Final = ("text", "summary")
+"""What a `reasoning_details` entry says in plain words; its signature, format, id and
+encrypted data stay, so a later turn can still hand the block back."""
+
+
+def _readable(detail: object) -> bool:
+    return isinstance(detail, Mapping) and any(detail.get(key) for key in READABLE_DETAIL_KEYS)
+
+
+def _unreadable(detail: object) -> object:
+    if not _readable(detail):
+        return detail
+    assert isinstance(detail, Mapping)
+    return {k: ("" if k in READABLE_DETAIL_KEYS else v) for k, v in detail.items()}
 
 
 def parse_chat_response(
