@@ -18,6 +18,7 @@ router.responses.reply from the same items, so a stream assembles to the JSON an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +55,7 @@ class ResponseEvents:
         self.text = ""
         self.logprobs: list[Any] = []
         self.calls: dict[int, int] = {}  # chat tool-call index -> output index
+        self.arguments: dict[int, str] = {}  # output index -> arguments of a call still open
         self.finish_reason: str | None = None
         self.usage: Mapping[str, Any] | None = None
         self.started = False
@@ -163,11 +165,17 @@ class ResponseEvents:
         return events
 
     def _call(self, call: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A tool-call delta. Calls stay open together until something else (text, reasoning,
+        the end) comes: a chat stream may interleave the deltas of parallel calls by index, and
+        each delta goes to its own item (`output_index`, `item_id`)."""
         events = []
         index = call.get("index", 0)
         fn = call.get("function") or {}
         if index not in self.calls:
-            events += self._close()
+            if self.open != "function_call":
+                events += self._close()
+            else:  # the calls whose arguments are whole are done, as OpenAI orders them
+                events += self._close_calls([p for p, a in self.arguments.items() if _whole(a)])
             position = len(self.items)
             call_id = call.get("id") or item_id("call", self.response_id, position)
             item = function_call_item(
@@ -179,16 +187,17 @@ class ResponseEvents:
             )
             events += self._add(item, "function_call")
             self.calls[index] = position
+            self.arguments[position] = ""
+        position = self.calls[index]
         arguments = fn.get("arguments")
         if isinstance(arguments, str) and arguments:
-            if self.calls[index] != len(self.items) - 1 or self.open != "function_call":
-                # An earlier call, already done (a chat stream that interleaves its calls): the
-                # final response carries the whole arguments; its item events cannot reopen.
-                self.items[self.calls[index]]["arguments"] += arguments
+            if position not in self.arguments:  # its item is done (text came in between)
+                self.items[position]["arguments"] += arguments
                 return events
-            self.text += arguments
+            self.arguments[position] += arguments
+            at = {"item_id": self.items[position]["id"], "output_index": position}
             events.append(
-                self._event("response.function_call_arguments.delta", **self._at(), delta=arguments)
+                self._event("response.function_call_arguments.delta", **at, delta=arguments)
             )
         return events
 
@@ -241,17 +250,31 @@ class ResponseEvents:
                 self._event("response.content_part.done", **at, content_index=0, part=part)
             )
         else:
-            item["arguments"] = text
-            item["status"] = "completed"
-            events.append(
-                self._event("response.function_call_arguments.done", **at, arguments=text)
-            )
+            self.open = None
+            return self._close_calls()
         events.append(
             self._event(
                 "response.output_item.done", output_index=at["output_index"], item=dict(item)
             )
         )
         self.open = None
+        return events
+
+    def _close_calls(self, positions: list[int] | None = None) -> list[dict[str, Any]]:
+        """Open function calls done (`positions`, default all), in output order, each with its
+        whole arguments."""
+        events = []
+        for position in sorted(self.arguments if positions is None else positions):
+            item, text = self.items[position], self.arguments.pop(position)
+            at = {"item_id": item["id"], "output_index": position}
+            item["arguments"] = text
+            item["status"] = "completed"
+            events.append(
+                self._event("response.function_call_arguments.done", **at, arguments=text)
+            )
+            events.append(
+                self._event("response.output_item.done", output_index=position, item=dict(item))
+            )
         return events
 
     def finish(self, usage_body: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -265,3 +288,12 @@ class ResponseEvents:
         kind = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
         events.append(self._event(kind, response=final))
         return events
+
+
+def _whole(arguments: str) -> bool:
+    """Whether a call's arguments so far are a complete JSON value (no more can follow)."""
+    try:
+        json.loads(arguments)
+    except ValueError:
+        return False
+    return True
