@@ -11,11 +11,14 @@ counted in usage but not returned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, dropped, table
+from router.errors import InvalidReasoning
+from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, UpstreamCall, dropped, table
 from router.providers.effort_plan import EffortPlan, budget_on_wire
 from router.providers.openai_compat import OpenAICompatAdapter
+from router.reasoning.intent import ReasoningIntent
 
 if TYPE_CHECKING:
     from router.config.load import ModelSpec
@@ -32,6 +35,23 @@ class GeminiAdapter(OpenAICompatAdapter):
     wire_efforts = frozenset({"minimal", "low", "medium", "high"})
     output_field = "think_tags"
 
+    def build(
+        self, body: Mapping[str, Any], model: ModelSpec, intent: ReasoningIntent, strict: bool
+    ) -> UpstreamCall:
+        """A client that sets Gemini's own `thinking_config` (under `extra_body.google` or
+        `google`) controls thinking itself: no effort is added to it (Gemini refuses both), and
+        a reasoning control of ours next to it is a conflict."""
+        if own_thinking_config(body) is None:
+            return super().build(body, model, intent, strict)
+        for control in CONTROLS:
+            if control in body:
+                raise InvalidReasoning(
+                    f"'{control}' and google.thinking_config both set Gemini's thinking: send "
+                    "one of them.",
+                    param=control,
+                )
+        return super().build(body, model, ReasoningIntent(), strict)
+
     def write_effort(
         self, out: dict[str, Any], plan: EffortPlan, model: ModelSpec, report: ParamReport
     ) -> None:
@@ -44,3 +64,15 @@ class GeminiAdapter(OpenAICompatAdapter):
             out["extra_body"] = {"google": {"thinking_config": config}}
         elif plan.wire is not None:
             out["reasoning_effort"] = plan.wire
+
+
+CONTROLS = ("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs")
+
+
+def own_thinking_config(body: Mapping[str, Any]) -> object:
+    """The client's own `thinking_config`, under `extra_body.google` or `google`, if any."""
+    for holder in (body.get("extra_body"), body):
+        google = holder.get("google") if isinstance(holder, Mapping) else None
+        if isinstance(google, Mapping) and google.get("thinking_config") is not None:
+            return google["thinking_config"]
+    return None
