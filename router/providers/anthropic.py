@@ -15,13 +15,15 @@ Effort, per model entry:
   valid to send back in a tool loop.
 
 With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
-reported. `max_tokens` is required: without one from the client, the model's
+reported; nor a forced `tool_choice` (`required`, a named function): thinking then goes off
+(where the model can switch it off; else the choice becomes `auto`), reported as dropped. `max_tokens` is required: without one from the client, the model's
 `max_output_tokens` (else 8192) is sent. Unknown fields are dropped and reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from router.providers.anthropic_reply import AnthropicStream, completion
@@ -114,6 +116,9 @@ class AnthropicAdapter:
         wire = ADAPTIVE_EFFORTS if adaptive else None
         plan = plan_effort(intent, model, report, strict, wire_efforts=wire)
         thinking = plan.on is True or (adaptive and plan.on is not False)
+        if thinking and forces_a_tool(body.get("tool_choice")):
+            plan, body = self._forced_tool(plan, body, model, report, strict)
+            thinking = plan.on is True or (adaptive and plan.on is not False)
         rules = {**self.params, **self.thinking_params} if thinking else self.params
         mapped_body = apply_rules(
             strip_reasoning_controls(body), rules, report, strict=strict, unknown=DROP_UNKNOWN
@@ -143,6 +148,28 @@ class AnthropicAdapter:
             limit = spec.max_output_tokens if spec is not None else None
             out["max_tokens"] = limit or DEFAULT_MAX_TOKENS
         return UpstreamCall(self.path, out, self.headers(model), report)
+
+    def _forced_tool(
+        self,
+        plan: EffortPlan,
+        body: Mapping[str, Any],
+        model: ModelSpec,
+        report: ParamReport,
+        strict: bool,
+    ) -> tuple[EffortPlan, Mapping[str, Any]]:
+        """Anthropic takes no forced `tool_choice` (`required`, a named function) with thinking
+        on. The forced call is the client's contract, so thinking goes off, where the model
+        can switch it off; else the choice becomes `auto`. Either is reported."""
+        spec = model.reasoning
+        if spec is None or not spec.adaptive_only or spec.can_disable:
+            report.drop("reasoning_effort", strict, "no thinking with a forced tool_choice")
+            if report.effort is not None:
+                report.effort = replace(report.effort, sent="none", budget=None)
+            return replace(plan, wire=None, on=False, budget=None), body
+        report.drop(
+            "tool_choice", strict, "this model always thinks, and thinking takes no forced tool"
+        )
+        return plan, {**body, "tool_choice": "auto"}
 
     def _thinking(
         self,
@@ -197,3 +224,10 @@ class AnthropicAdapter:
         self, model: ModelSpec, show_reasoning: bool, *, created: int = 0
     ) -> StreamTranslator:
         return AnthropicStream(show_reasoning, created)
+
+
+def forces_a_tool(choice: object) -> bool:
+    """`tool_choice: required`, or one naming a function."""
+    return choice == "required" or (
+        isinstance(choice, Mapping) and choice.get("type") == "function"
+    )
