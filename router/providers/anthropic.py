@@ -16,8 +16,10 @@ Effort, per model entry:
 
 With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
 reported; nor a forced `tool_choice` (`required`, a named function): thinking then goes off
-(where the model can switch it off; else the choice becomes `auto`), reported as dropped. `max_tokens` is required: without one from the client, the model's
-`max_output_tokens` (else 8192) is sent. Unknown fields are dropped and reported.
+(where the model can switch it off; else the choice becomes `auto`), reported as dropped.
+`max_tokens` is required: without one from the client, the model's `max_output_tokens` (else
+8192) is sent, and a larger one is lowered to it and reported. Unknown fields are dropped and
+reported.
 """
 
 from __future__ import annotations
@@ -135,6 +137,11 @@ class AnthropicAdapter:
         )
         if choice is not None:
             out["tool_choice"] = choice
+        cap = spec.max_output_tokens if spec is not None else None
+        asked = out.get("max_tokens")
+        if cap and isinstance(asked, int) and asked > cap:  # the API would refuse it
+            out["max_tokens"] = cap
+            report.clamp("max_tokens", cap)
         self._thinking(out, plan, model, report, adaptive)
         if (
             not intent.show

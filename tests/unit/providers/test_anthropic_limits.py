@@ -1,5 +1,6 @@
-"""Anthropic takes no forced tool_choice with thinking on (reference 2.3): thinking goes off
-where the model can switch it off, else the choice becomes auto; either is reported."""
+"""What the Messages API refuses is never sent (reference 2.3): a forced tool_choice with
+thinking on (thinking goes off where the model can switch it off, else the choice becomes
+auto), a max_tokens above the model's output limit (lowered); each is reported."""
 
 from __future__ import annotations
 
@@ -51,3 +52,18 @@ def test_auto_keeps_thinking_and_strict_refuses_the_pair() -> None:
     assert call.body["thinking"]["type"] == "enabled"
     with pytest.raises(UnsupportedParameter):
         AnthropicAdapter().build(body("required"), model, HIGH, True)
+
+
+def test_a_max_tokens_above_the_models_limit_is_lowered_and_reported() -> None:
+    model = next(
+        m
+        for m in catalog().values()
+        if m.provider.dialect == "anthropic" and m.reasoning and m.reasoning.max_output_tokens
+    )
+    limit = model.reasoning.max_output_tokens if model.reasoning else None
+    assert limit is not None
+    asked = {**body("auto"), "max_tokens": limit + 10_000}
+    call = AnthropicAdapter().build(asked, model, HIGH, False)
+    assert call.body["max_tokens"] == limit
+    assert call.body["thinking"]["budget_tokens"] < limit
+    assert ("max_tokens", limit) in call.report.clamped
