@@ -205,10 +205,33 @@ def parse_chat_response(
             continue
         new = new if new is not None else list(choices)
         new[position] = {**choice, "message": translated or message, "finish_reason": finish}
+        if translated is not None and "logprobs" in choice:
+            raw, kept = message.get("content"), translated.get("content")
+            new[position]["logprobs"] = logprobs_of(choice["logprobs"], raw, kept)
     if new is None:
         return payload
     out = {**payload, "choices": new}
     return out if show_reasoning else hide_reasoning(out)
+
+
+def logprobs_of(logprobs: Any, raw: object, kept: object) -> Any:
+    """The logprobs of the content that was kept when markup or reasoning left `raw`: the last
+    tokens, when their text makes up `kept` exactly; none when they do not line up (a token of
+    reasoning or markup must never reach a client that sees neither)."""
+    tokens = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+    if not isinstance(tokens, list) or raw == kept:
+        return logprobs
+    text = ""
+    for start in range(len(tokens) - 1, -1, -1):
+        token = tokens[start].get("token") if isinstance(tokens[start], Mapping) else None
+        if not isinstance(token, str) or not isinstance(kept, str) or not kept:
+            break
+        text = token + text
+        if text == kept:
+            return {**logprobs, "content": tokens[start:]}
+        if len(text) >= len(kept):
+            break
+    return {**logprobs, "content": []}
 
 
 def whole_calls(message: dict[str, Any], original: Mapping[str, Any]) -> dict[str, Any]:
@@ -275,7 +298,11 @@ class ChatStream:
             return None
         if translated is not None and finish is None and is_empty(translated):
             return SILENT
-        return {**choice, "delta": translated or dict(delta), "finish_reason": finish}
+        out = {**choice, "delta": translated or dict(delta), "finish_reason": finish}
+        if translated is not None and choice.get("logprobs") is not None:
+            raw, kept = delta.get("content"), translated.get("content")
+            out["logprobs"] = logprobs_of(choice["logprobs"], raw, kept)
+        return out
 
     def finish(self) -> list[dict[str, Any]]:
         """Text still held back by a choice whose stream never finished."""
