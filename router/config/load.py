@@ -68,6 +68,7 @@ class ReasoningSpec:
     min_visible_tokens: int
     max_output_tokens: int | None
     adaptive_only: bool
+    template_kwarg: str | None = None  # None: the dialect's (vLLM/SGLang: enable_thinking)
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:
         min_visible_tokens=r.min_visible_tokens,
         max_output_tokens=r.max_output_tokens,
         adaptive_only=r.adaptive_only,
+        template_kwarg=r.template_kwarg,
     )
 
 

@@ -93,6 +93,9 @@ class Reasoning(Strict):
     adaptive_only: StrictBool = (
         False  # Anthropic models that take only adaptive thinking + an effort
     )
+    # vLLM/SGLang switch models: the chat-template kwarg that turns thinking on and off
+    # (Qwen3: enable_thinking, the default; DeepSeek-V3.1/V3.2, Granite: thinking)
+    template_kwarg: Literal["enable_thinking", "thinking"] | None = None
 
 
 class TokenPriors(Strict):

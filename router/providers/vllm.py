@@ -2,7 +2,8 @@
 message); Qwen3-style hybrid models are switched with `chat_template_kwargs.enable_thinking`.
 
 A model entry with levels gets `reasoning_effort`; one without levels but `can_disable` is a
-switch model and gets `enable_thinking` (merged into the client's other template kwargs).
+switch model and gets `enable_thinking` (merged into the client's other template kwargs), or
+the kwarg its entry names in `reasoning.template_kwarg` (`thinking` for DeepSeek-V3.1/V3.2).
 Reasoning comes back in `message.reasoning` (vLLM renamed it from `reasoning_content` in late
 2025; both are read).
 """
@@ -33,7 +34,7 @@ class VLLMAdapter(OpenAICompatAdapter):
         if switch and spec is not None and can_switch_off(spec) and plan.on is not None:
             kwargs = out.get("chat_template_kwargs")
             merged = dict(kwargs) if isinstance(kwargs, Mapping) else {}
-            merged[self.switch_kwarg] = plan.on
+            merged[spec.template_kwarg or self.switch_kwarg] = plan.on
             out["chat_template_kwargs"] = merged
         elif plan.wire is not None:
             out["reasoning_effort"] = plan.wire
