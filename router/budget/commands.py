@@ -226,9 +226,12 @@ def configured_models(config: str | None) -> frozenset[str]:
     return frozenset(catalog) | frozenset(virtual)
 
 
-async def run_local(config: str | None, work: Local) -> Any:
+async def run_local(config: str | None, work: Local, *, reads: bool = False) -> Any:
+    """`work` on the configured store (`reads`: it changes nothing, so a SQLite store that
+    does not exist yet is read as empty instead of being created)."""
     from router.config.load import config_path, read_config
-    from router.store.open import open_store
+    from router.store.memory import MemoryStore
+    from router.store.open import DEFAULT_FILE, open_store, sqlite_path
 
     env = os.environ
     path = config_path(config, env, Path.cwd())
@@ -236,7 +239,13 @@ async def run_local(config: str | None, work: Local) -> Any:
     if url == "memory://":
         raise CliError("the memory store lives inside the server: use --url")
     home = Path(env.get("TOKENWISE_HOME") or Path.cwd() / ".tokenwise")
-    store = await open_store(url, home)
+    file = None
+    if url is None or url.startswith("sqlite://"):
+        file = home / DEFAULT_FILE if url is None else sqlite_path(url, home)
+    if reads and file is not None and not file.exists() and not file.parent.is_file():
+        store: Store = await MemoryStore().open()  # nothing was ever written there
+    else:
+        store = await open_store(url, home)
     try:
         return await work(store)
     finally:
@@ -280,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
         if args.url:
             answer = run_remote(args.url, call)
         else:
-            answer = asyncio.run(run_local(args.config, local))
+            answer = asyncio.run(run_local(args.config, local, reads=call.method == "GET"))
     except (CliError, ProxyError, ValueError, *STORE_ERRORS) as exc:
         message = exc.message if isinstance(exc, ProxyError) else store_problem(exc)
         print(f"{prog}: {message}", file=sys.stderr)

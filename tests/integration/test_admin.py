@@ -370,3 +370,15 @@ def test_admin_input_errors_name_their_own_field(proxy: ServerThread) -> None:
     with admin(proxy, key="not-the-master") as http:
         refused = http.get("/admin/teams")
         assert refused.status_code == 401 and "not the master key" in refused.text
+
+
+def test_reading_a_store_that_does_not_exist_creates_nothing(
+    tmp_path: Path, config_file: Path
+) -> None:
+    fresh = tmp_path / "fresh-home"
+    for args in (("teams", "list"), ("budgets", "list")):
+        code, answer, err = cli(fresh, config_file, *args)
+        assert code == 0 and answer == [], (args, err)
+    assert not fresh.exists(), "a read made the state folder"
+    assert cli(fresh, config_file, "teams", "create", "t")[0] == 0  # a write does make it
+    assert fresh.exists()
