@@ -114,10 +114,11 @@ class RateLimited(ProxyError):
 
 
 class UpstreamStatus(ProxyError):
-    """An upstream answered with an error status: the status and its message pass through."""
+    """An upstream answered with an error status: the status, its message and its code (null
+    included) pass through."""
 
     type = "upstream_error"
-    code = "upstream_error"
+    code: str | None = "upstream_error"
 
     def __init__(
         self,

@@ -33,14 +33,16 @@ def status_error(
     passed = {h: headers[h] for h in PASSED_HEADERS if h in headers}
     err = _error_object(data)
     if err is not None and isinstance(err.get("message"), str):
-        return UpstreamStatus(
+        passed_on = UpstreamStatus(
             status,
             err["message"],
             type=err.get("type") if isinstance(err.get("type"), str) else None,
-            code=str(err["code"]) if err.get("code") is not None else "upstream_error",
             param=err.get("param") if isinstance(err.get("param"), str) else None,
             headers=passed,
         )
+        # the upstream's own code, null included (OpenAI's errors often have none)
+        passed_on.code = str(err["code"]) if err.get("code") is not None else None
+        return passed_on
     text = data[:500].decode("utf-8", "replace").strip() or "(empty body)"
     return UpstreamStatus(
         status, f"The upstream provider '{provider}' answered {status}: {text}", headers=passed

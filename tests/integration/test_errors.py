@@ -156,7 +156,9 @@ def test_upstream_error_status_passes_through(strict_proxy: ServerThread) -> Non
     body = {"model": "sim-small", "messages": ASK, "sim": {"fault": fault}}
     resp = post(strict_proxy, body)
     assert resp.status_code == 503
-    assert resp.json()["error"]["message"] == "simulated overload, try later"
+    error = resp.json()["error"]
+    assert error["message"] == "simulated overload, try later"
+    assert (error["type"], error["code"]) == ("server_error", None)  # the upstream's, null too
     assert resp.headers["x-tokenwise-model"] == "sim-small"
 
 

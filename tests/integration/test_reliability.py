@@ -163,7 +163,7 @@ def retried_out(
     *,
     stream: bool = False,
     status: int = 502,
-    code: str = "upstream_error",
+    code: str | None = "upstream_error",
 ) -> Case:
     """sim-small failing all 3 tries before a byte reached the client: an error status."""
     return Case(name, "sim-small", stream=stream, fault=fault, status=status, code=code, calls=3)
@@ -207,7 +207,8 @@ MATRIX = [
         "429 once", "sim-small", fault={"status": 429, "retry_after_s": 0, "fail_first": 1}, calls=2
     ),
     Case("503 twice", "sim-small", fault={"status": 503, "fail_first": 2}, calls=3),
-    retried_out("503 always", {"status": 503, "message": "down for good"}, status=503),
+    # the upstream's own error passes through, its null code too
+    retried_out("503 always", {"status": 503, "message": "down for good"}, status=503, code=None),
     Case(
         "a 500 model falls back",
         "sim-broken",
@@ -260,7 +261,10 @@ def run_case(proxy: ServerThread, sim: ServerThread, case: Case, n: int) -> None
     assert len(calls) == case.calls, calls
     record = ledger_of(proxy, request_id)
     assert record.routed_model == served
-    outcome = {None: "ok", "upstream_timeout": "timeout"}.get(case.code, "upstream_error")
+    failed = case.status != 200 or case.code is not None
+    outcome = (
+        ("timeout" if case.code == "upstream_timeout" else "upstream_error") if failed else "ok"
+    )
     assert record.status == outcome
     if case.status == 200:
         assert record.cost_total is not None and record.cost_total > 0  # the served model billed
