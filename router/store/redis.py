@@ -6,9 +6,9 @@ SHA in a pipeline with the commands around it (scripts are loaded at `open`, and
 the server answers NOSCRIPT after a restart or failover), and `reserve` takes the budget records
 from its caller (`known`) instead of reading them first. Team, key and budget changes are
 WATCH/MULTI transactions; a ledger batch is one script (HSETNX makes a replay write nothing),
-sent with the next settlement (`redis_rides`). Those round trips go over the store's own
-multiplexed connection (`redis_wire`, a fifth of redis-py's cost per pipeline) when the URL is
-`redis://` or `unix://`; everything else, and every call with TLS or Sentinel, uses redis-py.
+sent with the next settlement (`redis_rides`). With a `redis://` URL those round trips go over
+the store's own multiplexed connection (`redis_wire`: about a sixth of redis-py's CPU per
+pipeline); everything else, and every call with TLS or Sentinel, uses redis-py.
 
 Key layout (prefix `tw`; `{...}` is the Cluster hash tag):
 
