@@ -21,7 +21,7 @@ from router.ledger.writer import LedgerWriter
 from router.metering.tokens import TokenCounter
 from router.observability.metrics import Metrics
 from router.policy.decide import Decision
-from router.policy.router import Router
+from router.policy.router import VIRTUAL_NAMES, Router
 from router.providers.base import bearer_headers
 from router.reliability.service import Reliability
 from router.store.base import Store
@@ -111,7 +111,7 @@ class Services:
                 decision.policy, decision.category, decision.tier, decision.model, decision.effort
             )
             return Route(self.targets[decision.model], requested, decision.reason, decision)
-        if requested in ("auto", "auto-economy", "auto-quality") and not self.router.policies:
+        if requested in VIRTUAL_NAMES and not self.router.policies:
             raise NotFound(
                 f"The virtual model '{requested}' is off in this configuration: map the roles "
                 "its policy names (small, reasoner, large) to catalog models in routing.roles.",

@@ -171,7 +171,7 @@ async def local_totals(
 ) -> list[LedgerTotal]:
     """Read the configured store directly (no server, no development key created)."""
     from router.config.load import config_path, read_config
-    from router.store.open import DEFAULT_FILE, open_store, sqlite_path
+    from router.store.open import open_store, sqlite_file
 
     env = os.environ
     path = config_path(config, env, Path.cwd())
@@ -179,8 +179,8 @@ async def local_totals(
     home = Path(env.get("TOKENWISE_HOME") or Path.cwd() / ".tokenwise")
     if url == "memory://":
         raise SpendError("the memory store lives inside the server: ask it with --url")
-    if url is None or url.startswith("sqlite://"):
-        file = home / DEFAULT_FILE if url is None else sqlite_path(url, home)
+    file = sqlite_file(url, home)
+    if file is not None:
         fresh = url is None and not file.parent.exists()  # a state folder never used
         if not file.parent.is_dir() and not fresh:
             state = "is not a folder" if file.parent.exists() else "does not exist"

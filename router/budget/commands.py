@@ -231,7 +231,7 @@ async def run_local(config: str | None, work: Local, *, reads: bool = False) -> 
     does not exist yet is read as empty instead of being created)."""
     from router.config.load import config_path, read_config
     from router.store.memory import MemoryStore
-    from router.store.open import DEFAULT_FILE, open_store, sqlite_path
+    from router.store.open import open_store, sqlite_file
 
     env = os.environ
     path = config_path(config, env, Path.cwd())
@@ -239,9 +239,7 @@ async def run_local(config: str | None, work: Local, *, reads: bool = False) -> 
     if url == "memory://":
         raise CliError("the memory store lives inside the server: use --url")
     home = Path(env.get("TOKENWISE_HOME") or Path.cwd() / ".tokenwise")
-    file = None
-    if url is None or url.startswith("sqlite://"):
-        file = home / DEFAULT_FILE if url is None else sqlite_path(url, home)
+    file = sqlite_file(url, home)
     if reads and file is not None and not file.exists() and not file.parent.is_file():
         store: Store = await MemoryStore().open()  # nothing was ever written there
     else:

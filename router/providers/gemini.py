@@ -18,7 +18,7 @@ from router.errors import InvalidReasoning
 from router.providers.base import NO_CHAT_TEMPLATE, ParamReport, UpstreamCall, dropped, table
 from router.providers.effort_plan import EffortPlan, budget_on_wire
 from router.providers.openai_compat import OpenAICompatAdapter
-from router.reasoning.intent import ReasoningIntent
+from router.reasoning.intent import CLIENT_CONTROLS, ReasoningIntent
 
 if TYPE_CHECKING:
     from router.config.load import ModelSpec
@@ -43,7 +43,7 @@ class GeminiAdapter(OpenAICompatAdapter):
         a reasoning control of ours next to it is a conflict."""
         if own_thinking_config(body) is None:
             return super().build(body, model, intent, strict)
-        for control in CONTROLS:
+        for control in CLIENT_CONTROLS:
             if control in body:
                 raise InvalidReasoning(
                     f"'{control}' and google.thinking_config both set Gemini's thinking: send "
@@ -64,9 +64,6 @@ class GeminiAdapter(OpenAICompatAdapter):
             out["extra_body"] = {"google": {"thinking_config": config}}
         elif plan.wire is not None:
             out["reasoning_effort"] = plan.wire
-
-
-CONTROLS = ("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs")
 
 
 def own_thinking_config(body: Mapping[str, Any]) -> object:

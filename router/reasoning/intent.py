@@ -44,6 +44,9 @@ from router.reasoning.prompt_controls import (
 
 _TOP_LEVEL: Final = ("reasoning_effort", "reasoning", "thinking", "include_reasoning")
 _TEMPLATE_SWITCHES: Final = ("enable_thinking", "thinking")
+# Fields whose presence means the client itself said how to reason (a routed effort then
+# yields to it, and a provider's own thinking field next to one is a conflict).
+CLIENT_CONTROLS: Final = ("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs")
 _REASONING_KEYS: Final = ("effort", "max_tokens", "exclude", "enabled")
 _THINKING_KEYS: Final = ("type", "budget_tokens", "display")
 _THINKING_TYPES: Final = ("enabled", "disabled", "adaptive")

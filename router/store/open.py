@@ -45,6 +45,14 @@ def sqlite_path(url: str, home: Path) -> Path:
     return home / rest
 
 
+def sqlite_file(url: str | None, home: Path) -> Path | None:
+    """The file of a SQLite store URL (None: the default store under `home`); None for any
+    other kind of store."""
+    if url is None:
+        return home / DEFAULT_FILE
+    return sqlite_path(url, home) if url.startswith("sqlite://") else None
+
+
 async def open_store(url: str | None, home: Path) -> Store:
     """Open the store a URL names: files are created and connections made here, never at import."""
     if url is None:
