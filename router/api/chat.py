@@ -12,7 +12,6 @@ with reasoning hidden only after (the tally always counts it).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -23,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import incoming, require_messages, stream_flag
-from router.api.departure import cancelled_on_departure
 from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
@@ -37,7 +35,7 @@ from router.providers.base import Adapter, ParamReport
 from router.providers.openai_reply import hide_reasoning
 from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
-from router.reasoning.intent import ReasoningIntent, normalize_reasoning
+from router.reasoning.intent import CLIENT_CONTROLS, ReasoningIntent, normalize_reasoning
 from router.reliability.forward import Prepared, forward
 from router.services import Route, Services, Target
 from router.upstream.answer import Answer
@@ -55,15 +53,12 @@ def route_headers(route: Route) -> dict[str, str]:
     return headers
 
 
-REASONING_CONTROLS = ("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs")
-
-
 def routed_effort(route: Route, body: dict[str, Any]) -> str | None:
     """The effort a routing decision chose, unless the client said how to reason itself."""
     decision = route.decision
     if decision is None or decision.effort == "none":
         return None
-    if any(k in body for k in REASONING_CONTROLS):
+    if any(k in body for k in CLIENT_CONTROLS):
         return None
     return decision.effort
 
@@ -76,7 +71,7 @@ def note_client_effort(
     decision = route.decision
     if decision is None or report.effort is None:
         return
-    if not any(k in body for k in REASONING_CONTROLS) or report.effort.sent == decision.effort:
+    if not any(k in body for k in CLIENT_CONTROLS) or report.effort.sent == decision.effort:
         return
     told = replace(
         decision, effort=report.effort.sent, reason=f"{decision.reason}, effort set by the client"
@@ -84,16 +79,17 @@ def note_client_effort(
     headers["x-tokenwise-route"] = told.header()
 
 
-def note_soft_cap(
-    headers: dict[str, str], asked: ReasoningIntent, admission: Admission | None
+def report_client_ask(
+    report: ParamReport, asked: ReasoningIntent, admission: Admission | None
 ) -> None:
-    """A soft budget capped the client's effort: `x-tokenwise-effort` says what the client
-    asked for (`requested`), not the capped level it was sent as (`x-tokenwise-budget` says
-    why)."""
-    shown = headers.get("x-tokenwise-effort")
-    if shown is None or admission is None or admission.effort is None or asked.effort is None:
+    """A soft budget capped the client's effort in the body the adapter saw: the report (so
+    `x-tokenwise-effort` and the effort metric) says what the client asked for, and what was
+    sent (`x-tokenwise-budget` says why)."""
+    if admission is None or admission.effort is None or asked.effort is None:
         return
-    headers["x-tokenwise-effort"] = re.sub(r"^requested=[^;]*", f"requested={asked.effort}", shown)
+    report.requested = asked.effort
+    if report.effort is not None:
+        report.effort = replace(report.effort, requested=asked.effort)
 
 
 def reasoning_intent(
@@ -237,9 +233,9 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     except ProxyError:
         await exchange.close("client_error", upstream_answered=False)
         raise
+    report_client_ask(call.report, asked, admission)
     headers.update(call.report.headers())
     note_client_effort(headers, route, body, call.report)
-    note_soft_cap(headers, asked, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
@@ -249,10 +245,9 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
 
     try:
         first = Prepared(target, adapter, intent, call, headers)
-        async with cancelled_on_departure(request):
-            served = await forward(
-                services, exchange, first, switch, stream=stream, gone=request.is_disconnected
-            )
+        served = await forward(
+            services, exchange, first, switch, stream=stream, receive=request.receive
+        )
         resp, target, adapter = served.resp, served.prepared.target, served.prepared.adapter
         intent, headers = served.prepared.intent, served.prepared.headers
         if stream:
@@ -310,9 +305,9 @@ async def _prepare(
     adapter = adapter_for(target.model.provider.dialect)
     intent = reasoning_intent(body, route, asked if body is received else None)
     call = adapter.build(body, target.model, intent, target.model.provider.strict)
+    report_client_ask(call.report, asked, admission)
     headers.update(call.report.headers())
     note_client_effort(headers, route, body, call.report)
-    note_soft_cap(headers, asked, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent

@@ -28,7 +28,6 @@ from router.api.chat import (
     relay_stream,
     wants_usage,
 )
-from router.api.departure import cancelled_on_departure
 from router.api.fields import COMPLETIONS_FIELDS, check_fields, token_ids
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
@@ -183,21 +182,20 @@ async def completions(request: Request) -> Response | EventStreamResponse:
         call = UpstreamCall(
             "/completions", upstream_body, target.headers, ParamReport(target.provider)
         )
-        async with cancelled_on_departure(request):
-            served = await forward(  # retries and the breaker; no fallback to another model
-                services,
-                exchange,
-                Prepared(
-                    target,
-                    adapter_for(target.model.provider.dialect),
-                    ReasoningIntent(),
-                    call,
-                    headers,
-                ),
-                None,
-                stream=stream,
-                gone=request.is_disconnected,
-            )
+        served = await forward(  # retries and the breaker; no fallback to another model
+            services,
+            exchange,
+            Prepared(
+                target,
+                adapter_for(target.model.provider.dialect),
+                ReasoningIntent(),
+                call,
+                headers,
+            ),
+            None,
+            stream=stream,
+            receive=request.receive,
+        )
         if stream:
             return await relay_stream(
                 exchange, served.resp, headers, MeteredEvents(exchange, wants_usage(body))

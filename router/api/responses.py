@@ -19,7 +19,6 @@ is on, and refuses clearly otherwise. The ledger endpoint is `responses`.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
@@ -40,7 +39,6 @@ from router.api.chat import (
     routed_effort,
     secret_of,
 )
-from router.api.departure import cancelled_on_departure
 from router.api.fields import RESPONSES_FIELDS, check_fields
 from router.api.response_keeper import Keeper, translated_view, unknown_previous
 from router.api.responses_stream import NativeEvents, TranslatedEvents, estimated_usage
@@ -120,6 +118,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             user=user,
             default_effort=routed_effort(route, chat),
             known_tokens=_held_upstream(pin, native),
+            limit_name="max_output_tokens",
         )
         chat = admission.body
     exchange, headers = open_exchange(
@@ -135,11 +134,6 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         admission,
     )
     exchange.body = chat
-    note = headers.get("x-tokenwise-budget")
-    if note is not None:  # the budget lowered the chat view's limit: name the client's field
-        headers["x-tokenwise-budget"] = re.sub(
-            r"\bmax_(?:completion_)?tokens=", "max_output_tokens=", note
-        )
     adapter = adapter_for(target.model.provider.dialect)
     try:
         intent = reasoning_intent(chat, route, asked if chat is loose.body else None)
@@ -156,15 +150,14 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     keep = Keeper(services, principal.team, target.name, body, view, pin, native, effort)
     try:
         sent = UpstreamCall(path, upstream_body, call.headers, call.report)
-        async with cancelled_on_departure(request):
-            served = await forward(  # retries and the breaker; a response stays on its model
-                services,
-                exchange,
-                Prepared(target, adapter, intent, sent, headers),
-                None,
-                stream=stream,
-                gone=request.is_disconnected,
-            )
+        served = await forward(  # retries and the breaker; a response stays on its model
+            services,
+            exchange,
+            Prepared(target, adapter, intent, sent, headers),
+            None,
+            stream=stream,
+            receive=request.receive,
+        )
         resp = served.resp
         if stream:
             if native:

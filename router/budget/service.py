@@ -236,12 +236,15 @@ class BudgetService:
         rate: bool = True,
         known_tokens: int = 0,
         answers: int | None = None,
+        limit_name: str | None = None,
     ) -> Admission:
         """Reserve for one request (`allowance`: output tokens to expect, from the router;
         `default_effort`: the effort the router sends when the client names none; `output`:
         False for a request that generates no tokens, such as embeddings, whose body is never
         given an output limit; `rate` False: a fallback's new reservation, the request already
-        counted by the rate limits; `known_tokens` and `answers`: as `measure` takes them)."""
+        counted by the rate limits; `known_tokens` and `answers`: as `measure` takes them;
+        `limit_name`: what the client's API calls the output limit, for the header, when the body
+        here is a translation that names it otherwise)."""
         headers: dict[str, str] = {}
         notes: list[str] = []
         level = None
@@ -307,11 +310,11 @@ class BudgetService:
         if output and result.reserved < est.amount:
             tokens = est.covered(result.reserved)
             body = with_output_limit(body, field, tokens)
-            notes.append(f"clamped {field}={tokens}")
+            notes.append(f"clamped {limit_name or field}={tokens}")
             self.metrics.clamped.labels(principal.team).inc()
         elif output and hard and budgets != {} and self.config.cap_output and ask.tokens is None:
             body = with_output_limit(body, field, est.output_tokens)
-            notes.append(f"capped {field}={est.output_tokens}")
+            notes.append(f"capped {limit_name or field}={est.output_tokens}")
         if rules:
             headers.update(self.minutes.add(rules, est.tokens, now))
         return admitted(body, headers, notes, hold, level)

@@ -1,6 +1,6 @@
 """A client that leaves before its answer starts cancels the upstream call at once.
 
-While the proxy waits for an upstream's first byte (retries, fallbacks and the breaker
+While `forward` waits for an upstream's first byte (retries, fallbacks and the breaker
 included), a watcher task waits on the ASGI `receive` for `http.disconnect`. When it comes, the
 watcher cancels the request's task: the upstream request is abandoned (its connection closed),
 the budget reservation is released and the ledger records the request as `cancelled`, instead
@@ -15,18 +15,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from starlette.requests import Request
 from starlette.types import Receive
 
 from router.errors import ClientLeft
 
 
 @asynccontextmanager
-async def cancelled_on_departure(request: Request) -> AsyncIterator[None]:
+async def cancelled_on_departure(receive: Receive) -> AsyncIterator[None]:
     """Run the block; raise `ClientLeft` in it as soon as the client disconnects."""
     task = asyncio.current_task()
     assert task is not None
-    watcher = asyncio.get_running_loop().create_task(_watch(request.receive, task))
+    watcher = asyncio.get_running_loop().create_task(_watch(receive, task))
     try:
         yield
     except asyncio.CancelledError:

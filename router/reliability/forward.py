@@ -7,7 +7,7 @@ too long, a refused key) moves on at once, and a request the upstream refused fo
 (a 400) is answered at once. Nothing reaches the client until an answer has been checked
 (`upstream.answer`): a JSON answer is read whole and parsed, a stream's first event is read and
 must be neither malformed nor an error. From then on the answer is the client's and is never
-retried.
+retried. A client that disconnects meanwhile stops the walk at once (`departure`).
 
 Moving to another model is the caller's `switch(target)`: it moves the budget reservation to
 that model and builds the request in its dialect; `exchange.route` follows, so the ledger and
@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 import orjson
+from starlette.types import Receive
 
 from router.errors import (
     BudgetExceeded,
@@ -37,6 +38,7 @@ from router.errors import (
 from router.exchange import Exchange
 from router.providers.base import Adapter, UpstreamCall
 from router.reasoning.intent import ReasoningIntent
+from router.reliability.departure import cancelled_on_departure
 from router.reliability.plan import candidates, larger_window
 from router.services import Services, Target
 from router.upstream.answer import Answer, check_stream, read_answer
@@ -70,7 +72,6 @@ class Served:
 
 
 Switch = Callable[[Target], Awaitable[Prepared]]
-Gone = Callable[[], Awaitable[bool]]
 
 
 async def forward(
@@ -80,10 +81,16 @@ async def forward(
     switch: Switch | None,
     *,
     stream: bool,
-    gone: Gone | None = None,
+    receive: Receive | None = None,
 ) -> Served:
-    """The first answer any candidate gives, checked; else the error that says what failed."""
-    return await _Walk(services, exchange, first, switch, stream, gone).run()
+    """The first answer any candidate gives, checked; else the error that says what failed.
+    `receive`: the client's connection; when it closes, the walk stops at once (`ClientLeft`,
+    router.reliability.departure)."""
+    walk = _Walk(services, exchange, first, switch, stream)
+    if receive is None:
+        return await walk.run()
+    async with cancelled_on_departure(receive):
+        return await walk.run()
 
 
 class _Walk:
@@ -96,7 +103,6 @@ class _Walk:
         first: Prepared,
         switch: Switch | None,
         stream: bool,
-        gone: Gone | None,
     ) -> None:
         self.services = services
         self.rel = services.reliability
@@ -104,7 +110,6 @@ class _Walk:
         self.first = self.current = first
         self.switch = switch
         self.stream = stream
-        self.gone = gone
         self.loop = asyncio.get_running_loop()
         self.deadline = self.loop.time() + self.rel.deadline_s
         decision = exchange.route.decision
@@ -165,10 +170,8 @@ class _Walk:
         rel = self.rel
         retry = 0
         while True:
-            if self.last is not None and (
-                self.loop.time() >= self.deadline or (self.gone is not None and await self.gone())
-            ):
-                raise self._final()  # out of time, or nobody is waiting
+            if self.last is not None and self.loop.time() >= self.deadline:
+                raise self._final()  # out of time
             if not rel.breakers.allow(name, rel.clock()):
                 self.moved = "circuit_open"
                 return None
