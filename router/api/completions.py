@@ -28,7 +28,7 @@ from router.api.chat import (
     relay_stream,
     wants_usage,
 )
-from router.api.fields import COMPLETIONS_FIELDS, check_fields, token_ids
+from router.api.fields import COMPLETIONS_FIELDS, check_fields, check_streaming_only, token_ids
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse
 from router.auth import Principal
@@ -127,6 +127,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
     stream = stream_flag(body)
     require_present(body, "prompt")
     check_fields(body, COMPLETIONS_FIELDS)
+    check_streaming_only(body, stream)
     check_best_of(body, stream)
     messages = prompt_messages(body["prompt"])
     answers, token_ids = prompt_shape(body)

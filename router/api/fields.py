@@ -262,6 +262,18 @@ def check_fields(body: Mapping[str, Any], checks: Mapping[str, Check]) -> None:
             check(name, value)
 
 
+def check_streaming_only(body: Mapping[str, Any], stream: bool) -> None:
+    """`stream_options` belongs to a stream: OpenAI refuses it on a request that does not
+    stream, so the proxy does too, whatever the upstream would do with it."""
+    if not stream and body.get("stream_options") is not None:
+        raise InvalidRequest(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled: "
+            "set 'stream': true, or leave 'stream_options' out.",
+            param="stream_options",
+            code="invalid_value",
+        )
+
+
 CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
 
 

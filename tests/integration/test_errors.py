@@ -83,6 +83,12 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
             "invalid_type",
             "boolean",
         ),
+        (
+            {"model": "sim-small", "messages": ASK, "stream_options": {"include_usage": True}},
+            "stream_options",
+            "invalid_value",
+            "only allowed when 'stream' is enabled",
+        ),
     ],
 )
 def test_bad_requests_are_400_naming_the_problem(

@@ -361,6 +361,12 @@ def test_legacy_completions(native: ServerThread, translated: ServerThread) -> N
         )
         assert "".join(c.choices[0].text for c in chunks if c.choices) == completion.choices[0].text
         assert chunks[-1].usage.model_extra["cost"] > 0
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.completions.create(
+                model="sim-small", prompt="Once", stream_options={"include_usage": True}
+            )
+        assert refused.value.param == "stream_options"
+        assert "only allowed when 'stream' is enabled" in refused.value.message
     with sdk(translated) as client, pytest.raises(openai.BadRequestError) as caught:
         client.completions.create(model="sim-small", prompt="Once upon a time")
     assert "has no legacy completions" in caught.value.message
