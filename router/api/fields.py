@@ -308,6 +308,32 @@ def check_message_fields(messages: list[dict[str, Any]]) -> None:
             raise _wrong_type(f"messages[{i}].tool_call_id", "a string", call_id)
 
 
+EMBEDDING_INPUTS = 2048  # OpenAI's limit on the inputs of one embeddings request
+
+
 def check_embedding_input(value: Any) -> None:
-    """A string, an array of strings, an array of token ids, or an array of such arrays."""
+    """A string, an array of strings, an array of token ids, or an array of such arrays; as
+    OpenAI documents it, no input is empty and one request embeds at most 2,048 inputs."""
     text_or_tokens("input", value)
+    if value == "":
+        raise InvalidRequest(
+            "Invalid 'input': the string is empty; give the text to embed.",
+            param="input",
+            code="invalid_value",
+        )
+    if not isinstance(value, list) or not any(isinstance(item, str | list) for item in value):
+        return  # a string, or one input given as token ids
+    if len(value) > EMBEDDING_INPUTS:
+        raise InvalidRequest(
+            f"Invalid 'input': {len(value)} inputs, at most {EMBEDDING_INPUTS} per request; "
+            "split them over several requests.",
+            param="input",
+            code="invalid_value",
+        )
+    for i, item in enumerate(value):
+        if item == "" or item == []:
+            raise InvalidRequest(
+                f"Invalid 'input[{i}]': it is empty; give the text or token ids to embed.",
+                param=f"input[{i}]",
+                code="invalid_value",
+            )

@@ -59,10 +59,10 @@ def _inputs(raw: Any) -> list[str]:
     """Strings as they are; token-id arrays as their JSON text (deterministic all the same)."""
     if isinstance(raw, str):
         return [raw]
-    if isinstance(raw, list) and raw and len(raw) <= MAX_INPUTS:
+    if isinstance(raw, list) and raw:
         if all(isinstance(item, int) and not isinstance(item, bool) for item in raw):
-            return [orjson.dumps(raw).decode()]
-        if all(isinstance(item, str | list) for item in raw):
+            return [orjson.dumps(raw).decode()]  # one input, however many ids
+        if len(raw) <= MAX_INPUTS and all(isinstance(item, str | list) for item in raw):
             return [item if isinstance(item, str) else orjson.dumps(item).decode() for item in raw]
     raise InvalidRequest(
         f"'input' must be a string or a non-empty array of at most {MAX_INPUTS} inputs.",

@@ -218,6 +218,27 @@ def test_embeddings_pass_through(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as virtual:
         client.embeddings.create(model="auto", input="hello")
     assert "'auto' routes chat requests" in virtual.value.message
+    tokens = client.embeddings.create(model="sim-small", input=[1] * 3000)  # one input
+    assert len(tokens.data) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "param", "words"),
+    [
+        ("", "input", "the string is empty"),
+        (["hello", ""], "input[1]", "it is empty"),
+        ([[1, 2], []], "input[1]", "it is empty"),
+        (["a"] * 2049, "input", "at most 2048 per request"),
+    ],
+)
+def test_embeddings_refuse_what_openai_refuses(
+    client: openai.OpenAI, given: object, param: str, words: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.embeddings.create(model="sim-small", input=given)  # type: ignore[arg-type]
+    assert refused.value.param == param
+    assert refused.value.code == "invalid_value"
+    assert words in refused.value.message
 
 
 def test_ops_endpoints(proxy: ServerThread) -> None:
