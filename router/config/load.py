@@ -127,7 +127,26 @@ def read_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except ValueError as exc:  # not UTF-8
         raise ConfigError(str(exc)) from None
-    return parse_config(raw if raw is not None else {}, str(path))
+    return anchored(parse_config(raw if raw is not None else {}, str(path)), path.parent)
+
+
+def anchored(config: Config, folder: Path) -> Config:
+    """The config with its relative file paths (`metering.pricing_file`,
+    `routing.policies_dir`) taken from the config file's folder, not the working directory, so
+    that a config means the same files wherever the proxy is started from."""
+
+    def under(value: str | None) -> str | None:
+        if not value or Path(value).expanduser().is_absolute():
+            return value
+        return str(folder / value)
+
+    metering, routing = config.metering, config.routing
+    return config.model_copy(
+        update={
+            "metering": metering.model_copy(update={"pricing_file": under(metering.pricing_file)}),
+            "routing": routing.model_copy(update={"policies_dir": under(routing.policies_dir)}),
+        }
+    )
 
 
 def parse_config(raw: Any, source: str) -> Config:

@@ -311,3 +311,36 @@ def test_where_a_path_or_name_came_from_is_named(
 def test_an_empty_config_path_is_an_error_not_the_default(tmp_path: Path, home: Path) -> None:
     with pytest.raises(ConfigError, match=r"--config names no file"):
         load_settings("", env={"TOKENWISE_HOME": str(home)}, cwd=tmp_path)
+
+
+def test_relative_paths_are_taken_from_the_config_files_folder(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`metering.pricing_file` and `routing.policies_dir` mean the same files wherever the
+    proxy starts: a relative path is read from the config file's folder."""
+    import json
+    from importlib import resources
+
+    folder = tmp_path / "conf"
+    (folder / "policies").mkdir(parents=True)
+    prices = json.loads(resources.files("router").joinpath("data/pricing.json").read_text())
+    prices["models"]["gpt-4.1-mini"]["input"] = 123.0
+    (folder / "prices.json").write_text(json.dumps(prices), encoding="utf-8")
+    policy = "virtual_model: auto-mine\nreference: small\nfloor: 0.5\ntiers:\n" + "".join(
+        f"  {tier}:\n    any:\n      - {{model: small, effort: none, quality: 0.9}}\n"
+        for tier in ("trivial", "simple", "moderate", "hard")
+    )
+    (folder / "policies" / "mine.yaml").write_text(policy, encoding="utf-8")
+    roles = "  roles: {small: gpt-4.1-mini, reasoner: gpt-4.1-mini, large: gpt-4.1-mini}\n"
+    text = GOOD + "metering:\n  pricing_file: prices.json\nrouting:\n  policies_dir: policies\n"
+    text += "  default_policy: mine\n"
+    config = folder / "tokenwise.yaml"
+    config.write_text(text + roles, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {"OPENAI_API_KEY": "sk-x", "TOKENWISE_HOME": str(home)}
+    settings = load_settings(str(config), env=env)
+    assert settings.models["gpt-4.1-mini"].price.rates.input == 123
+    assert settings.config.routing.policies_dir == str(folder / "policies")
+    assert "auto-mine" in Router.from_settings(settings, load_classifier()).served()
