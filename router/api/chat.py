@@ -31,7 +31,7 @@ from router.errors import REDACTED, PermissionDenied, ProxyError
 from router.exchange import ZERO, Exchange
 from router.metering.bill import unanswered_header
 from router.observability.metrics import Metrics
-from router.providers.base import Adapter, ParamReport
+from router.providers.base import Adapter, ParamReport, as_answered
 from router.providers.openai_reply import hide_reasoning
 from router.providers.registry import adapter_for
 from router.reasoning.effort import Effort, is_effort
@@ -252,7 +252,8 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         resp, target, adapter = served.resp, served.prepared.target, served.prepared.adapter
         intent, headers = served.prepared.intent, served.prepared.headers
         if stream:
-            translator = adapter.stream(target.model, True, created=int(time.time()))
+            answering = as_answered(target.model, exchange.effort)
+            translator = adapter.stream(answering, True, created=int(time.time()))
             hooks = MeteredEvents(
                 exchange, wants_usage(body), translator=translator, show_reasoning=intent.show
             )
@@ -318,7 +319,7 @@ async def _prepare(
 def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> bytes:
     """The answer's bytes: the upstream's own when the adapter changed nothing; the tally
     counts the translated answer, reasoning included, before any hiding."""
-    model = exchange.route.target.model
+    model = as_answered(exchange.route.target.model, exchange.effort)
     reply = adapter.parse_response(parsed.json, model, True, created=int(time.time()))
     exchange.tally.add_response(reply)
     if not show:

@@ -47,7 +47,7 @@ from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.budget.admission import NO_PRESSURE
 from router.errors import InvalidReasoning, InvalidRequest, ProxyError
 from router.exchange import Exchange
-from router.providers.base import Adapter, UpstreamCall
+from router.providers.base import Adapter, UpstreamCall, as_answered
 from router.providers.registry import adapter_for
 from router.reasoning.intent import normalize_reasoning
 from router.reliability.forward import Prepared, forward
@@ -163,7 +163,8 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
             if native:
                 hooks: NativeEvents | TranslatedEvents = NativeEvents(exchange)
             else:
-                translator = adapter.stream(target.model, True, created=int(time.time()))
+                answering = as_answered(target.model, exchange.effort)
+                translator = adapter.stream(answering, True, created=int(time.time()))
                 state = ResponseEvents(
                     body, keep.response_id, summary=view.summary, created=int(time.time())
                 )
@@ -234,7 +235,7 @@ def _translate(
     view: ChatView,
 ) -> dict[str, Any]:
     """A chat answer as the `response` object, tallied (reasoning included) on the way."""
-    model = exchange.route.target.model
+    model = as_answered(exchange.route.target.model, exchange.effort)
     reply = adapter.parse_response(parsed, model, True, created=int(time.time()))
     exchange.tally.add_response(reply)
     answer = to_response(reply, body, response_id, summary=view.summary, created=int(time.time()))

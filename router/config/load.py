@@ -69,6 +69,7 @@ class ReasoningSpec:
     max_output_tokens: int | None
     adaptive_only: bool
     template_kwarg: str | None = None  # None: the dialect's (vLLM/SGLang: enable_thinking)
+    think_opened_by_template: bool = False  # a thinking answer starts inside `<think>`
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,11 @@ def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:
         raise ConfigError(f"{where}.budgets: {exc}") from None
     if r.max_output_tokens is not None and r.max_output_tokens <= r.min_visible_tokens:
         raise ConfigError(f"{where}.max_output_tokens: must be above min_visible_tokens")
+    if r.think_opened_by_template and r.output_field != "think_tags":
+        raise ConfigError(
+            f"{where}.think_opened_by_template: only for reasoning inline in the content; "
+            "set output_field: think_tags"
+        )
     return ReasoningSpec(
         efforts=r.efforts,
         can_disable=r.can_disable,
@@ -350,6 +356,7 @@ def _reasoning(r: Reasoning | None, where: str) -> ReasoningSpec | None:
         max_output_tokens=r.max_output_tokens,
         adaptive_only=r.adaptive_only,
         template_kwarg=r.template_kwarg,
+        think_opened_by_template=r.think_opened_by_template,
     )
 
 

@@ -96,6 +96,10 @@ class Reasoning(Strict):
     # vLLM/SGLang switch models: the chat-template kwarg that turns thinking on and off
     # (Qwen3: enable_thinking, the default; DeepSeek-V3.1/V3.2, Granite: thinking)
     template_kwarg: Literal["enable_thinking", "thinking"] | None = None
+    # with output_field think_tags: the chat template ends the prompt with `<think>`
+    # (DeepSeek-R1-0528, Qwen3 Thinking-2507, DeepSeek-V3.1 thinking), so a thinking answer
+    # starts inside the block and only `</think>` appears
+    think_opened_by_template: StrictBool = False
 
 
 class TokenPriors(Strict):

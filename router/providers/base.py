@@ -21,7 +21,7 @@ intent, and the adapter writes its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol
 
@@ -195,6 +195,15 @@ class UpstreamCall:
     body: dict[str, Any]
     headers: Mapping[str, str]
     report: ParamReport
+
+
+def as_answered(model: ModelSpec, effort: str | None) -> ModelSpec:
+    """The model as its answer is read. A template that opens `<think>` in the prompt opens it
+    only when thinking is on: after effort `none` was sent the answer starts outside a block."""
+    reasoning = model.reasoning
+    if reasoning is None or not reasoning.think_opened_by_template or effort != "none":
+        return model
+    return replace(model, reasoning=replace(reasoning, think_opened_by_template=False))
 
 
 def bearer_headers(api_key: str | None) -> dict[str, str]:

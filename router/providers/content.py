@@ -1,7 +1,8 @@
 """Which splitter reads an upstream's `content`: declared by the model entry, or sniffed.
 
-A model's `output_field` says where its reasoning arrives. `think_tags` and `harmony` mean
-inside `content`, so every content delta goes through `ThinkTagSplitter` or
+A model's `output_field` says where its reasoning arrives. `think_tags` (`THINK_OPENED` when
+the template opens the block) and `harmony` mean inside `content`, so every content delta goes
+through `ThinkTagSplitter` or
 `HarmonyStreamRepair` (told the upstream serves gpt-oss). Any other field (or none) gets the
 `Sniffer`: leaked markup starts at the very beginning of an answer, so it looks only at the
 first characters. When they start a `<think>`/`<thought>` tag or Harmony markup (a special token,
@@ -19,6 +20,9 @@ from router.reasoning.harmony_repair import HarmonyStreamRepair
 from router.reasoning.pieces import Piece
 from router.reasoning.think_tags import ThinkTagSplitter
 
+THINK_OPENED: Final = "think_tags_opened"
+"""think_tags where the chat template opened the block in the prompt: the answer starts inside
+it, and the first `</think>` ends it (a leading `<think>` is still taken as the opening)."""
 _THINK: Final = ("<think>", "<thought>")
 _HARMONY: Final = (*ALL_TOKENS, "analysis")
 _MARKERS: Final = (*_THINK, *_HARMONY)
@@ -51,6 +55,8 @@ class ContentSplitter:
         self._plain = False
         if output_field == "think_tags":
             self._inner = ThinkTagSplitter()
+        elif output_field == THINK_OPENED:
+            self._inner = ThinkTagSplitter(starts_in_reasoning=True)
         elif output_field == "harmony":
             self._inner = self._harmony = HarmonyStreamRepair(known_harmony=True)
 

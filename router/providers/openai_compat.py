@@ -32,6 +32,7 @@ from router.providers.base import (
     table,
     with_usage,
 )
+from router.providers.content import THINK_OPENED
 from router.providers.effort_plan import EffortPlan, plan_effort
 from router.providers.openai_reply import ChatStream, parse_chat_response
 from router.providers.params import apply_rules
@@ -112,6 +113,8 @@ class OpenAICompatAdapter:
         """Where this model's reasoning arrives (None: not a reasoning model)."""
         if model.reasoning is None:
             return None
+        if model.reasoning.think_opened_by_template:
+            return THINK_OPENED  # think_tags, the answer starting inside the block
         return model.reasoning.output_field or self.output_field
 
     def parse_response(

@@ -29,13 +29,20 @@ DIALECTS = (
     "reasoning_field",
     "reasoning_content",
     "think_tags",
+    "think_opened",
     "harmony_leak",
     "usage_no_details",
 )
 APIS = ("chat", "responses", "completions")
 """The endpoints a simulated model serves: chat completions always; the Responses API and legacy
 text completions natively only where its entry says (a chat-only host answers them 404)."""
-REASONING_DIALECTS = ("reasoning_field", "reasoning_content", "think_tags", "harmony_leak")
+REASONING_DIALECTS = (
+    "reasoning_field",
+    "reasoning_content",
+    "think_tags",
+    "think_opened",  # the template opened `<think>` in the prompt: only `</think>` appears
+    "harmony_leak",
+)
 CATEGORIES = ("knowledge", "math", "logic", "other")
 EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max")
 EFFORT_SCALE = {

@@ -154,6 +154,8 @@ def _layout(
         return ((_REASONING_FIELD[model.dialect], tuple(reasoning)), ("content", tuple(answer)))
     if model.dialect == "think_tags":
         return (("content", (*_THINK_OPEN, *reasoning, *_THINK_CLOSE, *answer)),)
+    if model.dialect == "think_opened":
+        return (("content", (*reasoning, *_THINK_CLOSE, *answer)),)
     if not answer:
         return (("content", (*_HARMONY_OPEN, *reasoning, _HARMONY_CLOSE[0])),)
     return (("content", (*_HARMONY_OPEN, *reasoning, *_HARMONY_CLOSE, *answer)),)
@@ -184,7 +186,9 @@ def _reasoning_kept(
         return sum(len(pieces) for name, pieces in segments if name == field)
     if not reasoning:
         return 0
-    opening = len(_THINK_OPEN) if model.dialect == "think_tags" else len(_HARMONY_OPEN)
+    opening = {"think_tags": len(_THINK_OPEN), "think_opened": 0}.get(
+        model.dialect, len(_HARMONY_OPEN)
+    )
     return max(0, min(reasoning, _count(segments) - opening))
 
 

@@ -344,3 +344,15 @@ def test_relative_paths_are_taken_from_the_config_files_folder(
     assert settings.models["gpt-4.1-mini"].price.rates.input == 123
     assert settings.config.routing.policies_dir == str(folder / "policies")
     assert "auto-mine" in Router.from_settings(settings, load_classifier()).served()
+
+
+def test_think_opened_by_template_needs_think_tags(write_config: WriteConfig, home: Path) -> None:
+    entry = "  r1:\n    provider: openai\n    price: gpt-4.1-mini\n    reasoning: {%s}\n"
+    env = {"OPENAI_API_KEY": "sk-x"}
+    bad = write_config(GOOD + entry % "think_opened_by_template: true")
+    with pytest.raises(ConfigError, match=r"models.r1.reasoning.think_opened_by_template: only"):
+        load(bad, env, home)
+    good = entry % "output_field: think_tags, think_opened_by_template: true"
+    settings = load(write_config(GOOD + good), env, home)
+    reasoning = settings.models["r1"].reasoning  # type: ignore[attr-defined]
+    assert reasoning.think_opened_by_template is True

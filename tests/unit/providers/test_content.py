@@ -71,3 +71,18 @@ def test_any_split_equals_the_whole(text: str, cuts: list[int]) -> None:
     whole, whole_rest = split_all(None, [text])
     streamed = assemble([p for part in fed for p in part] + rest)
     assert streamed == assemble([p for part in whole for p in part] + whole_rest)
+
+
+def test_think_opened_starts_inside_the_block() -> None:
+    """The template opened `<think>` in the prompt: text up to the first `</think>` is
+    reasoning, a leading `<think>` is still the opening tag, a later one is content."""
+    from router.providers.content import THINK_OPENED
+
+    fed, rest = split_all(THINK_OPENED, ["Count the", " days.</th", "ink>\n\nFive.", " <think>"])
+    assert assemble([*(p for ps in fed for p in ps), *rest]) == assemble(
+        [Piece("reasoning", "Count the days."), Piece("content", "Five. <think>")]
+    )
+    assert fed[0] == [Piece("reasoning", "Count the")]  # streamed as it comes, not held
+    fed, rest = split_all(THINK_OPENED, ["<think>why</think>", "Four."])
+    pieces = [*(p for ps in fed for p in ps), *rest]
+    assert assemble(pieces) == assemble([Piece("reasoning", "why"), Piece("content", "Four.")])
