@@ -15,8 +15,12 @@ Effort, per model entry:
   valid to send back in a tool loop.
 
 With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
-reported; nor a forced `tool_choice` (`required`, a named function): thinking then goes off
-(where the model can switch it off; else the choice becomes `auto`), reported as dropped.
+reported; nor a forced `tool_choice` (`required`, a named function), nor a tool loop whose
+assistant turn lost its thinking blocks: thinking then goes off (where the model can switch it
+off; else the forced choice becomes `auto`), reported as dropped. Without thinking,
+`temperature` is at most 1 (lowered, reported) and `top_p` goes only without `temperature`
+(newer models refuse both: dropped, reported). A `tool_choice` without `tools` is left out
+(a forced one is a 400).
 `max_tokens` is required: without one from the client, the model's `max_output_tokens` (else
 8192) is sent, and a larger one is lowered to it and reported. Unknown fields are dropped and
 reported.
@@ -28,8 +32,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from router.errors import InvalidRequest
 from router.providers.anthropic_reply import AnthropicStream, completion
 from router.providers.anthropic_request import (
+    loop_without_thinking,
     to_anthropic,
     to_anthropic_tool_choice,
     to_anthropic_tools,
@@ -121,6 +127,10 @@ class AnthropicAdapter:
         if thinking and forces_a_tool(body.get("tool_choice")):
             plan, body = self._forced_tool(plan, body, model, report, strict)
             thinking = plan.on is True or (adaptive and plan.on is not False)
+        messages = body.get("messages")
+        if thinking and isinstance(messages, list) and loop_without_thinking(messages):
+            plan = self._bare_loop(plan, model, report, strict)
+            thinking = plan.on is True or (adaptive and plan.on is not False)
         rules = {**self.params, **self.thinking_params} if thinking else self.params
         mapped_body = apply_rules(
             strip_reasoning_controls(body), rules, report, strict=strict, unknown=DROP_UNKNOWN
@@ -135,8 +145,15 @@ class AnthropicAdapter:
         choice = to_anthropic_tool_choice(
             mapped_body.get("tool_choice"), mapped_body.get("parallel_tool_calls")
         )
-        if choice is not None:
+        if choice is not None and "tools" in out:
             out["tool_choice"] = choice
+        elif choice is not None and choice["type"] in ("tool", "any"):
+            raise InvalidRequest(
+                "Invalid value for 'tool_choice': it forces a tool call, but no 'tools' are "
+                "given; add the tools or leave 'tool_choice' out.",
+                param="tool_choice",
+            )
+        _sampling(out, report, strict)
         cap = spec.max_output_tokens if spec is not None else None
         asked = out.get("max_tokens")
         if cap and isinstance(asked, int) and asked > cap:  # the API would refuse it
@@ -177,6 +194,26 @@ class AnthropicAdapter:
             "tool_choice", strict, "this model always thinks, and thinking takes no forced tool"
         )
         return plan, {**body, "tool_choice": "auto"}
+
+    def _bare_loop(
+        self, plan: EffortPlan, model: ModelSpec, report: ParamReport, strict: bool
+    ) -> EffortPlan:
+        """A tool loop whose assistant turn came back without its thinking blocks (a client
+        that rebuilt the message instead of sending back `reasoning_details`): Anthropic
+        refuses it with thinking on, so thinking goes off for this turn, where the model can
+        switch it off, and is reported."""
+        spec = model.reasoning
+        if spec is not None and spec.adaptive_only and not spec.can_disable:
+            return plan
+        report.drop(
+            "reasoning_effort",
+            strict,
+            "a tool loop whose assistant turn has no thinking blocks (send back its "
+            "reasoning_details) cannot go on with thinking",
+        )
+        if report.effort is not None:
+            report.effort = replace(report.effort, sent="none", budget=None)
+        return replace(plan, wire=None, on=False, budget=None)
 
     def _thinking(
         self,
@@ -231,6 +268,19 @@ class AnthropicAdapter:
         self, model: ModelSpec, show_reasoning: bool, *, created: int = 0
     ) -> StreamTranslator:
         return AnthropicStream(show_reasoning, created)
+
+
+def _sampling(out: dict[str, Any], report: ParamReport, strict: bool) -> None:
+    """Anthropic's range and rule: `temperature` from 0 to 1 (OpenAI's goes to 2: above 1 is
+    lowered to 1), and `temperature` or `top_p`, not both (newer models refuse both: `top_p`
+    is dropped). Both reported."""
+    temperature = out.get("temperature")
+    if isinstance(temperature, int | float) and temperature > 1:
+        out["temperature"] = 1
+        report.clamp("temperature", 1)
+    if "temperature" in out and "top_p" in out:
+        del out["top_p"]
+        report.drop("top_p", strict, "Anthropic takes temperature or top_p, not both")
 
 
 def forces_a_tool(choice: object) -> bool:

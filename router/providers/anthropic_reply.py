@@ -218,6 +218,7 @@ class AnthropicStream:
         if kind == "signature_delta":
             block["signature"] = delta.get("signature")
         if kind == "input_json_delta" and delta.get("partial_json") and index in self.tools:
+            block["streamed"] = True
             arguments = {"arguments": delta["partial_json"]}
             fragment = {"index": self.tools[index], "function": arguments}
             return [self._chunk({"tool_calls": [fragment]})]
@@ -225,6 +226,12 @@ class AnthropicStream:
 
     def _block_stop(self, index: int) -> list[dict[str, Any]]:
         block = self.blocks.get(index, {})
+        if index in self.tools and not block.get("streamed"):
+            # A call without arguments streams none (or only empty fragments): its arguments
+            # are the empty object, as the JSON answer has them, never "" (which no client
+            # can parse).
+            fragment = {"index": self.tools[index], "function": {"arguments": "{}"}}
+            return [self._chunk({"tool_calls": [fragment]})]
         entry = detail(block, self.details)
         if entry is None:
             return []

@@ -9,8 +9,9 @@
   requires when a tool loop continues), then the text, then `tool_use` blocks for `tool_calls`;
   plain reasoning text without a signature cannot be sent back and is left out;
 * `tool` messages become `tool_result` blocks in a user turn;
-* consecutive turns of one role are merged; a turn that is a single plain text block is sent
-  as a string.
+* consecutive turns of one role are merged, and empty turns left out (Anthropic refuses empty
+  content); a turn that is a single plain text block is sent as a string;
+* tool call arguments must be a JSON object, and system content text.
 """
 
 from __future__ import annotations
@@ -73,7 +74,20 @@ def content_blocks(content: Any, where: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def _thinking_blocks(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _system_blocks(content: Any, where: str) -> list[dict[str, Any]]:
+    """A system or developer message's text blocks: Anthropic's `system` takes text only."""
+    blocks = content_blocks(content, where)
+    for index, block in enumerate(blocks):
+        if block["type"] != "text":
+            raise UnsupportedParameter(
+                f"{where}: a system or developer message can only hold text for Anthropic; "
+                "move the image into a user message.",
+                param=f"{where}[{index}]" if isinstance(content, list) else where,
+            )
+    return blocks
+
+
+def thinking_blocks(message: Mapping[str, Any]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     details = message.get("reasoning_details")
     for detail in details if isinstance(details, list) else []:
@@ -106,9 +120,11 @@ def _tool_uses(calls: Any, where: str) -> list[dict[str, Any]]:
         try:
             arguments = orjson.loads(function.get("arguments") or "{}")
         except orjson.JSONDecodeError:
+            arguments = None
+        if not isinstance(arguments, dict):  # Anthropic's `tool_use.input` is an object
             raise InvalidRequest(
                 f"{at}.function.arguments must be a JSON object.", param=f"{at}.function"
-            ) from None
+            )
         blocks.append(
             {
                 "type": "tool_use",
@@ -123,7 +139,7 @@ def _tool_uses(calls: Any, where: str) -> list[dict[str, Any]]:
 def _turn(message: Mapping[str, Any], where: str) -> tuple[str, list[dict[str, Any]]]:
     role = message.get("role")
     if role == "assistant":
-        blocks = _thinking_blocks(message)
+        blocks = thinking_blocks(message)
         blocks += content_blocks(message.get("content"), f"{where}.content")
         blocks += _tool_uses(message.get("tool_calls"), where)
         return "assistant", blocks
@@ -152,19 +168,49 @@ def to_anthropic(
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if message.get("role") in _SYSTEM_ROLES:
-            system += content_blocks(message.get("content"), f"{where}.content")
+            system += _system_blocks(message.get("content"), f"{where}.content")
             continue
         role, blocks = _turn(message, where)
+        if not blocks:
+            continue  # an empty turn: Anthropic refuses empty content, and it says nothing
         if turns and turns[-1][0] == role:
             turns[-1][1].extend(blocks)
         else:
             turns.append((role, blocks))
+    if not turns:
+        raise InvalidRequest(
+            "messages: nothing to send to Anthropic (every user and assistant message is "
+            "empty); give the question as a non-empty user message.",
+            param="messages",
+        )
     out = [{"role": role, "content": _simplify(blocks)} for role, blocks in turns]
     if not system:
         return None, out
     if any("cache_control" in block for block in system):
         return system, out
     return "\n\n".join(block["text"] for block in system), out
+
+
+def loop_without_thinking(messages: Sequence[Any]) -> bool:
+    """The request continues a tool loop (it ends with tool results) whose assistant turn
+    carries no thinking blocks. With thinking on, Anthropic refuses it: the last assistant
+    turn of a tool loop must start with its thinking, sent back as it came."""
+    tail = len(messages)
+    while (
+        tail
+        and isinstance(messages[tail - 1], Mapping)
+        and messages[tail - 1].get("role") == "tool"
+    ):
+        tail -= 1
+    if tail == len(messages) or tail == 0:
+        return False
+    last = messages[tail - 1]
+    return (
+        isinstance(last, Mapping)
+        and last.get("role") == "assistant"
+        and bool(last.get("tool_calls"))
+        and not thinking_blocks(last)
+    )
 
 
 def to_anthropic_tools(tools: Any) -> list[dict[str, Any]]:
