@@ -115,7 +115,15 @@ def usage_from_xai(u: Payload) -> Usage:
 
 
 def usage_from_gemini_openai(u: Payload) -> Usage:
-    return _openai_like(u, *_CHAT_KEYS, reasoning_inside=False)
+    """As xAI's; and when no `reasoning_tokens` come but the total is above prompt plus
+    completion, the gap is the thoughts Gemini bills as output and left out of
+    `completion_tokens` (an answer may carry no details object)."""
+    usage = _openai_like(u, *_CHAT_KEYS, reasoning_inside=False)
+    total = usage.total_reported
+    if usage.reasoning_output or total is None:
+        return usage
+    gap = total - _count(u, "prompt_tokens") - _count(u, "completion_tokens")
+    return replace(usage, reasoning_output=gap) if gap > 0 else usage
 
 
 def usage_from_deepseek(u: Payload) -> Usage:

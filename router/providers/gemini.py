@@ -23,6 +23,7 @@ from router.reasoning.intent import CLIENT_CONTROLS, ReasoningIntent
 if TYPE_CHECKING:
     from router.config.load import ModelSpec
 
+_UNKNOWN_THERE = "not supported by Gemini's OpenAI-compatible endpoint"
 MIN_BUDGET = 128  # the lowest budget any Gemini 2.5 model accepts (Pro)
 
 
@@ -30,7 +31,10 @@ class GeminiAdapter(OpenAICompatAdapter):
     name = "gemini"
     params = table(
         chat_template_kwargs=NO_CHAT_TEMPLATE,
-        logit_bias=dropped("not supported by Gemini's OpenAI-compatible endpoint"),
+        logit_bias=dropped(_UNKNOWN_THERE),
+        # OpenAI's stored-completion fields: Gemini answers 400 "Unknown name" to each
+        store=dropped(_UNKNOWN_THERE, default=False),
+        metadata=dropped(_UNKNOWN_THERE, default={}),
     )
     wire_efforts = frozenset({"minimal", "low", "medium", "high"})
     output_field = "think_tags"

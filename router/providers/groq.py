@@ -1,8 +1,10 @@
-"""Groq: `reasoning_effort` (gpt-oss low/medium/high; Qwen3 `none` or `default`) and
-`reasoning_format: parsed`, which returns reasoning in `message.reasoning` instead of inline
-`<think>` (`raw`, the default for some models). `include_reasoning` is never sent with it (the
-two are mutually exclusive; the proxy hides reasoning itself when asked). Groq rejects
-log-probabilities, `logit_bias` and `n` other than 1.
+"""Groq: `reasoning_effort` (gpt-oss low/medium/high; Qwen3 `none` or `default`). A switch
+model (Qwen3) also gets `reasoning_format: parsed`, which returns reasoning in
+`message.reasoning` instead of inline `<think>` (`raw`, its default); gpt-oss models (the ones
+with levels) take no `reasoning_format` (Groq refuses it) and answer in `message.reasoning`
+already. `include_reasoning` is never sent (the proxy hides reasoning itself when asked).
+Reasoning in earlier assistant turns is not sent back (Groq refuses `reasoning_content` there).
+Groq rejects log-probabilities, `logit_bias` and `n` other than 1.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class GroqAdapter(OpenAICompatAdapter):
         chat_template_kwargs=NO_CHAT_TEMPLATE,
     )
     output_field = "reasoning"
+    strip_history_reasoning = True  # Groq refuses `reasoning_content` on assistant messages
     switch_on = "default"
     """The `reasoning_effort` value that switches thinking on for a model without levels."""
 
@@ -38,8 +41,12 @@ class GroqAdapter(OpenAICompatAdapter):
         spec = model.reasoning
         if spec is None:
             return
-        out["reasoning_format"] = "parsed"
-        if not levels_of(spec, self.wire_efforts) and plan.on:
+        if levels_of(spec, self.wire_efforts):  # gpt-oss: reasoning in `message.reasoning`
+            if plan.wire is not None:
+                out["reasoning_effort"] = plan.wire
+            return
+        out["reasoning_format"] = "parsed"  # a switch model (Qwen3): else inline <think>
+        if plan.on:
             out["reasoning_effort"] = self.switch_on
         elif plan.wire is not None:
             out["reasoning_effort"] = plan.wire

@@ -208,10 +208,8 @@ def parse_chat_response(
         if translated is not None and "logprobs" in choice:
             raw, kept = message.get("content"), translated.get("content")
             new[position]["logprobs"] = logprobs_of(choice["logprobs"], raw, kept)
-    if new is None:
-        return payload
-    out = {**payload, "choices": new}
-    return out if show_reasoning else hide_reasoning(out)
+    out = payload if new is None else {**payload, "choices": new}
+    return out if show_reasoning else hide_reasoning(out)  # reasoning_details alone too
 
 
 def logprobs_of(logprobs: Any, raw: object, kept: object) -> Any:
@@ -272,7 +270,7 @@ class ChatStream:
                 new = new if new is not None else list(choices)
                 new[position] = replaced
         if new is None:
-            return [chunk]
+            return [chunk if self.show else hide_reasoning(chunk)]  # reasoning_details alone
         new = [choice for choice in new if choice is not SILENT]
         if not new and chunk.get("usage") is None:
             return []

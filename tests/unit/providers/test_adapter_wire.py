@@ -1,0 +1,81 @@
+"""What Groq, Gemini and Ollama refuse is not sent, what they bill is counted, and hidden
+reasoning stays hidden whatever shape it came in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from router.metering.usage import parse_usage
+from router.providers.openai_reply import ChatStream, parse_chat_response
+from router.providers.registry import adapter_for
+from router.reasoning.intent import normalize_reasoning
+from tests.unit.providers.catalog import catalog
+
+ASK = [{"role": "user", "content": "hi"}]
+
+
+def build(model: str, body: dict[str, Any]) -> Any:
+    spec = catalog()[model]
+    full = {"model": "x", "messages": ASK, **body}
+    return adapter_for(spec.provider.dialect).build(full, spec, normalize_reasoning(full), False)
+
+
+def test_groq_sends_no_reasoning_format_to_gpt_oss_and_no_history_reasoning() -> None:
+    gpt_oss = build("gpt-oss-120b@groq", {"reasoning_effort": "high"}).body
+    assert "reasoning_format" not in gpt_oss and gpt_oss["reasoning_effort"] == "high"
+    assert build("qwen3@groq", {}).body["reasoning_format"] == "parsed"
+    history = [
+        *ASK,
+        {"role": "assistant", "content": "Hello", "reasoning": "r", "reasoning_content": "r"},
+        *ASK,
+    ]
+    sent = build("gpt-oss-120b@groq", {"messages": history}).body["messages"][1]
+    assert sent == {"role": "assistant", "content": "Hello"}
+
+
+def test_gemini_drops_the_stored_completion_fields() -> None:
+    call = build("gemini-2.5-flash", {"store": True, "metadata": {"k": "v"}})
+    assert "store" not in call.body and "metadata" not in call.body
+    assert sorted(call.report.dropped) == ["metadata", "store"]
+    quiet = build("gemini-2.5-flash", {"store": False, "metadata": {}})
+    assert "store" not in quiet.body and not quiet.report.dropped
+
+
+@pytest.mark.parametrize(
+    ("body", "sent"),
+    [
+        ({"reasoning_effort": "high"}, None),  # thinking on is the model's default: nothing
+        ({"reasoning_effort": "none"}, "none"),
+    ],
+)
+def test_ollama_switch_models_get_on_or_off_only(body: dict[str, Any], sent: str | None) -> None:
+    assert build("qwen3@ollama", body).body.get("reasoning_effort") == sent
+
+
+SECRET = {"type": "reasoning.text", "text": "secret thoughts", "signature": "s", "format": "x"}
+
+
+def test_hidden_reasoning_details_are_emptied_when_they_come_alone() -> None:
+    message = {"role": "assistant", "content": "Hi", "reasoning_details": [SECRET]}
+    payload = {"id": "c", "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    hidden = parse_chat_response(payload, "reasoning", False)
+    [detail] = hidden["choices"][0]["message"]["reasoning_details"]
+    assert detail["text"] == "" and detail["signature"] == "s"
+    assert parse_chat_response(payload, "reasoning", True) is payload
+    delta = {"reasoning": None, "reasoning_details": [SECRET]}
+    chunk = {"id": "c", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    [out] = ChatStream("reasoning", False).feed(chunk)
+    assert out["choices"][0]["delta"]["reasoning_details"][0]["text"] == ""
+
+
+def test_gemini_thoughts_left_out_of_completion_tokens_are_billed_as_reasoning() -> None:
+    usage = parse_usage(
+        "gemini_openai", {"prompt_tokens": 41, "completion_tokens": 9, "total_tokens": 448}
+    )
+    assert (usage.reasoning_output, usage.visible_output) == (398, 9)
+    exact = parse_usage(
+        "gemini_openai", {"prompt_tokens": 41, "completion_tokens": 9, "total_tokens": 50}
+    )
+    assert (exact.reasoning_output, exact.visible_output) == (0, 9)
