@@ -1,10 +1,13 @@
-"""DeepSeek: reasoning is a choice of model (`deepseek-reasoner` thinks, `deepseek-chat` does
-not), so no effort is ever sent; declare the reasoner with a `reasoning` block without levels and
-an effort request is reported as dropped.
+"""DeepSeek's API. Thinking models take `thinking: {type: enabled|disabled}` and
+`reasoning_effort` low/high/max (DeepSeek maps the other levels onto these): an entry that
+declares levels (and `can_disable`) gets them; an entry without levels (the legacy
+`deepseek-reasoner`, whose reasoning is a choice of model) gets no effort, and an effort request
+is reported as dropped.
 
-The reasoner returns `message.reasoning_content`, and earlier turns must not carry it back
-(`reasoning_content` in the input was a 400), so reasoning fields are stripped from the history.
-Sampling parameters are accepted but have no effect on the reasoner (dropped and reported) and
+Reasoning comes back in `message.reasoning_content`. Earlier turns' reasoning is not sent back
+(it is ignored, and the legacy reasoner refused it), except on an assistant turn that called
+tools: DeepSeek requires that one back for the rest of the conversation.
+Sampling parameters are accepted but have no effect while thinking (dropped and reported) and
 log-probabilities are an error (refused).
 """
 
@@ -20,7 +23,7 @@ from router.providers.base import (
     refused,
     table,
 )
-from router.providers.effort_plan import EffortPlan
+from router.providers.effort_plan import EffortPlan, can_switch_off, levels_of
 from router.providers.openai_compat import OpenAICompatAdapter
 
 if TYPE_CHECKING:
@@ -44,8 +47,18 @@ class DeepSeekAdapter(OpenAICompatAdapter):
     )
     output_field = "reasoning_content"
     strip_history_reasoning = True
+    keep_tool_turn_reasoning = True
+    wire_efforts = frozenset({"low", "high", "max"})
 
     def write_effort(
         self, out: dict[str, Any], plan: EffortPlan, model: ModelSpec, report: ParamReport
     ) -> None:
-        """Nothing: DeepSeek has no effort parameter."""
+        """`thinking` off when switched off, `reasoning_effort` for a level; nothing for an
+        entry without levels."""
+        spec = model.reasoning
+        if spec is None:
+            return
+        if plan.on is False and can_switch_off(spec):
+            out["thinking"] = {"type": "disabled"}
+        elif plan.wire is not None and levels_of(spec, self.wire_efforts):
+            out["reasoning_effort"] = plan.wire

@@ -62,6 +62,9 @@ class OpenAICompatAdapter:
     output_field: ClassVar[str] = "reasoning_content"
     """Where reasoning comes back when the model entry does not say."""
     strip_history_reasoning: ClassVar[bool] = False
+    keep_tool_turn_reasoning: ClassVar[bool] = False
+    """With `strip_history_reasoning`: an assistant turn that called tools keeps its reasoning
+    (DeepSeek requires it back for the rest of the conversation)."""
 
     def build(
         self, body: Mapping[str, Any], model: ModelSpec, intent: ReasoningIntent, strict: bool
@@ -100,6 +103,8 @@ class OpenAICompatAdapter:
                 if isinstance(role, str) and self.role_for(role, model) != role:
                     new = {**message, "role": self.role_for(role, model)}
                 strip = role == "assistant" and self.strip_history_reasoning
+                if strip and self.keep_tool_turn_reasoning and message.get("tool_calls"):
+                    strip = False
                 if strip and any(key in message for key in HISTORY_REASONING):
                     new = {k: v for k, v in new.items() if k not in HISTORY_REASONING}
             changed = changed or new is not message

@@ -79,3 +79,36 @@ def test_gemini_thoughts_left_out_of_completion_tokens_are_billed_as_reasoning()
         "gemini_openai", {"prompt_tokens": 41, "completion_tokens": 9, "total_tokens": 50}
     )
     assert (exact.reasoning_output, exact.visible_output) == (0, 9)
+
+
+CALL = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+
+
+def test_deepseek_keeps_the_reasoning_of_a_tool_turn_and_takes_levels_where_declared() -> None:
+    import dataclasses
+
+    history = [
+        *ASK,
+        {"role": "assistant", "content": "", "reasoning_content": "call it", "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": "c1", "content": "15C"},
+        {"role": "assistant", "content": "15C.", "reasoning_content": "done"},
+        *ASK,
+    ]
+    legacy = catalog()["deepseek-reasoner"]
+    adapter = adapter_for("deepseek")
+    body = {"model": "x", "messages": history, "reasoning_effort": "max"}
+    call = adapter.build(body, legacy, normalize_reasoning(body), False)
+    kept = [m.get("reasoning_content") for m in call.body["messages"]]
+    assert kept == [None, "call it", None, None, None]
+    assert "reasoning_effort" not in call.body and "reasoning_effort" in call.report.dropped
+    assert legacy.reasoning is not None
+    levels = dataclasses.replace(legacy.reasoning, efforts=("low", "high", "max"), can_disable=True)
+    current = dataclasses.replace(legacy, reasoning=levels)
+    assert (
+        adapter.build(body, current, normalize_reasoning(body), False).body["reasoning_effort"]
+        == "max"
+    )
+    off = {**body, "reasoning_effort": "none"}
+    assert adapter.build(off, current, normalize_reasoning(off), False).body["thinking"] == {
+        "type": "disabled"
+    }
