@@ -5,8 +5,9 @@ Effort, per model entry:
 
 * manual thinking (`adaptive_only: false`): `thinking: {type: enabled, budget_tokens}` with the
   level's budget (or the client's own), at least 1024 tokens and below `max_tokens`, keeping
-  `min_visible_tokens` of answer room: `max_tokens` is raised within `max_output_tokens`, or the
-  budget lowered, and reported. Effort `none` sends no thinking at all;
+  `min_visible_tokens` of answer room where it can: the client's `max_tokens` is its bound on
+  everything generated, so it is never raised; the budget is lowered instead, and when not even
+  1024 fits below it thinking goes off; reported. Effort `none` sends no thinking at all;
 * adaptive (`adaptive_only: true`, Claude 4.7 and later): `thinking: {type: adaptive, display:
   summarized}` (newer models omit thinking text unless asked) with `output_config: {effort}`,
   levels low..max; `none` is `{type: disabled}` where the entry says `can_disable`;
@@ -246,7 +247,8 @@ class AnthropicAdapter:
             cap_keys=("max_tokens",),
             default_cap=spec.max_output_tokens or DEFAULT_MAX_TOKENS,
         )
-        out["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        if budget is not None:
+            out["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
     def headers(self, model: ModelSpec) -> dict[str, str]:
         headers = {"content-type": "application/json", "anthropic-version": API_VERSION}

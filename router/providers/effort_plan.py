@@ -17,7 +17,7 @@ e.g. Ollama's low/medium/high): declared levels outside it are never sent.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from router.reasoning.effort import DEFAULT_BUDGETS, Effort, EffortChoice, round_effort
@@ -120,14 +120,16 @@ def fit_budget(
     min_visible: int,
     limit: int | None,
     default_cap: int | None = None,
-) -> BudgetFit:
-    """Hold the budget invariants: ``minimum <= budget < cap``, ``cap - budget >= min_visible``.
+) -> BudgetFit | None:
+    """Hold the budget invariants: ``minimum <= budget < cap``; None when no budget fits.
 
     The budget is raised to the provider's minimum and lowered so that budget + min_visible fits
-    the model's output limit. A cap that leaves too little answer room is raised (within the
-    limit); when the limit is unknown the budget is lowered instead, down to the minimum, and
-    only then the cap raised. Without a cap from the client: the larger of the need and
-    ``default_cap``, within the limit.
+    the model's output limit. A cap from the client is its bound on everything generated,
+    reasoning included (as OpenAI's `max_completion_tokens`), so it is never raised: the
+    budget is lowered to leave ``min_visible`` of answer room, else to the minimum, and when
+    even the minimum does not fit below the cap there is no budget (None: no thinking).
+    Without a cap from the client: the larger of the need and ``default_cap``, within the
+    limit.
     """
     budget = max(budget, minimum)
     if limit is not None:
@@ -138,12 +140,11 @@ def fit_budget(
         return BudgetFit(budget, min(cap, limit) if limit is not None else cap)
     if cap >= need:
         return BudgetFit(budget, cap)
-    if limit is None:
-        budget = max(minimum, min(budget, cap - min_visible))
-        return BudgetFit(budget, max(cap, budget + min_visible))
-    if need > limit:
-        return BudgetFit(budget, limit)
-    return BudgetFit(budget, need)
+    if cap - min_visible >= minimum:
+        return BudgetFit(cap - min_visible, cap)
+    if cap > minimum:
+        return BudgetFit(minimum, cap)
+    return None
 
 
 def budget_on_wire(
@@ -156,13 +157,15 @@ def budget_on_wire(
     explicit: bool,
     cap_keys: tuple[str, ...] = ("max_completion_tokens", "max_tokens"),
     default_cap: int | None = None,
-) -> int:
-    """Fit ``wanted`` against the request's output cap, write the cap, report what changed.
+) -> int | None:
+    """Fit ``wanted`` under the request's output cap, report what changed; None when the
+    client's cap leaves no room for the provider's minimum budget (thinking goes off, reported
+    as a dropped `reasoning_effort`).
 
-    The cap is read from the first of ``cap_keys`` present in ``out``; a changed cap is written
-    back and reported (`clamped=max_tokens:N`). Without a cap, one is written only when
-    ``default_cap`` is given (an API that requires a cap). A budget the client gave
-    (``explicit``) and that had to move is reported as `thinking_budget`.
+    The cap is read from the first of ``cap_keys`` present in ``out``. The client's cap is
+    never raised; without one, a cap is written only when ``default_cap`` is given (an API
+    that requires a cap). A budget that had to move is reported in the effort header
+    (`budget=N`) and, when the client gave it (``explicit``), as `thinking_budget`.
     """
     key = next((k for k in cap_keys if k in out), cap_keys[-1])
     cap = out.get(key)
@@ -175,9 +178,13 @@ def budget_on_wire(
         limit=spec.max_output_tokens,
         default_cap=default_cap,
     )
-    if cap is not None and fit.cap != cap:
-        report.clamp(key, fit.cap)
-    if cap is not None or default_cap is not None:
+    if fit is None:
+        why = f"{key} {cap} leaves no room for thinking (at least {minimum} tokens below it)"
+        report.drop("reasoning_effort", False, why)
+        if report.effort is not None:
+            report.effort = replace(report.effort, sent="none", budget=None)
+        return None
+    if cap is None and default_cap is not None:
         out[key] = fit.cap
     if explicit and fit.budget != wanted:
         report.clamp("thinking_budget", fit.budget)

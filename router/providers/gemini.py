@@ -64,8 +64,9 @@ class GeminiAdapter(OpenAICompatAdapter):
             budget = budget_on_wire(
                 out, plan.budget, spec, report, minimum=MIN_BUDGET, explicit=True
             )
-            config = {"thinking_budget": budget, "include_thoughts": True}
-            out["extra_body"] = {"google": {"thinking_config": config}}
+            if budget is not None:
+                config = {"thinking_budget": budget, "include_thoughts": True}
+                out["extra_body"] = {"google": {"thinking_config": config}}
         elif plan.wire is not None:
             out["reasoning_effort"] = plan.wire
 

@@ -2,9 +2,10 @@
 `message.reasoning` with `reasoning_details` (passed through untouched), usage with `cost`.
 
 A budget the client gave explicitly goes out as `reasoning.max_tokens` (OpenRouter wants effort
-or max_tokens, not both). OpenRouter requires the output cap to stay above the budget: when the
-client set one, `fit_budget` raises it (within the model's `max_output_tokens`) or lowers the
-budget, and reports it.
+or max_tokens, not both). OpenRouter requires the output cap to stay above the budget: the
+client's cap is its bound on everything generated and is never raised, so `fit_budget` lowers
+the budget below it (reported), and when not even the minimum fits, reasoning goes off
+(`enabled: false`, reported).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class OpenRouterAdapter(OpenAICompatAdapter):
             budget = budget_on_wire(
                 out, plan.budget, spec, report, minimum=MIN_BUDGET, explicit=True
             )
-            out["reasoning"] = {"max_tokens": budget}
+            out["reasoning"] = {"enabled": False} if budget is None else {"max_tokens": budget}
         elif plan.wire is not None:
             out["reasoning"] = {"effort": plan.wire}
         elif plan.on:

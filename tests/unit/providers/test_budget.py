@@ -25,36 +25,44 @@ def test_invariants(
 ) -> None:
     assume(limit is None or limit >= minimum + min_visible)  # a model that can think at all
     fit = fit_budget(budget, cap, minimum=minimum, min_visible=min_visible, limit=limit)
+    if fit is None:  # only when the client's cap leaves no room for the minimum
+        assert cap is not None and cap <= minimum
+        return
     assert fit.budget >= minimum
     assert fit.budget < fit.cap
-    assert fit.cap - fit.budget >= min_visible
     assert fit.budget <= max(budget, minimum)
-    assert cap is None or fit.cap >= min(cap, fit.budget + min_visible)
-    if limit is not None and (cap is None or cap <= limit):
-        assert fit.cap <= limit
+    if cap is None:
+        assert fit.cap - fit.budget >= min_visible
+        if limit is not None:
+            assert fit.cap <= limit
+    else:
+        assert fit.cap == cap  # the client's bound on everything generated is never raised
+        if cap - min_visible >= minimum:
+            assert fit.cap - fit.budget >= min_visible
     fits_already = minimum <= budget and budget + min_visible <= (cap or 0)
     if fits_already and (limit is None or budget + min_visible <= limit):
         assert (fit.budget, fit.cap) == (budget, cap)
 
 
-def test_cap_raised_within_the_limit() -> None:
+def test_the_clients_cap_stays_and_the_budget_is_lowered() -> None:
     fit = fit_budget(24576, 4096, minimum=1024, min_visible=1024, limit=64000)
-    assert (fit.budget, fit.cap) == (24576, 25600)
+    assert fit is not None and (fit.budget, fit.cap) == (3072, 4096)
 
 
 def test_budget_lowered_to_fit_the_limit() -> None:
     fit = fit_budget(64000, None, minimum=1024, min_visible=2000, limit=32000)
-    assert (fit.budget, fit.cap) == (30000, 32000)
+    assert fit is not None and (fit.budget, fit.cap) == (30000, 32000)
 
 
 def test_budget_lowered_when_the_limit_is_unknown() -> None:
     fit = fit_budget(8000, 5000, minimum=1024, min_visible=1024, limit=None)
-    assert (fit.budget, fit.cap) == (3976, 5000)
+    assert fit is not None and (fit.budget, fit.cap) == (3976, 5000)
 
 
-def test_cap_raised_when_even_the_minimum_does_not_fit() -> None:
+def test_the_minimum_under_a_small_cap_and_no_thinking_under_a_smaller_one() -> None:
     fit = fit_budget(8000, 1500, minimum=1024, min_visible=1024, limit=None)
-    assert (fit.budget, fit.cap) == (1024, 2048)
+    assert fit is not None and (fit.budget, fit.cap) == (1024, 1500)
+    assert fit_budget(8000, 1024, minimum=1024, min_visible=1024, limit=None) is None
 
 
 def test_budget_on_wire_reports_only_what_changed() -> None:
@@ -67,9 +75,20 @@ def test_budget_on_wire_reports_only_what_changed() -> None:
     assert report.effort_header() == "requested=high; sent=high; budget=24576"
     out = {"max_tokens": 2000}
     budget = budget_on_wire(out, 500, spec, report, minimum=1024, explicit=True)
-    assert (budget, out["max_tokens"]) == (1024, 2048)
-    assert report.clamped == [("max_tokens", 2048), ("thinking_budget", 1024)]
-    assert report.params_header() == "clamped=max_tokens:2048,thinking_budget:1024"
+    assert (budget, out["max_tokens"]) == (1024, 2000)
+    assert report.clamped == [("thinking_budget", 1024)]
+    assert report.params_header() == "clamped=thinking_budget:1024"
+
+
+def test_no_room_for_thinking_turns_it_off_and_says_why() -> None:
+    spec = catalog()["claude-sonnet-4-5"].reasoning
+    assert spec is not None
+    report = ParamReport("anthropic", effort=EffortChoice("high", "high"))
+    out = {"max_tokens": 600}
+    assert budget_on_wire(out, 24576, spec, report, minimum=1024, explicit=False) is None
+    assert out == {"max_tokens": 600}
+    assert report.dropped == ["reasoning_effort"]
+    assert report.effort_header() == "requested=high; sent=none"
 
 
 def test_no_cap_is_added_unless_required() -> None:
