@@ -39,6 +39,20 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext | None:
     return None if ca_bundle is None else ssl.create_default_context(cafile=ca_bundle)
 
 
+def why(exc: BaseException) -> str:
+    """What went wrong with the upstream connection, in plain words (never a client library's
+    own exception text, which reads like an HTTP 400 of ours)."""
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "its answer ended before the length it announced"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "it closed the connection"
+    if isinstance(exc, ConnectionResetError | aiohttp.ClientOSError):
+        return "the connection was reset"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return "its answer was not valid HTTP"
+    return type(exc).__name__
+
+
 def too_large(limit: int) -> UpstreamProtocolError:
     return UpstreamProtocolError(
         f"The upstream provider's answer is larger than this proxy accepts ({limit} bytes; "
@@ -118,7 +132,7 @@ class UpstreamResponse:
             raise UpstreamTimeout(self._timeout_message(loop)) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamProtocolError(
-                f"The upstream provider broke the connection while sending its answer ({exc})."
+                f"The upstream provider broke the connection while sending its answer ({why(exc)})."
             ) from None
 
     def _buffered(self) -> bytes:
@@ -144,7 +158,7 @@ class UpstreamResponse:
             raise UpstreamTimeout(self._timeout_message(loop)) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamProtocolError(
-                f"The upstream provider broke the connection before sending anything ({exc})."
+                f"The upstream provider broke the connection before sending anything ({why(exc)})."
             ) from None
         return self._first
 
@@ -176,7 +190,7 @@ class UpstreamResponse:
             raise UpstreamTimeout(self._timeout_message(loop)) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamProtocolError(
-                f"The upstream provider broke the connection mid-stream ({exc})."
+                f"The upstream provider broke the connection mid-stream ({why(exc)})."
             ) from None
 
     def _timeout_message(self, loop: asyncio.AbstractEventLoop) -> str:

@@ -157,6 +157,13 @@ def test_upstream_broken_answer_is_502(strict_proxy: ServerThread, fault: str, w
     assert words in error["message"]
 
 
+def test_a_cut_answer_is_a_502_in_plain_words(strict_proxy: ServerThread) -> None:
+    body = {"model": "sim-small", "messages": ASK, "sim": {"fault": {"disconnect_after_chunks": 1}}}
+    error = error_of(post(strict_proxy, body), 502, "upstream_error", "upstream_error")
+    assert "broke the connection" in error["message"]
+    assert "Error" not in error["message"] and "400" not in error["message"]
+
+
 def test_upstream_error_status_passes_through(strict_proxy: ServerThread) -> None:
     fault = {"status": 503, "message": "simulated overload, try later"}
     body = {"model": "sim-small", "messages": ASK, "sim": {"fault": fault}}
@@ -197,7 +204,11 @@ def stream_events(server: ServerThread, fault: dict[str, Any]) -> list[Any]:
 @pytest.mark.parametrize(
     ("fault", "code", "words"),
     [
-        ({"disconnect_after_chunks": 3}, "upstream_error", "broke the connection"),
+        (
+            {"disconnect_after_chunks": 3},
+            "upstream_error",
+            "broke the connection mid-stream (its answer ended before the length it announced)",
+        ),
         ({"malformed_sse": True}, "upstream_error", "malformed SSE"),
         ({"no_done": True}, "upstream_error", "no [DONE]"),
         ({"idle_after_chunks": 2, "idle_ms": 3000}, "upstream_timeout", "sent nothing for 0.6 s"),
