@@ -7,8 +7,10 @@ through this cache, refreshed after `budgets.refresh_seconds`. The records also 
 (`known`): the memory and SQLite stores read their own atomically, so there a changed limit
 counts at once; the Redis store uses them to spare a round trip, so there a limit changed on
 another replica counts within the refresh time. The counters (settled, in flight) are always
-read and changed atomically in the store. A budget on a scope that had none starts counting on
-this process within the refresh time (at once when it was set through this process's admin API).
+read and changed atomically in the store; the cached spend views add this process's own
+settlements as they start (`note_spend`), so only other processes' spend waits for a refresh.
+A budget on a scope that had none starts counting on this process within the refresh time (at
+once when it was set through this process's admin API).
 
 While the store cannot be reached, `last_known` answers from what was last seen (the cached
 records, else the list of budgeted scopes read at start-up and every upkeep round), so a
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
 from typing import TypeVar
 
 from router.budget.flight import Gate, SingleFlight
@@ -97,6 +101,17 @@ class BudgetCache:
 
     def _spend(self, scope: str, at: float) -> Callable[[], Awaitable[SpendView | None]]:
         return lambda: self.gate.call(lambda: self.store.spend(scope, at))
+
+    def note_spend(self, scopes: Sequence[str], cost: Decimal) -> None:
+        """This process just spent `cost` on `scopes`: the cached spend views count it at once,
+        so a soft threshold crossed by this process's own requests switches the next one (other
+        processes' spend still counts within the refresh time)."""
+        if cost <= 0:
+            return
+        for scope in scopes:
+            view, when = self._views.get(scope, (None, 0.0))
+            if view is not None:
+                self._views[scope] = (replace(view, settled=view.settled + cost), when)
 
     def forget(self, scope: str | None = None) -> None:
         """Drop a scope (or everything): it was just changed in this process."""

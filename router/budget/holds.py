@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -43,6 +44,8 @@ class Settler:
         self._reconcile: dict[str, tuple[Open, Decimal]] = {}
         self._reconciling: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.on_spent: Callable[[Sequence[str], Decimal], None] | None = None
+        """Told each settlement's scopes and cost as it starts (the budget cache's views)."""
 
     def note(self, rid: str, entry: dict[str, Any]) -> None:
         """Journal one event of an unfinished request."""
@@ -167,6 +170,10 @@ class Hold:
         if self.finished:
             return
         self.finished = True
+        if self.settler.on_spent is not None:
+            scopes = self.pending.get("scopes")
+            if isinstance(scopes, list):
+                self.settler.on_spent([str(s) for s in scopes], cost)
         if self.open:
             item = Open(self.pending, cost=cost)
             item.pending["open"] = True

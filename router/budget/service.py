@@ -116,6 +116,7 @@ class BudgetService:
         )
         self.journal = Journal(settings.home / "budget")
         self.settler = Settler(store, self.journal, self.metrics, self.gate)
+        self.settler.on_spent = self.cache.note_spend
         self.alerts = Alerts(self.metrics, config.budgets.webhook_url)
         self.minutes = LocalMinutes()
         self._upkeep: asyncio.Task[None] | None = None

@@ -306,6 +306,38 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
     assert hook["policy"] == "economy" and hook["threshold"] == "0.5"
 
 
+def test_a_soft_threshold_crossed_by_this_process_switches_the_next_request(
+    sim: ServerThread, tmp_path: Path
+) -> None:
+    """The spend views are cached for a minute here, yet this process's own settlements count
+    at once: the first request after the threshold is crossed is switched."""
+    limits = """budgets:
+  refresh_seconds: 60
+  limits:
+    - {scope: "team:ops", limit_usd: "0.0004", hard: false, soft_threshold: 0.5,
+       soft_policy: economy}
+"""
+    with (
+        serving(proxy_app(tmp_path / "home", config(sim, limits))) as proxy,
+        client(proxy, "ops") as sdk,
+    ):
+        spent = D(0)
+        switched: list[tuple[D, bool]] = []
+        for i in range(8):
+            raw = sdk.chat.completions.with_raw_response.create(
+                model="sim-mini-reasoner",
+                messages=ASK,
+                seed=i,
+                extra_body={"sim": {"completion_tokens": 20}},
+            )
+            switched.append((spent, raw.headers.get("x-tokenwise-budget") is not None))
+            spent += D(raw.headers["x-tokenwise-cost-usd"])
+    threshold = D("0.0002")
+    assert any(before >= threshold for before, _ in switched), switched  # it was crossed
+    for before, on in switched:
+        assert on == (before >= threshold), switched
+
+
 @pytest.fixture
 def paused_redis(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """A private redis-server, and a function that pauses (SIGSTOP) or resumes it."""
