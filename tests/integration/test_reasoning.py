@@ -26,6 +26,7 @@ from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 from router.probe import print_table, probe_models
 from tests.integration.conftest import DEV_KEY, url
+from tests.integration.reading import read_answer
 
 ASK: list[ChatCompletionMessageParam] = [
     {"role": "user", "content": "What is the capital of Australia? Think it over."}
@@ -45,27 +46,7 @@ def answer(
     client: openai.OpenAI, model: str, stream: bool, effort: ReasoningEffort = None, seed: int = 0
 ) -> dict[str, str]:
     """What any client reads: the content and both reasoning fields (JSON or streamed)."""
-    effort_or_omit = effort or openai.omit
-    seed_or_omit = seed or openai.omit
-    if not stream:
-        completion = client.chat.completions.create(
-            model=model, messages=ASK, reasoning_effort=effort_or_omit, seed=seed_or_omit
-        )
-        message = completion.choices[0].message
-        return {
-            "content": message.content or "",
-            "reasoning_content": getattr(message, "reasoning_content", None) or "",
-            "reasoning": getattr(message, "reasoning", None) or "",
-        }
-    out = {"content": "", "reasoning_content": "", "reasoning": ""}
-    chunks = client.chat.completions.create(
-        model=model, messages=ASK, stream=True, reasoning_effort=effort_or_omit, seed=seed_or_omit
-    )
-    for chunk in chunks:
-        for choice in chunk.choices:
-            for key in out:
-                out[key] += getattr(choice.delta, key, None) or ""
-    return out
+    return read_answer(client, model, ASK, stream, effort, seed)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])

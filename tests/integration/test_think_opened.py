@@ -23,6 +23,7 @@ from router.localserver import ServerThread, serving
 from router.sim.app import create_sim_app
 from router.sim.config import load_sim_config
 from tests.integration.conftest import DEV_KEY, url
+from tests.integration.reading import read_answer
 
 ASK: list[ChatCompletionMessageParam] = [
     {"role": "user", "content": "How many weekdays are there in a leap year? Think it over."}
@@ -79,26 +80,7 @@ routing:
 def answer(
     client: openai.OpenAI, model: str, stream: bool, effort: ReasoningEffort = "high"
 ) -> dict[str, str]:
-    """What any client reads: the content and both reasoning fields (JSON or streamed)."""
-    if not stream:
-        completion = client.chat.completions.create(
-            model=model, messages=ASK, reasoning_effort=effort, seed=3
-        )
-        message = completion.choices[0].message
-        return {
-            "content": message.content or "",
-            "reasoning_content": getattr(message, "reasoning_content", None) or "",
-            "reasoning": getattr(message, "reasoning", None) or "",
-        }
-    out = {"content": "", "reasoning_content": "", "reasoning": ""}
-    chunks = client.chat.completions.create(
-        model=model, messages=ASK, stream=True, reasoning_effort=effort, seed=3
-    )
-    for chunk in chunks:
-        for choice in chunk.choices:
-            for key in out:
-                out[key] += getattr(choice.delta, key, None) or ""
-    return out
+    return read_answer(client, model, ASK, stream, effort, seed=3)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
