@@ -1,11 +1,11 @@
 """A response's input items, and the page `GET /v1/responses/{id}/input_items` answers with.
 
 `input_items` turns a request's `input` into the items OpenAI lists for it: a string becomes one
-user message, every item gets an id. The proxy keeps them with a conversation it holds itself
-(a chat-only upstream), and the simulator with each response it stores, so both list them the
-same way. `page` applies the query the endpoint takes: `limit` (1-100, default 20), `order`
-(`asc`, or `desc`, the default: newest first) and `after` (an item id: the items that follow it
-in that order).
+user message, a message's text content becomes parts with a status, every item gets an id. The
+proxy keeps them with a conversation it holds itself (a chat-only upstream), and the simulator
+with each response it stores, so both list them the same way. `page` applies the query the
+endpoint takes: `limit` (1-100, default 20), `order` (`asc`, or `desc`, the default: newest
+first) and `after` (an item id: the items that follow it in that order).
 """
 
 from __future__ import annotations
@@ -29,9 +29,25 @@ def input_items(body: Mapping[str, Any], response_id: str) -> list[dict[str, Any
     for index, item in enumerate(given if isinstance(given, list) else []):
         if isinstance(item, Mapping):
             found = {"type": "message", **item}
+            if found["type"] == "message":
+                found = _full_message(found)
             found.setdefault("id", f"msg_{response_id.removeprefix('resp_')}_{index}")
             items.append(found)
     return items
+
+
+def _full_message(item: dict[str, Any]) -> dict[str, Any]:
+    """A message in the form OpenAI lists it: text content as parts (`output_text` for the
+    assistant, `input_text` for the others) and a status; the shorthand a client may send
+    (`{"role": "user", "content": "hi"}`) would be read by the SDKs as an output message."""
+    content = item.get("content")
+    if isinstance(content, str):
+        if item.get("role") == "assistant":
+            part: dict[str, Any] = {"type": "output_text", "text": content, "annotations": []}
+        else:
+            part = {"type": "input_text", "text": content}
+        item = {**item, "content": [part]}
+    return {**item, "status": item.get("status") or "completed"}
 
 
 def page(items: Sequence[Mapping[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:

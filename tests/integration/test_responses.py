@@ -506,6 +506,10 @@ def test_input_items_native_and_kept(
         assert [item.role for item in newest_first] == ["user", "user", "system"]
         assert [item.id for item in first + rest] == [item.id for item in newest_first[::-1]]
         assert first[1].content[0].text == QUESTION
+        shorthand = newest_first[0]  # sent as a bare string: listed as OpenAI lists it
+        assert type(shorthand).__name__ == "ResponseInputMessageItem"
+        assert shorthand.content[0].text == "Thanks in advance."
+        assert shorthand.status == "completed"
     with sdk(translated) as client:
         made = client.responses.create(model="sim-small", input=QUESTION)
         [item] = client.responses.input_items.list(made.id).data

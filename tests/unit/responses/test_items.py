@@ -22,6 +22,7 @@ def test_a_string_input_is_one_user_message_and_every_item_gets_an_id() -> None:
         "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": "hi"}],
+        "status": "completed",
         "id": "msg_abc_0",
     }
     given = [{"role": "system", "content": "x"}, {"type": "message", "role": "user", "id": "m"}]
@@ -62,3 +63,17 @@ def test_a_bad_query_is_a_400_naming_the_parameter(query: dict[str, str], param:
         page(ITEMS, query)
     assert caught.value.param == param
     assert param in str(caught.value)
+
+
+def test_shorthand_messages_are_listed_in_full() -> None:
+    given = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"type": "function_call_output", "call_id": "c", "output": "42"},
+    ]
+    user, assistant, output = input_items({"input": given}, "resp_abc")
+    assert user["content"] == [{"type": "input_text", "text": "hi"}]
+    assert user["status"] == "completed" and user["type"] == "message"
+    part = {"type": "output_text", "text": "hello", "annotations": []}
+    assert assistant["content"] == [part]
+    assert "status" not in output and output["output"] == "42"
