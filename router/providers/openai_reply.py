@@ -84,6 +84,8 @@ class ChoiceState:
         calls = self._tool_deltas(piece for piece in pieces if piece.kind == "tool_call")
         if calls:
             out["tool_calls"] = [*(message.get("tool_calls") or []), *calls]
+        if out.get("content") == "" and content and out.get("tool_calls"):
+            out["content"] = None  # only reasoning was there: a tool call's content is null
         return out
 
     def plain(self, delta: Mapping[str, Any]) -> bool:

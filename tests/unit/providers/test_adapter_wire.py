@@ -112,3 +112,19 @@ def test_deepseek_keeps_the_reasoning_of_a_tool_turn_and_takes_levels_where_decl
     assert adapter.build(off, current, normalize_reasoning(off), False).body["thinking"] == {
         "type": "disabled"
     }
+
+
+def test_a_tool_call_whose_content_was_all_reasoning_has_null_content() -> None:
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    message = {"role": "assistant", "content": "<think>look it up</think>", "tool_calls": [call]}
+    payload = {
+        "id": "x",
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+    }
+    out = parse_chat_response(payload, "think_tags", True)["choices"][0]["message"]
+    assert out["content"] is None and out["reasoning_content"] == "look it up"
+    plain = {"role": "assistant", "content": "<think>why</think>"}
+    payload = {"id": "x", "choices": [{"index": 0, "message": plain, "finish_reason": "length"}]}
+    assert (
+        parse_chat_response(payload, "think_tags", True)["choices"][0]["message"]["content"] == ""
+    )
