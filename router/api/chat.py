@@ -22,7 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router.api.body import incoming, require_messages, stream_flag
-from router.api.fields import CHAT_FIELDS, check_fields, check_message_fields, check_streaming_only
+from router.api.fields import (
+    CHAT_FIELDS,
+    check_fields,
+    check_message_fields,
+    check_streaming_only,
+    check_tool_choice,
+)
 from router.api.stream_meter import MeteredEvents
 from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
@@ -179,6 +185,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
     stream = stream_flag(body)
     check_fields(body, CHAT_FIELDS)
     check_streaming_only(body, stream)
+    check_tool_choice(body)
     check_message_fields(messages)
     asked = normalize_reasoning(body)  # a malformed reasoning control is a 400 before routing
     received = body

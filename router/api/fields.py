@@ -306,6 +306,27 @@ def check_message_fields(messages: list[dict[str, Any]]) -> None:
         call_id = message.get("tool_call_id")
         if call_id is not None and not isinstance(call_id, str):
             raise _wrong_type(f"messages[{i}].tool_call_id", "a string", call_id)
+        if call_id is None and message.get("role") == "tool":
+            raise InvalidRequest(
+                f"Missing required parameter: 'messages[{i}].tool_call_id' (a tool message "
+                "answers the call with that id).",
+                param=f"messages[{i}].tool_call_id",
+                code="missing_required_parameter",
+            )
+
+
+def check_tool_choice(body: Mapping[str, Any]) -> None:
+    """OpenAI takes `tool_choice` only beside `tools` (`none` and `auto` aside, which ask for
+    no call), and refuses a forced choice among no tools."""
+    choice = body.get("tool_choice")
+    if choice is None or choice in ("none", "auto") or body.get("tools"):
+        return
+    raise InvalidRequest(
+        "Invalid value for 'tool_choice': it asks for a tool call, but no 'tools' are given; "
+        "add the tools or leave 'tool_choice' out.",
+        param="tool_choice",
+        code="invalid_value",
+    )
 
 
 EMBEDDING_INPUTS = 2048  # OpenAI's limit on the inputs of one embeddings request

@@ -84,6 +84,18 @@ def error_of(resp: httpx.Response, status: int, type_: str, code: str | None) ->
             "boolean",
         ),
         (
+            {"model": "sim-small", "messages": [*ASK, {"role": "tool", "content": "4"}]},
+            "messages[1].tool_call_id",
+            "missing_required_parameter",
+            "a tool message answers the call",
+        ),
+        (
+            {"model": "sim-small", "messages": ASK, "tool_choice": "required"},
+            "tool_choice",
+            "invalid_value",
+            "no 'tools' are given",
+        ),
+        (
             {"model": "sim-small", "messages": ASK, "stream_options": {"include_usage": True}},
             "stream_options",
             "invalid_value",
