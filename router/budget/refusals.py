@@ -78,7 +78,7 @@ def budget_error(refusal: BudgetRefusal, budget: BudgetRecord | None, now: float
         f"({usd(refusal.settled)} settled, {held}), and this request needs at least "
         f"{usd(refusal.requested)} for a minimal answer. {resets}"
     )
-    headers = {"x-tokenwise-budget": f"exceeded scope={refusal.scope}"}
+    headers = {"x-tokenwise-budget": f"state=exceeded; scope={refusal.scope}"}
     if refusal.settled + refusal.requested > refusal.limit:
         headers["x-should-retry"] = "false"  # only the window's end makes room
         if refusal.resets_at is not None:

@@ -8,7 +8,7 @@ The request path calls two methods:
   cost (`estimate`), and reserve it atomically in the store together with the rate limits,
   with the cost of a minimal answer as the minimum. When the budget cannot cover the estimate,
   the request's output limit is lowered to what the reservation covers (header
-  `x-tokenwise-budget: clamped max_tokens=N`); under a hard budget a request naming no output
+  `x-tokenwise-budget: clamped=max_tokens:N`); under a hard budget a request naming no output
   limit gets the allowance it was reserved for (`capped ...`, unless `budgets.cap_output` is
   false), so no request can spend more than it holds. A refusal happens only when even the
   minimal answer does not fit: 429 `budget_exceeded` or `rate_limit_exceeded`.
@@ -311,11 +311,11 @@ class BudgetService:
         if output and result.reserved < est.amount:
             tokens = est.covered(result.reserved)
             body = with_output_limit(body, field, tokens)
-            notes.append(f"clamped {limit_name or field}={tokens}")
+            notes.append(f"clamped={limit_name or field}:{tokens}")
             self.metrics.clamped.labels(principal.team).inc()
         elif output and hard and budgets != {} and self.config.cap_output and ask.tokens is None:
             body = with_output_limit(body, field, est.output_tokens)
-            notes.append(f"capped {limit_name or field}={est.output_tokens}")
+            notes.append(f"capped={limit_name or field}:{est.output_tokens}")
         if rules:
             headers.update(self.minutes.add(rules, est.tokens, now))
         return admitted(body, headers, notes, hold, level)

@@ -33,7 +33,7 @@ class SoftState:
     period_start: float
 
     def header(self, effort_cap: str | None) -> str:
-        value = f"soft scope={self.scope}; used={self.ratio:.2f}"
+        value = f"state=soft; scope={self.scope}; used={self.ratio:.2f}"
         if self.policy:
             value += f"; policy={self.policy}"
         if effort_cap:

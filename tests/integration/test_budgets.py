@@ -130,8 +130,8 @@ def test_output_is_clamped_to_what_is_left_then_the_request_is_refused(
             answer = raw.parse()
             note = raw.headers.get("x-tokenwise-budget")
             if note is not None:
-                assert note.startswith("clamped max_tokens=")
-                limit = int(note.rsplit("=", 1)[1])
+                assert note.startswith("clamped=max_tokens:")
+                limit = int(note.rsplit(":", 1)[1])
                 clamps.append(limit)
                 assert answer.usage is not None and answer.usage.completion_tokens <= limit
         else:
@@ -293,7 +293,7 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
     assert notes[0] is None  # nothing spent yet
     switched = [n for n in notes if n]
     assert switched and all(
-        n.startswith("soft scope=team:ops;") and "policy=economy; effort_cap=low" in n
+        n.startswith("state=soft; scope=team:ops;") and "policy=economy; effort_cap=low" in n
         for n in switched
     )
     efforts = [r.effort for r in sorted(records, key=lambda r: r.ts)]

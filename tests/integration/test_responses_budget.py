@@ -90,8 +90,8 @@ def test_hard_budget_clamps_then_refuses(
             note = raw.headers.get("x-tokenwise-budget")
             if note is not None:
                 field = "max_output_tokens" if endpoint == "responses" else "max_tokens"
-                assert note.startswith(f"clamped {field}="), note  # the client's own field
-                limit = int(note.rsplit("=", 1)[1])
+                assert note.startswith(f"clamped={field}:"), note  # the client's own field
+                limit = int(note.rsplit(":", 1)[1])
                 clamps.append(limit)
                 assert output_tokens <= limit
         else:
@@ -184,7 +184,7 @@ def test_an_array_of_prompts_reserves_for_every_answer(budgeted: ServerThread) -
             assert len(answer.choices) == 6
             note = raw.headers.get("x-tokenwise-budget")
             if note is not None:
-                clamps.append(int(note.rsplit("=", 1)[1]))
+                clamps.append(int(note.rsplit(":", 1)[1]))
         else:
             pytest.fail("the budget never ran out")
     assert served > 0 and clamps

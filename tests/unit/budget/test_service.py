@@ -54,7 +54,7 @@ async def test_reserve_clamp_refuse_and_settle(
     third = await service.admit(WHO, model, "r3", body, MESSAGES)
     clamped = third.body["max_tokens"]
     assert 16 <= clamped < 2000
-    assert third.headers["x-tokenwise-budget"] == f"clamped max_tokens={clamped}"
+    assert third.headers["x-tokenwise-budget"] == f"clamped=max_tokens:{clamped}"
     assert third.hold is not None
     assert est.base + clamped * est.per_output_token <= third.hold.granted
 
@@ -88,7 +88,7 @@ async def test_a_hard_budget_bounds_a_request_that_names_no_limit(
     small, reasoner = settings.models["sim-small"], settings.models["sim-mini-reasoner"]
     plain = await service.admit(WHO, small, "r1", {"messages": MESSAGES}, MESSAGES)
     assert plain.body["max_tokens"] == 300
-    assert plain.headers["x-tokenwise-budget"] == "capped max_tokens=300"
+    assert plain.headers["x-tokenwise-budget"] == "capped=max_tokens:300"
     thinking = await service.admit(WHO, reasoner, "r2", {"messages": MESSAGES}, MESSAGES)
     assert thinking.body["max_completion_tokens"] == 900
     soft_only = await start_service(make_settings("budgets: {cap_output: false}\n"))
@@ -135,7 +135,7 @@ async def test_soft_pressure_switches_policy_and_caps_effort(
     admission = await service.admit(WHO, model, "r1", body, MESSAGES, pressure=pressure)
     assert admission.body["reasoning_effort"] == "low" and admission.effort == "low"
     header = admission.headers["x-tokenwise-budget"]
-    assert header.startswith("soft scope=team:research; used=0.60; policy=economy")
+    assert header.startswith("state=soft; scope=team:research; used=0.60; policy=economy")
     await service.pressure(WHO)
     assert service.metrics.soft_alerts.labels("research")._value.get() == 1  # once a window
 

@@ -21,7 +21,7 @@ def test_a_threshold_counts_settled_and_in_flight() -> None:
     state = soft_trigger(SCOPES, budgets, {"team:a": view("team:a", "7", "1")})
     assert state is not None
     assert (state.scope, state.policy, state.period_start) == ("team:a", "eco", 1000.0)
-    assert state.header("low") == "soft scope=team:a; used=0.80; policy=eco; effort_cap=low"
+    assert state.header("low") == "state=soft; scope=team:a; used=0.80; policy=eco; effort_cap=low"
 
 
 def test_a_soft_budget_without_threshold_reacts_at_its_limit_and_hard_ones_never() -> None:
