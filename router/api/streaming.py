@@ -2,7 +2,8 @@
 
 `relay_events` passes each whole event on as soon as its last byte arrives and guarantees the
 stream ends in a defined way: `[DONE]` from the upstream, or an OpenAI-style error event (broken
-connection, idle or total timeout, malformed SSE, no `[DONE]`), never a silent cut.
+connection, idle or total timeout, malformed SSE, no `[DONE]`) and then `[DONE]` (the SDKs raise
+at the error event), never a silent cut.
 
 `EventStreamResponse` watches for the client's disconnect while the relay waits on the upstream
 (Starlette's own response only notices when a write fails), so a client that leaves cancels the
@@ -117,10 +118,10 @@ async def relay_events(
     except MalformedEvent as exc:
         end.outcome = "upstream_error"
         broken = UpstreamProtocolError(f"The upstream provider sent malformed SSE: {exc}")
-        yield hooks.on_failure(broken)
+        yield hooks.on_failure(broken) + (DONE_EVENT if end_with_done else b"")
     except ProxyError as exc:
         end.outcome = "timeout" if exc.status == 504 else "upstream_error"
-        yield hooks.on_failure(exc)
+        yield hooks.on_failure(exc) + (DONE_EVENT if end_with_done else b"")
     finally:
         resp.close()
 

@@ -206,9 +206,10 @@ def stream_events(server: ServerThread, fault: dict[str, Any]) -> list[Any]:
         assert resp.status_code == 200
         text = resp.read().decode()
     blocks = text.strip().split("\n\n")
-    if '"error"' in blocks[-1]:
-        assert blocks[-2].startswith(": tokenwise {"), blocks[-3:]
-        assert float(orjson.loads(blocks[-2].removeprefix(": tokenwise "))["cost_usd"]) > 0
+    assert blocks[-1] == "data: [DONE]", blocks[-3:]  # every stream ends with it, failed too
+    if '"error"' in blocks[-2]:
+        assert blocks[-3].startswith(": tokenwise {"), blocks[-4:]
+        assert float(orjson.loads(blocks[-3].removeprefix(": tokenwise "))["cost_usd"]) > 0
     events = [e for e in blocks if e.startswith("data: ")]
     return [e[6:] if e == "data: [DONE]" else orjson.loads(e[6:]) for e in events]
 
@@ -231,7 +232,8 @@ def test_stream_failing_after_start_ends_with_error_event(
 ) -> None:
     events = stream_events(strict_proxy, fault)
     assert any("choices" in e for e in events[:-1]), "content chunks arrived before the failure"
-    last = events[-1]
+    assert events[-1] == "[DONE]"
+    last = events[-2]
     assert last["error"]["code"] == code
     assert words in last["error"]["message"]
 

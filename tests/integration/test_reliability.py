@@ -246,12 +246,11 @@ def run_case(proxy: ServerThread, sim: ServerThread, case: Case, n: int) -> None
     if case.status != 200:
         assert resp.json()["error"]["code"] == case.code
     elif case.stream:
-        last = events[-1]
-        if case.code is None:
-            assert last == "[DONE]"
-        else:
+        assert events[-1] == "[DONE]"  # every stream ends with it, a failed one too
+        if case.code is not None:
+            last = events[-2]
             assert isinstance(last, dict) and last["error"]["code"] == case.code
-            assert any("choices" in e for e in events[:-1] if isinstance(e, dict))
+            assert any("choices" in e for e in events[:-2] if isinstance(e, dict))
     else:
         assert resp.json()["choices"][0]["message"]["content"]
     served = case.served_by or case.model
