@@ -69,10 +69,16 @@ def _since_until(args: argparse.Namespace) -> tuple[float | None, float | None]:
     return since, until
 
 
+async def _listed(name: str, rows: Awaitable[list[dict[str, Any]]]) -> dict[str, Any]:
+    """A list as the admin API answers it (`{"teams": [...]}`), so that the command prints
+    the same document on the store directly and with `--url`."""
+    return {name: await rows}
+
+
 def team_command(args: argparse.Namespace) -> tuple[Call, Local]:
     name = getattr(args, "name", "")
     if args.action == "list":
-        return Call("GET", "/admin/teams"), ops.list_teams
+        return Call("GET", "/admin/teams"), lambda s: _listed("teams", ops.list_teams(s))
     if args.action == "create":
         body = {"name": name} | ({} if args.policy is None else {"policy": args.policy})
         return Call("POST", "/admin/teams", body), lambda s: ops.put_team(
@@ -96,7 +102,8 @@ def key_command(args: argparse.Namespace) -> tuple[Call, Local]:
     team = args.team
     params = {"team": team} if team else {}
     if args.action == "list":
-        return Call("GET", "/admin/keys", params=params), lambda s: ops.list_keys(s, team)
+        listing = Call("GET", "/admin/keys", params=params)
+        return listing, lambda s: _listed("keys", ops.list_keys(s, team))
     if args.action == "show":
         path = f"/admin/keys/{_seg(args.key_id)}"
         return Call("GET", path, params=params), lambda s: ops.show_key(s, args.key_id, team)
@@ -146,7 +153,8 @@ def budget_command(args: argparse.Namespace) -> tuple[Call, Local]:
     if args.action == "list":
         team = args.team
         params = {"team": team} if team else {}
-        return Call("GET", "/admin/budgets", params=params), lambda s: ops.list_budgets(s, team)
+        listing = Call("GET", "/admin/budgets", params=params)
+        return listing, lambda s: _listed("budgets", ops.list_budgets(s, team))
     path = f"/admin/budgets/{_seg(args.scope)}"
     if args.action == "show":
         return Call("GET", path), lambda s: _show_budget(s, args.scope)

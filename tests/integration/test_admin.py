@@ -265,8 +265,8 @@ def test_the_command_line_on_the_store_and_a_running_server_agree(
     code, _, err = cli(home, config_file, "keys", "show", key_b["key_id"], "--team", "a")
     assert code == 2
     code, listed, _ = cli(home, config_file, "keys", "list", "--team", "a")
-    assert [k["key_id"] for k in listed] == [key_a["key_id"]]
-    assert all("key" not in k and "key_sha256" not in k for k in listed)
+    assert [k["key_id"] for k in listed["keys"]] == [key_a["key_id"]]
+    assert all("key" not in k and "key_sha256" not in k for k in listed["keys"])
     code, revoked, _ = cli(home, config_file, "keys", "revoke", key_b["key_id"], "--team", "b")
     assert code == 0 and revoked["revoked"] is True
     deadline = time.monotonic() + 3
@@ -378,7 +378,7 @@ def test_reading_a_store_that_does_not_exist_creates_nothing(
     fresh = tmp_path / "fresh-home"
     for args in (("teams", "list"), ("budgets", "list")):
         code, answer, err = cli(fresh, config_file, *args)
-        assert code == 0 and answer == [], (args, err)
+        assert code == 0 and answer == {args[0]: []}, (args, err)
     assert not fresh.exists(), "a read made the state folder"
     assert cli(fresh, config_file, "teams", "create", "t")[0] == 0  # a write does make it
     assert fresh.exists()
