@@ -30,7 +30,6 @@ reported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from router.errors import InvalidRequest
@@ -53,7 +52,13 @@ from router.providers.base import (
     refused,
     table,
 )
-from router.providers.effort_plan import EffortPlan, budget_on_wire, plan_effort, wanted_budget
+from router.providers.effort_plan import (
+    EffortPlan,
+    budget_on_wire,
+    plan_effort,
+    thinking_off,
+    wanted_budget,
+)
 from router.providers.params import DROP_UNKNOWN, apply_rules
 from router.reasoning.effort import Effort
 from router.reasoning.intent import strip_reasoning_controls
@@ -187,10 +192,8 @@ class AnthropicAdapter:
         can switch it off; else the choice becomes `auto`. Either is reported."""
         spec = model.reasoning
         if spec is None or not spec.adaptive_only or spec.can_disable:
-            report.drop("reasoning_effort", strict, "no thinking with a forced tool_choice")
-            if report.effort is not None:
-                report.effort = replace(report.effort, sent="none", budget=None)
-            return replace(plan, wire=None, on=False, budget=None), body
+            why = "no thinking with a forced tool_choice"
+            return thinking_off(plan, report, strict, "reasoning_effort", why), body
         report.drop(
             "tool_choice", strict, "this model always thinks, and thinking takes no forced tool"
         )
@@ -206,15 +209,11 @@ class AnthropicAdapter:
         spec = model.reasoning
         if spec is not None and spec.adaptive_only and not spec.can_disable:
             return plan
-        report.drop(
-            "reasoning_effort",
-            strict,
+        why = (
             "a tool loop whose assistant turn has no thinking blocks (send back its "
-            "reasoning_details) cannot go on with thinking",
+            "reasoning_details) cannot go on with thinking"
         )
-        if report.effort is not None:
-            report.effort = replace(report.effort, sent="none", budget=None)
-        return replace(plan, wire=None, on=False, budget=None)
+        return thinking_off(plan, report, strict, "reasoning_effort", why)
 
     def _thinking(
         self,

@@ -96,6 +96,22 @@ def plan_effort(
     return EffortPlan(requested, choice.sent, choice.sent != "none", budget=intent.budget_tokens)
 
 
+def thinking_off(
+    plan: EffortPlan, report: ParamReport, strict: bool, param: str, why: str
+) -> EffortPlan:
+    """Thinking goes off for this request after all (what the client sent cannot go with it),
+    reported as `report_thinking_off` says."""
+    report_thinking_off(report, strict, param, why)
+    return replace(plan, wire=None, on=False, budget=None)
+
+
+def report_thinking_off(report: ParamReport, strict: bool, param: str, why: str) -> None:
+    """`param` reported dropped for `why` (a 400 when strict), the effort as sent `none`."""
+    report.drop(param, strict, why)
+    if report.effort is not None:
+        report.effort = replace(report.effort, sent="none", budget=None)
+
+
 def wanted_budget(plan: EffortPlan, spec: ReasoningSpec) -> int:
     """The thinking budget to aim for: the client's own, else the level's from the table."""
     if plan.budget is not None:
@@ -180,9 +196,7 @@ def budget_on_wire(
     )
     if fit is None:
         why = f"{key} {cap} leaves no room for thinking (at least {minimum} tokens below it)"
-        report.drop("reasoning_effort", False, why)
-        if report.effort is not None:
-            report.effort = replace(report.effort, sent="none", budget=None)
+        report_thinking_off(report, False, "reasoning_effort", why)
         return None
     if cap is None and default_cap is not None:
         out[key] = fit.cap
