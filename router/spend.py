@@ -170,7 +170,7 @@ async def local_totals(
     config: str | None, by: GroupBy, since: float | None, until: float | None
 ) -> list[LedgerTotal]:
     """Read the configured store directly (no server, no development key created)."""
-    from router.config.load import config_path, read_config
+    from router.config.read import config_path, read_config
     from router.store.open import open_store, sqlite_file
 
     env = os.environ

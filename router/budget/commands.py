@@ -199,7 +199,7 @@ def _policy_texts(config: str | None) -> dict[str, tuple[str, str]]:
     """The policy files a server with this config would load, by policy name (none when it
     routes no virtual model)."""
     from router.config.default import embedded_config
-    from router.config.load import config_path, read_config
+    from router.config.read import config_path, read_config
     from router.policy.load import policy_files
     from router.policy.router import virtual_models_on
 
@@ -222,7 +222,7 @@ def configured_models(config: str | None) -> frozenset[str]:
     import yaml
 
     from router.config.default import embedded_config
-    from router.config.load import config_path, read_config
+    from router.config.read import config_path, read_config
     from router.policy.schema import PolicyFile
 
     path = config_path(config, os.environ, Path.cwd())
@@ -237,7 +237,7 @@ def configured_models(config: str | None) -> frozenset[str]:
 async def run_local(config: str | None, work: Local, *, reads: bool = False) -> Any:
     """`work` on the configured store (`reads`: it changes nothing, so a SQLite store that
     does not exist yet is read as empty instead of being created)."""
-    from router.config.load import config_path, read_config
+    from router.config.read import config_path, read_config
     from router.store.memory import MemoryStore
     from router.store.open import open_store, sqlite_file
 

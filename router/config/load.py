@@ -1,8 +1,9 @@
-"""Find, read and validate the configuration; resolve it into `Settings`.
+"""Resolve the configuration into `Settings`: providers, models with their prices and
+reasoning, keys and secrets from the environment, the state folder.
 
-Where the config comes from: `--config FILE`, else `$TOKENWISE_CONFIG`, else `./tokenwise.yaml`
-if present, else the embedded default (the simulator's catalog, see `router.config.default`).
-Every failure is a `ConfigError` whose message starts with the file and the key path.
+The file is found and read by `router.config.read` (else the embedded default, the
+simulator's catalog, see `router.config.default`). Every failure is a `ConfigError` whose
+message starts with the file and the key path.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
 from router.auth import Principal, dev_key, hash_key
 from router.budget.validate import problems as budget_problems
+from router.config.read import ConfigError as ConfigError  # where the load fails, for callers
+from router.config.read import config_path, read_config
 from router.config.schema import SIMULATOR_URL, Config, Reasoning
-from router.config.yamltext import parse_yaml, read_text
 from router.metering.pricing import (
     ModelPrice,
     PriceNotFound,
@@ -35,10 +34,6 @@ from router.reliability.plan import problems as reliability_problems
 EMBEDDED = "<embedded default>"
 NATIVE_APIS = {"openai": ("chat", "responses", "completions")}
 MASTER_KEY_ENV = "TOKENWISE_MASTER_KEY"
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -106,63 +101,6 @@ class Settings:
     @property
     def uses_simulator(self) -> bool:
         return any(m.provider.simulated for m in self.models.values())
-
-
-def config_path(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path | None:
-    if explicit is not None:
-        if not explicit.strip():
-            raise ConfigError("--config names no file (an empty path): give the config's path")
-        return Path(explicit)
-    if env.get("TOKENWISE_CONFIG"):
-        return Path(env["TOKENWISE_CONFIG"])
-    local = cwd / "tokenwise.yaml"
-    return local if local.is_file() else None
-
-
-def read_config(path: Path) -> Config:
-    try:
-        raw = parse_yaml(read_text(path))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    except ValueError as exc:  # not UTF-8
-        raise ConfigError(str(exc)) from None
-    return anchored(parse_config(raw if raw is not None else {}, str(path)), path.parent)
-
-
-def anchored(config: Config, folder: Path) -> Config:
-    """The config with its relative file paths (`metering.pricing_file`,
-    `routing.policies_dir`) taken from the config file's folder, not the working directory, so
-    that a config means the same files wherever the proxy is started from."""
-
-    def under(value: str | None) -> str | None:
-        if not value or Path(value).expanduser().is_absolute():
-            return value
-        return str(folder / value)
-
-    metering, routing = config.metering, config.routing
-    return config.model_copy(
-        update={
-            "metering": metering.model_copy(update={"pricing_file": under(metering.pricing_file)}),
-            "routing": routing.model_copy(update={"policies_dir": under(routing.policies_dir)}),
-        }
-    )
-
-
-def parse_config(raw: Any, source: str) -> Config:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections")
-    try:
-        return Config.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        if first["type"] == "extra_forbidden":
-            raise ConfigError(f"{source}: {where}: unknown key") from None
-        if first["type"] == "missing":
-            raise ConfigError(f"{source}: {where}: required key is missing") from None
-        raise ConfigError(f"{source}: {where}: {first['msg']}") from None
 
 
 def load_settings(
