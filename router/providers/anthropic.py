@@ -17,8 +17,9 @@ Effort, per model entry:
 
 With thinking on, the API takes no sampling changes: `temperature` and `top_p` are dropped and
 reported; nor a forced `tool_choice` (`required`, a named function), nor a tool loop whose
-assistant turn lost its thinking blocks: thinking then goes off (where the model can switch it
-off; else the forced choice becomes `auto`), reported as dropped. Without thinking,
+assistant turn lost its thinking blocks, nor a client's output cap at or under the minimum
+budget: thinking then goes off (where the model can switch it off; else the forced choice
+becomes `auto`), reported as dropped, and the client's sampling goes on. Without thinking,
 `temperature` is at most 1 (lowered, reported) and `top_p` goes only without `temperature`
 (newer models refuse both: dropped, reported). A `tool_choice` without `tools` is left out
 (a forced one is a 400).
@@ -56,6 +57,7 @@ from router.providers.effort_plan import (
     EffortPlan,
     budget_on_wire,
     plan_effort,
+    room_for_thinking,
     thinking_off,
     wanted_budget,
 )
@@ -137,6 +139,9 @@ class AnthropicAdapter:
         if thinking and isinstance(messages, list) and loop_without_thinking(messages):
             plan = self._bare_loop(plan, model, report, strict)
             thinking = plan.on is True or (adaptive and plan.on is not False)
+        if thinking and not adaptive:
+            plan = self._room(plan, body, report)
+            thinking = plan.on is True
         rules = {**self.params, **self.thinking_params} if thinking else self.params
         mapped_body = apply_rules(
             strip_reasoning_controls(body), rules, report, strict=strict, unknown=DROP_UNKNOWN
@@ -198,6 +203,20 @@ class AnthropicAdapter:
             "tool_choice", strict, "this model always thinks, and thinking takes no forced tool"
         )
         return plan, {**body, "tool_choice": "auto"}
+
+    def _room(self, plan: EffortPlan, body: Mapping[str, Any], report: ParamReport) -> EffortPlan:
+        """A client's output cap at or under the minimum thinking budget leaves no room for
+        thinking: it goes off before the sampling rules are chosen, so the client's
+        `temperature` and `top_p` still go (`_thinking` would find the same, too late)."""
+        for key in ("max_completion_tokens", "max_tokens"):
+            cap = body.get(key)
+            if isinstance(cap, int) and not isinstance(cap, bool):
+                if room_for_thinking(cap, MIN_BUDGET):
+                    return plan
+                why = f"{key} {cap} leaves no room for thinking"
+                why += f" (at least {MIN_BUDGET} tokens below it)"
+                return thinking_off(plan, report, False, "reasoning_effort", why)
+        return plan
 
     def _bare_loop(
         self, plan: EffortPlan, model: ModelSpec, report: ParamReport, strict: bool

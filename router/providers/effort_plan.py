@@ -158,9 +158,15 @@ def fit_budget(
         return BudgetFit(budget, cap)
     if cap - min_visible >= minimum:
         return BudgetFit(cap - min_visible, cap)
-    if cap > minimum:
+    if room_for_thinking(cap, minimum):
         return BudgetFit(minimum, cap)
     return None
+
+
+def room_for_thinking(cap: int, minimum: int) -> bool:
+    """Whether a client's output cap leaves room for the provider's minimum budget (as
+    `fit_budget` decides: the budget must stay below the cap)."""
+    return cap > minimum
 
 
 def budget_on_wire(

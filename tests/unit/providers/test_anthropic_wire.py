@@ -58,6 +58,17 @@ def test_a_tool_loop_without_its_thinking_blocks_goes_on_without_thinking() -> N
     assert fresh.body["thinking"]["type"] == "enabled"  # a new turn needs no earlier thinking
 
 
+def test_a_cap_with_no_room_for_thinking_keeps_the_clients_sampling() -> None:
+    ask = [{"role": "user", "content": "hi"}]
+    small = build({"messages": ask, "max_tokens": 600, "temperature": 0.3}, HIGH)
+    assert "thinking" not in small.body and small.body["temperature"] == 0.3
+    assert small.body["max_tokens"] == 600
+    assert small.report.dropped == ["reasoning_effort"]
+    assert small.report.effort is None or small.report.effort.sent == "none"
+    roomy = build({"messages": ask, "max_completion_tokens": 4000, "temperature": 0.3}, HIGH)
+    assert roomy.body["thinking"]["type"] == "enabled" and "temperature" not in roomy.body
+
+
 def test_temperature_above_one_is_lowered_and_top_p_goes_beside_it() -> None:
     ask = [{"role": "user", "content": "hi"}]
     call = build({"messages": ask, "temperature": 1.5, "top_p": 0.9})
