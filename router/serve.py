@@ -78,12 +78,15 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             os.environ["TOKENWISE_CONFIG"] = os.path.abspath(config)
         if settings.dev_key:
             os.environ["TOKENWISE_DEV_KEY"] = settings.dev_key
-        from router.observability.multiproc import prepare_multiprocess_dir
+        from router.observability.multiproc import DirectoryInUse, prepare_multiprocess_dir
 
         problem = rehearse_apart(settings)  # the workers would each fail alike
         if problem is not None:
             return _failed(problem)
-        prepare_multiprocess_dir(settings.home, os.environ)  # metrics summed over the workers
+        try:
+            prepare_multiprocess_dir(settings.home, os.environ)  # metrics summed over workers
+        except DirectoryInUse as exc:
+            return _failed(str(exc))
         uvicorn.run("router.asgi:app_from_env", factory=True, workers=workers, **common, **options)  # type: ignore[arg-type]
         return 0
     from router.app import create_app

@@ -16,14 +16,16 @@ mode); without it, the app-owned registry is exposed as is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from router.observability.multiproc import check_multiprocess_values, collect_dir
 
@@ -40,7 +42,8 @@ ERROR_ENDPOINTS = {
 }
 MAX_FREE_VALUES = 64
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+# up to the default total timeout (600 s): long reasoning streams land in a bucket of their own
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 COST_BUCKETS = (1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1, 5)
 
@@ -99,6 +102,9 @@ class Metrics:
         self._children: dict[tuple[str, ...], Any] = {}
         self._free_values: dict[str, set[str]] = {}
         self._define(self.registry)
+        self.budgets_read = BudgetGauge()  # read from the store at each scrape, never in files
+        self._scraped = CollectorRegistry()
+        self._scraped.register(self.budgets_read)
 
     def _define(self, r: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -166,16 +172,16 @@ class Metrics:
         )
         self.request_cost = Histogram(
             "tokenwise_request_cost_usd",
-            "USD per metered request, by routed model.",
-            ("model",),
+            "USD per metered request, by team and routed model.",
+            ("team", "model"),
             buckets=COST_BUCKETS,
             registry=r,
         )
         self.estimated = Counter(
             "tokenwise_estimated_usage",
             "Requests metered by local counting (no usage from the upstream, or a stream the "
-            "client left), by routed model.",
-            ("model",),
+            "client left), by team and routed model.",
+            ("team", "model"),
             registry=r,
         )
         self.unanswered = Counter(
@@ -207,13 +213,6 @@ class Metrics:
             "tokenwise_dropped_params",
             "Request parameters dropped because the upstream does not support them.",
             ("provider", "param"),
-            registry=r,
-        )
-        self.budget_remaining = Gauge(
-            "tokenwise_budget_remaining_usd",
-            "USD left in a budget's current window (limit - settled - in flight), by scope.",
-            ("scope",),
-            multiprocess_mode="mostrecent",
             registry=r,
         )
         self.in_flight = Gauge(
@@ -274,9 +273,9 @@ class Metrics:
                 self._child(self.cost, (*who, part)).inc(float(usd))
         if counterfactual > 0:
             self._child(self.counterfactual, who).inc(float(counterfactual))
-        self._child(self.request_cost, (labels.model,)).observe(float(total))
+        self._child(self.request_cost, (labels.team, labels.model)).observe(float(total))
         if estimated:
-            self._child(self.estimated, (labels.model,)).inc()
+            self._child(self.estimated, (labels.team, labels.model)).inc()
 
     def no_answer(self, labels: RequestLabels, total: Decimal) -> None:
         """An answer whose output limit went to reasoning: paid for, nothing to show."""
@@ -314,8 +313,10 @@ class Metrics:
     def dropped(self, provider: str, param: str) -> None:
         self._child(self.dropped_params, (provider, self._free("param", param))).inc()
 
-    def budget(self, scope: str, usd: Decimal) -> None:
-        self._child(self.budget_remaining, (scope,)).set(float(usd))
+    def budgets(self, remaining: Mapping[str, Decimal]) -> None:
+        """The budgets the store holds now, each with what is left: a budget gone from the
+        store is gone from the exposition."""
+        self.budgets_read.values = {scope: float(usd) for scope, usd in remaining.items()}
 
     def backlog(self, records: int) -> None:
         self.ledger_backlog.set(records)
@@ -327,8 +328,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         if self.multiprocess_dir is None:
-            return generate_latest(self.registry)
-        return generate_latest(collect_dir(self.multiprocess_dir))
+            counted = generate_latest(self.registry)
+        else:
+            counted = generate_latest(collect_dir(self.multiprocess_dir))
+        return counted + generate_latest(self._scraped)
 
     def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
         key = (metric._name, *labels)
@@ -345,3 +348,22 @@ class Metrics:
             return OTHER
         seen.add(value)
         return value
+
+
+class BudgetGauge(Collector):
+    """`tokenwise_budget_remaining_usd`: the values of the last read from the store, as they
+    were (a replica's figure is the store's, the same on every replica)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "tokenwise_budget_remaining_usd",
+            "USD left in a budget's current window (limit - settled - in flight), by scope; the "
+            "store's figure, the same on every replica.",
+            labels=("scope",),
+        )
+        for scope, usd in sorted(self.values.items()):
+            family.add_metric((scope,), usd)
+        yield family

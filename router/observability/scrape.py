@@ -3,7 +3,8 @@
 Budget remaining is the store's figure (limit - settled - in flight in the current window), so
 every replica reports the same number whatever requests it served. The ledger backlog is this
 process's count of records spooled but not yet stored. A slow or unreachable store never holds
-a scrape for long: the budget gauges keep their last values and the exposition goes out.
+a scrape for long: the budget gauges keep their last values and the exposition goes out. A
+budget deleted from the store leaves the exposition at the next scrape.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ async def refresh_gauges(metrics: Metrics, store: Store, backlog: int) -> None:
 
 async def _budgets(metrics: Metrics, store: Store, now: float) -> None:
     budgets = await store.list_budgets()
-    for budget in budgets[:MAX_BUDGETS]:
+    if len(budgets) > MAX_BUDGETS:
+        log.warning(
+            "metrics: %d budgets; the gauge shows the first %d by scope",
+            len(budgets),
+            MAX_BUDGETS,
+        )
+    remaining = {}
+    for budget in sorted(budgets, key=lambda b: b.scope)[:MAX_BUDGETS]:
         view = await store.spend(budget.scope, now)
         if view is not None:
-            metrics.budget(budget.scope, view.remaining)
+            remaining[budget.scope] = view.remaining
+    metrics.budgets(remaining)
