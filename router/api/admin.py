@@ -36,9 +36,16 @@ from router.api.body import read_json_object
 from router.api.json import json_response
 from router.auth import bearer_token, hash_key
 from router.budget import admin_ops as ops
-from router.errors import AuthenticationFailed, InvalidRequest, NotFound, PermissionDenied
+from router.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    NotFound,
+    Overloaded,
+    PermissionDenied,
+)
 from router.services import Services, services_of
 from router.spend import SpendError, parse_bound
+from router.store.base import StoreUnavailable
 
 ADMIN_BODY_LIMIT = 64 * 1024
 FLUSH_SECONDS = 1.0
@@ -288,4 +295,20 @@ ROUTES: tuple[tuple[str, Handler, list[str]], ...] = (
 
 
 def routes() -> list[Route]:
-    return [Route(path, fn, methods=methods) for path, fn, methods in ROUTES]
+    return [Route(path, _store_guard(fn), methods=methods) for path, fn, methods in ROUTES]
+
+
+def _store_guard(handler: Handler) -> Handler:
+    """The store down or slow is a 503 `overloaded` to retry, as on the request path (it was a
+    500 `internal_error`)."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except (StoreUnavailable, TimeoutError) as exc:
+            raise Overloaded(
+                f"The store cannot be reached ({exc}). Retry shortly.",
+                headers={"retry-after": "1"},
+            ) from None
+
+    return guarded

@@ -356,18 +356,23 @@ async def relay_stream(
     )
 
 
+MIN_SECRET_CHARS = 16  # provider keys are longer; shorter ones are placeholders
+
+
 def redact(raw: bytes, target: Target) -> bytes:
     """The answer without the provider's key, should the upstream have echoed it."""
-    key = target.model.provider.api_key
-    if key and key.encode() in raw:
-        return raw.replace(key.encode(), REDACTED.encode())
+    secret = secret_of(target)
+    if secret is not None and secret in raw:
+        return raw.replace(secret, REDACTED.encode())
     return raw
 
 
 def secret_of(target: Target) -> bytes | None:
-    """The provider's key as a relayed stream would carry it (`relay_events(redact=...)`)."""
+    """The provider's key as a relayed stream would carry it (`relay_events(redact=...)`); None
+    for a key too short to be a secret (a placeholder such as `ollama` or `x`, which would
+    match words of answers and JSON field names)."""
     key = target.model.provider.api_key
-    return key.encode() if key else None
+    return key.encode() if key and len(key) >= MIN_SECRET_CHARS else None
 
 
 def redact_object(value: dict[str, Any], target: Target) -> dict[str, Any]:

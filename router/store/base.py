@@ -29,6 +29,9 @@ from typing import Literal, Protocol
 from router.store.windows import parse_window, zone
 
 ZERO = Decimal(0)
+# The largest limit: counters hold integer micro-dollars, and Redis's scripts do arithmetic in
+# doubles, exact to 2^53 (about 9e15 micro-dollars).
+MAX_LIMIT_USD = Decimal(10**9)
 GroupBy = Literal["team", "model", "day"]
 
 
@@ -81,8 +84,10 @@ class BudgetRecord:
     def __post_init__(self) -> None:
         if not self.scope:
             raise ValueError("a budget needs a scope, e.g. 'team:research'")
-        if not self.limit_usd.is_finite() or self.limit_usd < 0:
-            raise ValueError(f"budget {self.scope}: limit_usd must be a finite number >= 0")
+        if not self.limit_usd.is_finite() or not 0 <= self.limit_usd <= MAX_LIMIT_USD:
+            raise ValueError(
+                f"budget {self.scope}: limit_usd must be a number from 0 to {MAX_LIMIT_USD:,}"
+            )
         if self.soft_threshold is not None and not ZERO < self.soft_threshold <= 1:
             raise ValueError(f"budget {self.scope}: soft_threshold is a fraction in (0, 1]")
         parse_window(self.window)

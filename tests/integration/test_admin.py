@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ from router.app import create_app
 from router.config.load import load_settings
 from router.localserver import ServerThread, serving
 from tests.integration.configs import sim_models, write_config
+from tests.processes import stop_process
+from tests.redis_server import start as start_redis
 
 MASTER = "tw-admin-master-key"
 ASK = [{"role": "user", "content": "Say hello."}]
@@ -367,6 +370,12 @@ def test_admin_input_errors_name_their_own_field(proxy: ServerThread) -> None:
         assert twice.status_code == 400 and "already has a key named 'ci'" in twice.text
         empty_tz = http.put("/admin/budgets/team:fields", json={"limit_usd": "1", "tz": ""})
         assert empty_tz.status_code == 400 and empty_tz.json()["error"]["param"] == "tz"
+        huge = http.put("/admin/budgets/team:fields", json={"limit_usd": "1e999999"})
+        assert huge.status_code == 400 and "from 0 to 1,000,000,000" in huge.text, huge.text
+        assert http.get("/admin/budgets/team:fields").status_code == 404  # nothing was kept
+        made = http.put("/admin/budgets/team:fields", json={"limit_usd": "1000000000"})
+        assert made.status_code == 200, made.text
+        assert http.get("/admin/teams/fields/spend").status_code == 200
     with admin(proxy, key="not-the-master") as http:
         refused = http.get("/admin/teams")
         assert refused.status_code == 401 and "not the master key" in refused.text
@@ -382,3 +391,30 @@ def test_reading_a_store_that_does_not_exist_creates_nothing(
     assert not fresh.exists(), "a read made the state folder"
     assert cli(fresh, config_file, "teams", "create", "t")[0] == 0  # a write does make it
     assert fresh.exists()
+
+
+def test_the_admin_api_answers_503_while_the_store_is_down(
+    sim: ServerThread, tmp_path: Path
+) -> None:
+    exe = shutil.which("redis-server")
+    assert exe is not None, "redis-server is not on PATH (scripts/setup installs it)"
+    redis, port = start_redis(exe, tmp_path)
+    home = tmp_path / "home"
+    config = write_config(
+        home, f"store:\n  url: redis://127.0.0.1:{port}/0\n{sim_models(sim.port)}"
+    )
+    settings = load_settings(str(config), env=env_for(home))
+    try:
+        with serving(create_app(settings)) as server, admin(server) as http:
+            assert http.post("/admin/teams", json={"name": "ops"}).status_code == 201
+            stop_process(redis, timeout=5)
+            for method, path in [("GET", "/admin/teams"), ("GET", "/admin/budgets")]:
+                down = http.request(method, path)
+                assert down.status_code == 503, down.text
+                error = down.json()["error"]
+                assert (
+                    error["code"] == "overloaded" and "store cannot be reached" in error["message"]
+                )
+                assert down.headers["retry-after"] == "1"
+    finally:
+        stop_process(redis, timeout=5)
