@@ -101,6 +101,12 @@ class BodyTooLarge(ProxyError):
     code = "request_too_large"
 
 
+class RequestTimeout(ProxyError):
+    status = 408
+    type = "invalid_request_error"
+    code = "request_timeout"
+
+
 class BudgetExceeded(ProxyError):
     status = 429
     type = "insufficient_quota"

@@ -157,7 +157,8 @@ class Fields:
 
 
 async def _fields(request: Request) -> Fields:
-    return Fields(await read_json_object(request, ADMIN_BODY_LIMIT))
+    timeout = services_of(request).settings.config.server.body_timeout_seconds
+    return Fields(await read_json_object(request, ADMIN_BODY_LIMIT, timeout))
 
 
 def _bound(request: Request, name: str) -> float | None:

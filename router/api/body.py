@@ -8,6 +8,7 @@ untouched.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, NamedTuple
 
@@ -15,7 +16,7 @@ import orjson
 from starlette.requests import Request
 
 from router.auth import Principal
-from router.errors import BodyTooLarge, InvalidRequest
+from router.errors import BodyTooLarge, InvalidRequest, RequestTimeout
 from router.services import Services, services_of
 
 # Nesting deeper than this is refused: no request needs it, and the proxy must be able to
@@ -23,17 +24,27 @@ from router.services import Services, services_of
 MAX_DEPTH = 128
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, seconds: float | None = None) -> bytes:
+    """The body, at most `limit` bytes, all of it within `seconds`: a client that stops
+    sending would hold its connection and its in-flight slot for ever."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        of = f" of {declared}" if declared is not None else ""
+        raise RequestTimeout(
+            f"The request body did not arrive within {seconds:g} s ({size}{of} bytes came). "
+            "Send the whole body at once, or raise server.body_timeout_seconds."
+        ) from None
     return b"".join(chunks)
 
 
@@ -44,8 +55,10 @@ def _too_large(limit: int) -> BodyTooLarge:
     )
 
 
-async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
-    raw = await read_body(request, limit)
+async def read_json_object(
+    request: Request, limit: int, seconds: float | None = None
+) -> dict[str, Any]:
+    raw = await read_body(request, limit, seconds)
     if not raw:
         raise InvalidRequest("The request body is empty: send a JSON object.", code="invalid_json")
     try:
@@ -132,7 +145,8 @@ async def incoming(request: Request) -> Incoming:
     started = time.perf_counter()
     services = services_of(request)
     principal = services.auth.authenticate(request.headers.get("authorization"))
-    body = await read_json_object(request, services.body_limit)
+    timeout = services.settings.config.server.body_timeout_seconds
+    body = await read_json_object(request, services.body_limit, timeout)
     return Incoming(started, services, principal, body, require_model(body))
 
 

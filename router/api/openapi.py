@@ -210,6 +210,7 @@ ERRORS = {
     "401": "missing or unknown API key",
     "403": "the key may not use this model",
     "404": "unknown model",
+    "408": "the body did not arrive within server.body_timeout_seconds",
     "413": "the body is larger than server.body_limit_bytes",
     "429": "a budget or rate limit refused the request",
     "502": "the upstream provider failed",

@@ -54,6 +54,9 @@ class Server(Strict):
     port: StrictInt = Field(8000, ge=1, le=65535)
     workers: StrictInt = Field(1, ge=1, le=256)
     body_limit_bytes: StrictInt = Field(16 * 1024 * 1024, ge=1024)
+    body_timeout_seconds: StrictFloat = Field(
+        30.0, gt=0, description="seconds a client has to send a request's whole body (408 past it)"
+    )
     response_limit_bytes: StrictInt = Field(
         64 * 1024 * 1024, ge=1024, description="largest upstream answer (body or whole stream)"
     )

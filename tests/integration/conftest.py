@@ -49,6 +49,7 @@ def strict_proxy(
         f"""
 server:
   body_limit_bytes: 65536
+  body_timeout_seconds: 0.5
   timeouts: {{connect: 2, first_byte: 0.6, idle: 0.6, total: 5}}
 providers:
   sim:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
+import socket
 import time
 from typing import Any
 
@@ -148,6 +150,32 @@ def test_body_over_limit_is_413(strict_proxy: ServerThread) -> None:
     big = {"model": "sim-small", "messages": [{"role": "user", "content": "x" * 70_000}]}
     error = error_of(post(strict_proxy, big), 413, "invalid_request_error", "request_too_large")
     assert "65536" in error["message"]
+
+
+def test_a_body_that_stops_coming_is_408_and_frees_its_slot(strict_proxy: ServerThread) -> None:
+    services = strict_proxy.server.config.app.state.services
+    with socket.create_connection(("127.0.0.1", strict_proxy.port), timeout=5) as sock:
+        head = (
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\n"
+            f"Authorization: {AUTH['authorization']}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"model":')  # 9 of the 1,000 bytes, then nothing
+        started = time.monotonic()
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+    waited = time.monotonic() - started
+    head_part, _, payload = answer.partition(b"\r\n\r\n")
+    assert head_part.startswith(b"HTTP/1.1 408"), answer
+    error = json.loads(payload)["error"]
+    assert error["code"] == "request_timeout" and error["type"] == "invalid_request_error"
+    assert "9 of 1000 bytes came" in error["message"] and "body_timeout_seconds" in error["message"]
+    assert 0.4 < waited < 4, waited
+    assert services.reliability.in_flight == 0  # the slot went with the answer
 
 
 def test_upstream_slow_first_byte_is_504(strict_proxy: ServerThread) -> None:
