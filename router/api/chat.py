@@ -36,6 +36,7 @@ from router.budget.admission import NO_PRESSURE, Admission, Pressure
 from router.errors import REDACTED, PermissionDenied, ProxyError
 from router.exchange import ZERO, Exchange
 from router.metering.bill import unanswered_header
+from router.metering.client_usage import openai_usage_fields
 from router.observability.metrics import Metrics
 from router.providers.base import Adapter, ParamReport, as_answered
 from router.providers.openai_reply import hide_reasoning
@@ -329,6 +330,11 @@ def _reply(exchange: Exchange, adapter: Adapter, parsed: Answer, show: bool) -> 
     model = as_answered(exchange.route.target.model, exchange.effort)
     reply = adapter.parse_response(parsed.json, model, True, created=int(time.time()))
     exchange.tally.add_response(reply)
+    usage = reply.get("usage")
+    if isinstance(usage, dict):
+        fields = openai_usage_fields(usage, exchange.bill().usage)
+        if fields is not None:
+            reply = {**reply, "usage": fields}
     if not show:
         reply = hide_reasoning(reply)
     return parsed.raw if reply is parsed.json else orjson.dumps(reply)

@@ -23,6 +23,7 @@ import orjson
 from router.errors import ProxyError
 from router.exchange import Exchange
 from router.metering.bill import reasoning_ate_the_answer
+from router.metering.client_usage import openai_usage_fields
 from router.metering.cost import format_usd
 from router.providers.base import StreamTranslator
 from router.providers.openai_reply import hide_reasoning
@@ -103,7 +104,9 @@ class MeteredEvents:
         if not isinstance(usage, dict):
             return event_bytes(chunk, raw)
         self.usage_sent = True
-        return encode_event({**chunk, "usage": {**usage, **self.exchange.bill().in_band()}})
+        bill = self.exchange.bill()
+        usage = openai_usage_fields(usage, bill.usage) or usage
+        return encode_event({**chunk, "usage": {**usage, **bill.in_band()}})
 
     def _closing(self) -> bytes:
         out = b""

@@ -14,6 +14,8 @@ no_done                   the stream ends cleanly without `data: [DONE]`
 no_usage                  no usage anywhere (body, usage chunk)
 usage_on_last_content_chunk  streams: usage rides on the last chunk with choices (the one with
                           `finish_reason`) instead of a chunk of its own, as some hosts send it
+reasoning_apart_usage     `completion_tokens` counts the visible answer only, reasoning
+                          (`reasoning_tokens`) beside it, as Gemini's OpenAI endpoint and xAI count
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Faults:
     no_done: bool = False
     no_usage: bool = False
     usage_on_last_content_chunk: bool = False
+    reasoning_apart_usage: bool = False
 
     def active(self) -> tuple[str, ...]:
         """Names of the knobs that change behaviour, for the request log."""
@@ -82,6 +85,7 @@ _BOOL_KNOBS = frozenset(
         "no_done",
         "no_usage",
         "usage_on_last_content_chunk",
+        "reasoning_apart_usage",
     }
 )
 KNOBS = frozenset({"status", "message"}) | _INT_KNOBS | _BOOL_KNOBS

@@ -16,10 +16,13 @@ from router.sim.words import ANSWER_WORDS
 _ARGUMENT_CHARS_PER_TOKEN = 4
 
 
-def usage_body(usage: Usage, details: bool) -> dict[str, Any]:
+def usage_body(usage: Usage, details: bool, reasoning_apart: bool = False) -> dict[str, Any]:
+    """OpenAI's usage object; `reasoning_apart`: `completion_tokens` without the reasoning (as
+    Gemini's OpenAI endpoint and xAI count), the total still with it."""
+    completion = usage.completion_tokens - (usage.reasoning_tokens if reasoning_apart else 0)
     body: dict[str, Any] = {
         "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
+        "completion_tokens": completion,
         "total_tokens": usage.total_tokens,
     }
     if details:
@@ -46,7 +49,8 @@ def completion_body(completion: Completion, request: ChatRequest, model: str) ->
     }
     if not request.fault.no_usage:
         details = request.model.dialect != "usage_no_details"
-        body["usage"] = usage_body(completion.usage, details)
+        apart = request.fault.reasoning_apart_usage
+        body["usage"] = usage_body(completion.usage, details, apart)
     return body
 
 
@@ -128,7 +132,8 @@ def stream_chunks(completion: Completion, request: ChatRequest, model: str) -> I
                 held = {**base, "choices": [delta]}
     usage = None
     if with_usage:
-        usage = usage_body(completion.usage, request.model.dialect != "usage_no_details")
+        details = request.model.dialect != "usage_no_details"
+        usage = usage_body(completion.usage, details, request.fault.reasoning_apart_usage)
     if held is not None:
         yield _event({**held, "usage": usage} if on_last else held)
     if usage is not None and not on_last:

@@ -124,8 +124,10 @@ def test_records_validate_and_decode_leniently() -> None:
         BudgetRecord("team:x", Decimal(1), "fortnight")
     with pytest.raises(ValueError, match="IANA"):
         BudgetRecord("team:x", Decimal(1), "day", "Nowhere/Land")
-    with pytest.raises(ValueError, match=">= 0"):
+    with pytest.raises(ValueError, match="from 0 to 1,000,000,000"):
         BudgetRecord("team:x", Decimal(-1))
+    with pytest.raises(ValueError, match="from 0 to 1,000,000,000"):
+        BudgetRecord("team:x", Decimal("1e999999"))
     with pytest.raises(ValueError, match="fraction"):
         BudgetRecord("team:x", Decimal(1), soft_threshold=Decimal("1.5"))
     newer = '{"name": "t", "created_at": 1, "policy": null, "added_later": 3}'
