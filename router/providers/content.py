@@ -6,7 +6,8 @@ through `ThinkTagSplitter` or
 `HarmonyStreamRepair` (told the upstream serves gpt-oss). Any other field (or none) gets the
 `Sniffer`: leaked markup starts at the very beginning of an answer, so it looks only at the
 first characters. When they start a `<think>`/`<thought>` tag or Harmony markup (a special token,
-or `analysis` as hosts that strip the tokens leave it), the matching splitter takes over for the
+or what hosts that strip the tokens leave: `analysis`, `assistantfinal`, a tool call's
+`commentary to=`), the matching splitter takes over for the
 rest of the choice; otherwise everything passes through untouched at no further cost. It holds
 back only leading whitespace and a possible start of a marker.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-from router.reasoning.harmony_grammar import ALL_TOKENS
+from router.reasoning.harmony_grammar import ALL_TOKENS, STRIPPED_STARTS
 from router.reasoning.harmony_repair import HarmonyStreamRepair
 from router.reasoning.pieces import Piece
 from router.reasoning.think_tags import ThinkTagSplitter
@@ -24,7 +25,7 @@ THINK_OPENED: Final = "think_tags_opened"
 """think_tags where the chat template opened the block in the prompt: the answer starts inside
 it, and the first `</think>` ends it (a leading `<think>` is still taken as the opening)."""
 _THINK: Final = ("<think>", "<thought>")
-_HARMONY: Final = (*ALL_TOKENS, "analysis")
+_HARMONY: Final = (*ALL_TOKENS, "analysis", *STRIPPED_STARTS)
 _MARKERS: Final = (*_THINK, *_HARMONY)
 
 

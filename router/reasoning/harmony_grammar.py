@@ -25,6 +25,11 @@ MESSAGE_ENDS: Final = (END, RETURN, CALL)
 CHANNELS: Final = ("analysis", "commentary", "final")
 SEPARATORS: Final[dict[str, str]] = {f"assistant{channel}": channel for channel in CHANNELS}
 SEPARATOR_LIST: Final = tuple(SEPARATORS)
+STRIPPED_CALL: Final = "commentary to="
+"""A stripped tool-call header at the very start of an answer (``commentary to=functions.f
+json{...}``): the analysis before it went elsewhere (a host that parses reasoning) or nowhere."""
+STRIPPED_STARTS: Final[dict[str, str]] = {**SEPARATORS, STRIPPED_CALL: "commentary"}
+"""What a stripped answer may start with besides ``analysis``, and the channel it opens."""
 FUNCTIONS: Final = "functions."
 MAX_HEADER: Final = 256
 """Longer than this, or spanning lines, the text after a token is prose, not a header."""

@@ -27,7 +27,9 @@ Detection is anchored so that ordinary text is never touched:
 
 * tokens: any of the special tokens in the text. Text before the first token is content unless
   it is a bare header (``analysis``, ``assistant``, ``to=...``) followed by a header token;
-* stripped: the text (after leading whitespace) starts with ``analysis`` glued to a letter or
+* stripped: the text (after leading whitespace) starts with a separator (``assistantfinal``,
+  ``assistantcommentary``...) or a tool call's header (``commentary to=``), which no prose
+  does; or it starts with ``analysis`` glued to a letter or
   digit (``analysisThe``) and later contains one of the stripped separators; only then is it
   reasoning. Until the separator (or a token, or the end) arrives, that text is held back. An
   adapter that knows its upstream serves gpt-oss passes ``known_harmony=True``: a leading
@@ -58,6 +60,8 @@ from router.reasoning.harmony_grammar import (
     SEPARATOR_LIST,
     SEPARATORS,
     START,
+    STRIPPED_CALL,
+    STRIPPED_STARTS,
     Header,
     headerish,
     parse_header,
@@ -156,6 +160,13 @@ class HarmonyStreamRepair:
             return self._skip_token(before, token), True
         if token in HEADER_TOKENS and maybe_header:
             return self._enter_header(before), True
+        if token is None and not final and any(s.startswith(text) for s in STRIPPED_STARTS):
+            return [], False  # may still turn into one of them
+        if not maybe_header:
+            for start, channel in STRIPPED_STARTS.items():
+                if text.startswith(start):
+                    length = len(start) - (len(" to=") if start == STRIPPED_CALL else 0)
+                    return self._enter_stripped(channel, length), True
         if text.startswith("analysis") and not maybe_header:
             if self._known:
                 return self._enter_stripped(), True
@@ -209,10 +220,13 @@ class HarmonyStreamRepair:
         self._state = "header"
         return []
 
-    def _enter_stripped(self) -> list[Piece]:
+    def _enter_stripped(
+        self, channel: str = "analysis", length: int = len("analysis")
+    ) -> list[Piece]:
+        """Stripped markup from here: `length` characters name the first message's channel."""
         self.repaired = self._stripped = True
-        self._buffer = self._buffer.lstrip()[len("analysis") :]
-        self._channel = "analysis"
+        self._buffer = self._buffer.lstrip()[length:]
+        self._channel = channel
         self._state = "stripped_header"
         return []
 

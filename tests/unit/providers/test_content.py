@@ -45,6 +45,19 @@ def test_sniffed_think_tags_and_harmony() -> None:
     assert assemble(pieces).reasoning == "why"
 
 
+def test_a_leaked_tool_call_or_final_header_on_any_model_is_recovered() -> None:
+    """A host that parsed the analysis out (vLLM's `reasoning`) may still leave a tool call or
+    the final header in `content`, tokens stripped or half kept."""
+    fed, rest = split_all(None, ["commentary to=functions.", 'get_weather json{"city":"Paris"}'])
+    pieces = assemble([p for part in fed for p in part] + rest)
+    assert pieces.content == "" and pieces.tool_calls[0].name == "get_weather"
+    assert pieces.tool_calls[0].arguments == '{"city":"Paris"}'
+    fed, rest = split_all(None, ["assistantfin", "alParis."])
+    assert assemble([p for part in fed for p in part] + rest).content == "Paris."
+    fed, rest = split_all(None, ["commentary", " is welcome."])
+    assert fed == [[], [Piece("content", "commentary is welcome.")]] and rest == []
+
+
 def test_declared_harmony_recovers_stripped_analysis_cut_off() -> None:
     fed, rest = split_all("harmony", ["analysisThe user wants"])
     pieces = [p for part in fed for p in part] + rest
@@ -57,6 +70,8 @@ texts = st.sampled_from(
         "<thought>**Plan**</thought>Answer.",
         "<|channel|>analysis<|message|>r<|end|><|start|>assistant<|channel|>final<|message|>A",
         "analysisTHINKINGassistantfinalANSWER",
+        'commentary to=functions.f json{"a": 1}',
+        "assistantfinalANSWER",
         "Plain answer <think> mentions tags.",
         "  leading spaces",
     ]
