@@ -11,7 +11,9 @@ tags included, so an answer that talks about ``<think>`` tags is left alone. Wit
 
 * the block ends at the matching closing tag (``</think>`` for ``<think>``, ``</thought>`` for
   ``<thought>``); text after an unclosed tag is all reasoning, to the end;
-* whitespace between blocks, and before the first answer text after a block, is dropped;
+* whitespace between blocks, and before the first answer text after a block, is dropped, and
+  so is a block's own leading and trailing whitespace (a template's ``<think>\n\n</think>``
+  with thinking off is no reasoning at all);
 * two blocks' reasoning is joined with a newline.
 
 Content with no leading tag passes through unchanged, leading whitespace included.
@@ -68,6 +70,7 @@ class ThinkTagSplitter:
         self._implicit_open = starts_in_reasoning
         self._emitted_reasoning = False
         self._separator_pending = False
+        self._block_start = True
         self.found = False
         self.unclosed = False
 
@@ -116,6 +119,7 @@ class ThinkTagSplitter:
         self._close = closing
         self._implicit_open = False
         self._separator_pending = self._emitted_reasoning
+        self._block_start = True
         self.found = True
 
     def _reason(self, final: bool) -> tuple[list[Piece], bool]:
@@ -124,13 +128,16 @@ class ThinkTagSplitter:
             text, self._buffer = self._buffer[:end], self._buffer[end + len(self._close) :]
             self._state = "lead"
             self._at_start = False
-            return self._reasoning(text), True
+            return self._reasoning(text.rstrip()), True
         keep = 0 if final else partial_suffix(self._buffer, [self._close])
-        text = self._buffer[: len(self._buffer) - keep]
+        text = self._buffer[: len(self._buffer) - keep].rstrip()  # trailing space may end it
         self._buffer = self._buffer[len(text) :]
         return self._reasoning(text), False
 
     def _reasoning(self, text: str) -> list[Piece]:
+        if self._block_start:  # a block's leading whitespace is not reasoning
+            text = text.lstrip()
+            self._block_start = not text
         if not text:
             return []
         pieces: list[Piece] = []

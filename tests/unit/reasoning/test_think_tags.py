@@ -14,7 +14,7 @@ CASES: list[tuple[str, str, bool, ThinkSplit]] = [
         "groq raw",
         "<think>\nThe user wants 2+2.\n</think>\n\n2 + 2 = 4.",
         False,
-        ThinkSplit("\nThe user wants 2+2.\n", "2 + 2 = 4.", found=True, unclosed=False),
+        ThinkSplit("The user wants 2+2.", "2 + 2 = 4.", found=True, unclosed=False),
     ),
     (
         "gemini thought summary",
@@ -38,7 +38,7 @@ CASES: list[tuple[str, str, bool, ThinkSplit]] = [
         "empty block (qwen3 with thinking off)",
         "<think>\n\n</think>\n\nHello!",
         False,
-        ThinkSplit("\n\n", "Hello!", found=True, unclosed=False),
+        ThinkSplit("", "Hello!", found=True, unclosed=False),
     ),
     (
         "consecutive leading blocks join with a newline",
