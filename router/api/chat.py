@@ -30,7 +30,7 @@ from router.api.fields import (
     check_tool_choice,
 )
 from router.api.stream_meter import MeteredEvents
-from router.api.streaming import EventStreamResponse, StreamEnd, relay_events
+from router.api.streaming import DONE_EVENT, EventStreamResponse, StreamEnd, relay_events
 from router.auth import Principal
 from router.budget.admission import NO_PRESSURE, Admission, Pressure
 from router.errors import REDACTED, PermissionDenied, ProxyError
@@ -359,6 +359,7 @@ async def relay_stream(
         relay_events(resp, end, time.perf_counter, hooks, redact=secret),
         headers=headers,
         on_close=finished,
+        farewell=lambda exc: hooks.on_failure(exc) + DONE_EVENT,
     )
 
 

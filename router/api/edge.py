@@ -23,6 +23,7 @@ replaces a stack of five middlewares and Starlette's per-route wrappers, each of
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -34,6 +35,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.api.errors import on_http_error, proxy_error_response
+from router.api.stopping import shutdown_error, stopped_by_shutdown
 from router.auth import forget_resolved, resolve_for_request
 from router.errors import InternalError, ProxyError
 from router.reliability.shed import overloaded
@@ -107,6 +109,16 @@ class Edge:
             response: Sendable
             try:
                 response = await endpoint(request)
+            except asyncio.CancelledError as exc:
+                if not stopped_by_shutdown(exc):
+                    raise
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()  # the grace period ended: answered as an error
+                failure = shutdown_error()
+                response = proxy_error_response(failure)
+                if rel is not None and services is not None:
+                    services.metrics.error_answer(path, failure.status, failure.code)
             except Exception as exc:
                 response = await error_response(request, exc)
                 if rel is not None and services is not None:  # a model call: count its error

@@ -311,4 +311,6 @@ async def _stream(
             exchange.services.metrics.upstream_error(provider, end.outcome)
         await exchange.close(end.outcome)
 
-    return EventStreamResponse(body(), headers=headers, on_close=finished)
+    return EventStreamResponse(
+        body(), headers=headers, on_close=finished, farewell=hooks.on_failure
+    )

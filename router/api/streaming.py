@@ -18,6 +18,7 @@ from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
+from router.api.stopping import shutdown_error, stopped_by_shutdown
 from router.errors import REDACTED, ProxyError, UpstreamProtocolError
 from router.upstream.client import UpstreamResponse
 from router.upstream.sse import Event, MalformedEvent, SSESplitter, encode_event, parse_event
@@ -138,9 +139,11 @@ class EventStreamResponse:
         body: AsyncIterator[bytes],
         headers: Mapping[str, str],
         on_close: Callable[[], Awaitable[None]] | None = None,
+        farewell: Callable[[ProxyError], bytes] | None = None,
     ) -> None:
         self.body = body
         self.on_close = on_close
+        self.farewell = farewell  # how this stream ends on an error (router.api.stopping)
         raw = [(b"content-type", b"text/event-stream; charset=utf-8")]
         raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SSE_HEADERS.items()]
         raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -169,10 +172,15 @@ class EventStreamResponse:
             streaming = False
             watcher.cancel()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except asyncio.CancelledError:
-            if not gone.is_set():
+        except asyncio.CancelledError as exc:
+            if gone.is_set():
+                task.uncancel()
+            elif self.farewell is not None and stopped_by_shutdown(exc):
+                task.uncancel()  # the grace period ended: the stream ends as a failed one does
+                end = self.farewell(shutdown_error())
+                await send({"type": "http.response.body", "body": end, "more_body": False})
+            else:
                 raise
-            task.uncancel()
         except OSError:
             pass  # the client went away while we wrote
         finally:

@@ -8,9 +8,9 @@ and exits 0.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import openai
+import pytest
 from openai.types.chat import ChatCompletionChunk
 
 from router.store.base import LedgerRecord, SpendView
@@ -106,7 +107,11 @@ def stored_after(home: Path, request_id: str) -> tuple[LedgerRecord, SpendView]:
     return mine[0], view
 
 
-def test_past_the_grace_period_a_stream_is_cut_settled_and_recorded(tmp_path: Path) -> None:
+def test_past_the_grace_period_requests_end_as_failures_settled_and_recorded(
+    tmp_path: Path,
+) -> None:
+    """A stream still running ends with its error event (the SDK raises), a request still
+    waiting for its upstream gets a 503 `overloaded` to retry; no plain-text 500, no cut."""
     config = tmp_path / "tokenwise.yaml"
     config.write_text(
         """
@@ -128,17 +133,38 @@ budgets:
     home = tmp_path / "home"
     proxy = Proxy(home, "--config", str(config), env={"TW_SHUTDOWN_KEY": KEY})
     endless = {"sim": {"inter_chunk_ms": 500, "completion_tokens": 4000, "tokens_per_chunk": 4}}
+    waiting: dict[str, Any] = {}
+
+    def ask_a_slow_upstream() -> None:  # no first byte before the grace period ends
+        try:
+            client = openai.OpenAI(base_url=f"{proxy.base}/v1", api_key=KEY, max_retries=0)
+            client.chat.completions.create(
+                model="sim-small",
+                messages=[{"role": "user", "content": "Take your time."}],
+                extra_body={"sim": {"fault": {"slow_first_byte_ms": 30000}}},
+            )
+        except openai.APIStatusError as exc:
+            waiting["error"] = exc
+
     try:
         request_id, chunks = open_stream(proxy, "Count to a million.", endless)
         next(chunks)
+        asker = threading.Thread(target=ask_a_slow_upstream)
+        asker.start()
+        time.sleep(0.5)  # the second request is in flight
         proxy.proc.send_signal(signal.SIGTERM)
         finishes = []
-        with contextlib.suppress(openai.APIError, httpx.HTTPError):
-            finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+        with pytest.raises(openai.APIError, match="shutting down"):  # the stream's error event
+            finishes.extend(c.choices[0].finish_reason for c in chunks if c.choices)
         assert "stop" not in finishes  # cut short: 1,000 chunks would take minutes
+        asker.join(timeout=30)
+        error = waiting["error"]
+        assert error.status_code == 503 and error.response.headers["retry-after"] == "1"
+        assert error.body["code"] == "overloaded" and "grace period" in error.body["message"]
         assert proxy.proc.wait(timeout=60) == 0, proxy.output()[-2000:]
     finally:
         proxy.stop()
+    assert "Exception in ASGI application" not in proxy.output()
     record, view = stored_after(home, request_id)
     assert record.status == "cancelled"
     assert view.in_flight == 0
