@@ -78,6 +78,7 @@ class Exchange:
     body: Mapping[str, Any] | None = None  # the request, for a local count of its tools
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
+    _counted: list[ProxyError] = field(default_factory=list)  # failed tries, counted
     closed: bool = False
 
     def __post_init__(self) -> None:
@@ -130,6 +131,15 @@ class Exchange:
             effort=self.effort or "default",
         )
 
+    def try_failed(self, exc: ProxyError) -> None:
+        """Count one failed try of the current upstream, the ones a retry or a fallback
+        covered too (`tokenwise_upstream_errors_total`); a refusal that blames the request is
+        not the upstream's failure."""
+        self._counted.append(exc)
+        if not clients_fault(exc):
+            kind = "timeout" if exc.status == 504 else "upstream_error"
+            self.services.metrics.upstream_error(self.route.target.provider, kind)
+
     async def fail(self, exc: BaseException, headers: Mapping[str, str]) -> None:
         """Close a request that ends without an answer: a `ProxyError` is an upstream failure
         (counted against the provider) unless the request itself was at fault (`clients_fault`);
@@ -143,7 +153,8 @@ class Exchange:
             outcome = "client_error"
         else:
             outcome = "timeout" if exc.status == 504 else "upstream_error"
-            self.services.metrics.upstream_error(target.provider, outcome)
+            if not any(exc is tried for tried in self._counted):  # a circuit open: no try
+                self.services.metrics.upstream_error(target.provider, outcome)
         await self.close(outcome, upstream_answered=False)
         exc.headers = {**headers, **exc.headers}  # the error's own: what was tried last
         exc.redact(target.model.provider.api_key)

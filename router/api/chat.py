@@ -352,6 +352,9 @@ async def relay_stream(
         exchange.first_chunk_at = end.first_chunk_at
         if end.outcome not in ("ok", "cancelled"):
             exchange.services.metrics.upstream_error(provider, end.outcome)
+        if end.error is not None:
+            error = end.error
+            exchange.services.metrics.error_event(exchange.endpoint, error.status, error.code)
         await exchange.close(end.outcome)
 
     secret = secret_of(exchange.route.target)

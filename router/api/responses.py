@@ -309,6 +309,9 @@ async def _stream(
         exchange.first_chunk_at = end.first_chunk_at
         if end.outcome not in ("ok", "cancelled"):
             exchange.services.metrics.upstream_error(provider, end.outcome)
+        if end.error is not None:
+            error = end.error
+            exchange.services.metrics.error_event(exchange.endpoint, error.status, error.code)
         await exchange.close(end.outcome)
 
     return EventStreamResponse(

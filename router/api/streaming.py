@@ -31,11 +31,12 @@ DONE_EVENT = b"data: [DONE]" + SEP
 class StreamEnd:
     """How a relayed stream ended, for metrics and (later) metering."""
 
-    __slots__ = ("first_chunk_at", "outcome")
+    __slots__ = ("error", "first_chunk_at", "outcome")
 
     def __init__(self) -> None:
         self.outcome = "cancelled"
         self.first_chunk_at: float | None = None
+        self.error: ProxyError | None = None  # the error event the client got, if any
 
 
 class StreamHooks(Protocol):
@@ -119,9 +120,11 @@ async def relay_events(
     except MalformedEvent as exc:
         end.outcome = "upstream_error"
         broken = UpstreamProtocolError(f"The upstream provider sent malformed SSE: {exc}")
+        end.error = broken
         yield hooks.on_failure(broken) + (DONE_EVENT if end_with_done else b"")
     except ProxyError as exc:
         end.outcome = "timeout" if exc.status == 504 else "upstream_error"
+        end.error = exc
         yield hooks.on_failure(exc) + (DONE_EVENT if end_with_done else b"")
     finally:
         resp.close()

@@ -40,6 +40,7 @@ ERROR_ENDPOINTS = {
     "/v1/responses": "responses",
     "/v1/embeddings": "embeddings",
 }
+ENDPOINT_NAMES = frozenset(ERROR_ENDPOINTS.values())
 MAX_FREE_VALUES = 64
 
 # up to the default total timeout (600 s): long reasoning streams land in a bucket of their own
@@ -290,7 +291,12 @@ class Metrics:
     def error_answer(self, path: str, status: int, code: str | None) -> None:
         """One error answer to a model call (`path`: the URL path; an upstream's own codes
         share a bounded set of label values)."""
-        endpoint = ERROR_ENDPOINTS.get(path, OTHER)
+        self.error_event(ERROR_ENDPOINTS.get(path, OTHER), status, code)
+
+    def error_event(self, endpoint: str, status: int, code: str | None) -> None:
+        """One error answer on `endpoint` (chat, completions, responses, embeddings): a
+        stream's error event after it started counts too."""
+        endpoint = endpoint if endpoint in ENDPOINT_NAMES else OTHER
         labels = (endpoint, str(status), self._free("error_code", code or OTHER))
         self._child(self.error_answers, labels).inc()
 

@@ -183,10 +183,12 @@ class _Walk:
                 )
                 outcome = "ok"
             except DeadlineExceeded as exc:
+                self.exchange.try_failed(exc)
                 if self.last is None:  # else a retry was cut short: the failure before says more
                     self.last = Failure(exc, "timeout", False, False)
                 raise self._final() from None
             except ProxyError as exc:
+                self.exchange.try_failed(exc)
                 self.last = classify(exc, time.time())
                 outcome = "failed" if self.last.upstream_fault else "neutral"
             finally:

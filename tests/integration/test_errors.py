@@ -367,3 +367,10 @@ def test_every_error_answer_to_a_model_call_is_counted(proxy: ServerThread) -> N
         )
         assert answer.status_code == status, answer.text
         assert counted(status, code) == before + 1, (status, code)
+    before = counted(502, "upstream_error")  # a stream's error event, after it started
+    events = stream_events(proxy, {"disconnect_after_chunks": 3})
+    assert events[-2]["error"]["code"] == "upstream_error"
+    deadline = time.monotonic() + 5  # counted as the stream closes, after its last byte
+    while counted(502, "upstream_error") == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counted(502, "upstream_error") == before + 1

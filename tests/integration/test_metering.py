@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,12 @@ import httpx
 import openai
 import pytest
 
-from router.localserver import ServerThread
+from router.app import create_app
+from router.config.load import load_settings
+from router.localserver import ServerThread, serving
 from router.metering.pricing import load_pricing
 from router.store.base import LedgerRecord
+from tests.integration.configs import sim_models, write_config
 from tests.integration.conftest import DEV_KEY, url
 from tests.integration.served import leave_mid_stream, on_loop, services_of
 from tests.integration.test_ledger import Proxy
@@ -459,6 +463,45 @@ def test_a_request_the_proxy_refuses_is_the_clients_error_not_the_upstreams(
     [record] = ledger(proxy, answer.headers["x-request-id"])
     assert record.status == "client_error"
     assert counter_sum(proxy, upstream) == before
+
+
+@pytest.fixture
+def own_proxy(sim: ServerThread, tmp_path: Path) -> Iterator[ServerThread]:
+    """A proxy of its own: failing on purpose must not open the shared proxy's breaker."""
+    home = tmp_path / "home"
+    config = write_config(home, sim_models(sim.port))
+    env = {"TOKENWISE_HOME": str(home), "TOKENWISE_DEV_KEY": DEV_KEY}
+    with serving(create_app(load_settings(str(config), env=env))) as server:
+        yield server
+
+
+def test_every_failed_try_counts_as_an_upstream_error_once(own_proxy: ServerThread) -> None:
+    """A 503 a retry covered is still the provider failing (dashboards and alerts on upstream
+    errors must see it); a request that fails on every try counts each try, once."""
+    proxy = own_proxy
+    upstream = "tokenwise_upstream_errors_total{"
+    before = counter_sum(proxy, upstream)
+    covered = httpx.post(
+        f"http://127.0.0.1:{proxy.port}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {DEV_KEY}"},
+        json={
+            "model": "sim-small",
+            "messages": ask("retried once " + str(time.time())),
+            "sim": {"fault": {"status": 503, "fail_first": 1}},
+        },
+        timeout=30,
+    )
+    assert covered.status_code == 200 and covered.headers["x-tokenwise-attempts"] == "2"
+    assert counter_sum(proxy, upstream) == before + 1
+    failed = httpx.post(
+        f"http://127.0.0.1:{proxy.port}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {DEV_KEY}"},
+        json={"model": "sim-small", "messages": ask("never"), "sim": {"fault": {"status": 503}}},
+        timeout=30,
+    )
+    assert failed.status_code == 503, failed.text
+    tries = int(failed.headers["x-tokenwise-attempts"])
+    assert counter_sum(proxy, upstream) == before + 1 + tries
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
