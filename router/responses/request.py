@@ -146,11 +146,15 @@ def input_messages(
         raise InvalidRequest(f"'{param}' must be a string or an array of items.", param=param)
     messages: list[dict[str, Any]] = []
     calls: set[str] = set(known_calls)
+    thought: str | None = None  # a reasoning item's text, for the assistant turn that follows
     for index, item in enumerate(value):
         where = f"{param}[{index}]"
         if not isinstance(item, Mapping):
             raise InvalidRequest(f"{where} must be an object.", param=where)
         kind = item.get("type", "message" if "role" in item else None)
+        if kind == "reasoning":
+            thought = reasoning_text(item)
+            continue
         if kind == "message":
             messages.append(_message(item, where, lenient))
         elif kind == "function_call":
@@ -166,8 +170,6 @@ def input_messages(
             messages.append(
                 {"role": "tool", "tool_call_id": call_id, "content": _output(item.get("output"))}
             )
-        elif kind == "reasoning":
-            continue  # a chat upstream takes no reasoning input
         elif not lenient:
             raise Untranslatable(
                 f"{where} has type {kind!r}, which a chat-completions model cannot take "
@@ -175,7 +177,29 @@ def input_messages(
                 "items).",
                 param=where,
             )
+        if thought and kind in ("message", "function_call") and messages:
+            last = messages[-1]
+            if last["role"] == "assistant" and not last.get("reasoning_content"):
+                last["reasoning_content"] = thought  # the adapter sends it as its host wants
+        thought = None
     return messages
+
+
+def reasoning_text(item: Mapping[str, Any]) -> str | None:
+    """A reasoning item's text: its `reasoning_text` content, else its summaries."""
+    for field, kind in (("content", "reasoning_text"), ("summary", "summary_text")):
+        parts = item.get(field)
+        if isinstance(parts, list):
+            texts = [
+                p["text"]
+                for p in parts
+                if isinstance(p, Mapping)
+                and p.get("type") == kind
+                and isinstance(p.get("text"), str)
+            ]
+            if texts:
+                return "\n".join(texts)
+    return None
 
 
 def _message(item: Mapping[str, Any], where: str, lenient: bool) -> dict[str, Any]:

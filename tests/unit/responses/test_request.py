@@ -133,3 +133,36 @@ def test_interleaved_tool_call_arguments_are_not_lost() -> None:
         state.feed(chunk(call))
     final = state.finish()[-1]["response"]
     assert [item["arguments"] for item in final["output"]] == ['{"x":1}', "{}"]
+
+
+CALL = {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"}
+THOUGHT = {
+    "type": "reasoning",
+    "id": "rs_1",
+    "summary": [{"type": "summary_text", "text": "A summary."}],
+    "content": [{"type": "reasoning_text", "text": "Need the weather for Paris."}],
+}
+
+
+def test_a_reasoning_item_goes_with_the_tool_call_that_follows_it() -> None:
+    """A tool loop goes on from its reasoning (Harmony keeps the analysis until the final
+    answer, DeepSeek requires it back): the adapters send it as their hosts want."""
+    output = {"type": "function_call_output", "call_id": "call_1", "output": "20 C"}
+    ask = {"role": "user", "content": "Weather in Paris?"}
+    messages = to_chat({"model": "m", "input": [ask, THOUGHT, CALL, output]}).body["messages"]
+    assert messages[1]["reasoning_content"] == "Need the weather for Paris."
+    assert messages[1]["tool_calls"][0]["id"] == "call_1"
+    summary_only = {**THOUGHT, "content": []}
+    messages = to_chat({"model": "m", "input": [ask, summary_only, CALL, output]}).body["messages"]
+    assert messages[1]["reasoning_content"] == "A summary."
+    dangling = to_chat({"model": "m", "input": [THOUGHT, ask]}).body["messages"]
+    assert dangling == [ask]
+
+
+def test_a_kept_turn_keeps_its_reasoning_only_when_it_called_tools() -> None:
+    called = output_as_message([THOUGHT, CALL])
+    assert called["reasoning_content"] == "Need the weather for Paris."
+    answered = output_as_message(
+        [THOUGHT, {"type": "message", "content": [{"type": "output_text", "text": "Sunny."}]}]
+    )
+    assert answered == {"role": "assistant", "content": "Sunny."}
