@@ -130,7 +130,7 @@ class AnthropicAdapter:
         spec = model.reasoning
         adaptive = spec is not None and spec.adaptive_only
         wire = ADAPTIVE_EFFORTS if adaptive else None
-        plan = plan_effort(intent, model, report, strict, wire_efforts=wire)
+        plan = plan_effort(intent, model, report, strict, wire_efforts=wire, takes_budget=True)
         thinking = plan.on is True or (adaptive and plan.on is not False)
         if thinking and forces_a_tool(body.get("tool_choice")):
             plan, body = self._forced_tool(plan, body, model, report, strict)

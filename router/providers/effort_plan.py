@@ -68,8 +68,11 @@ def plan_effort(
     strict: bool,
     *,
     wire_efforts: Collection[Effort] | None = None,
+    takes_budget: bool = False,
 ) -> EffortPlan:
-    """Decide the effort for one request and record it in ``report`` (drops included)."""
+    """Decide the effort for one request and record it in ``report`` (drops included);
+    ``takes_budget``: the API takes a thinking budget in tokens (else a client's budget goes as
+    the level it maps to, or as thinking on, reported)."""
     spec = model.reasoning
     requested = intent.resolved_effort(spec.budgets if spec else DEFAULT_BUDGETS)
     if requested is None:
@@ -87,13 +90,28 @@ def plan_effort(
         if requested == "none":
             report.effort = EffortChoice(requested="none", sent="none")
             return EffortPlan(requested, wire="none", on=False)
+        if not takes_budget:
+            _budget_unsent(intent, report, strict, "thinking switched on")
         return EffortPlan(requested, wire=None, on=True, budget=intent.budget_tokens)
     if not levels:
         report.drop(param, strict, "the model's reasoning cannot be adjusted")
         return EffortPlan(requested, wire=None, on=None)
     choice = round_effort(requested, levels, off)
     report.effort = choice
+    if not takes_budget:
+        _budget_unsent(intent, report, strict, f"effort {choice.sent} sent")
     return EffortPlan(requested, choice.sent, choice.sent != "none", budget=intent.budget_tokens)
+
+
+def _budget_unsent(intent: ReasoningIntent, report: ParamReport, strict: bool, what: str) -> None:
+    """A client's thinking budget on an API that takes none: never silently degraded."""
+    if intent.budget_tokens is None:
+        return
+    param = next((s for s in intent.sources if s in BUDGET_PARAMS), BUDGET_PARAMS[0])
+    report.drop(param, strict, f"this API takes no thinking budget in tokens ({what} instead)")
+
+
+BUDGET_PARAMS = ("reasoning.max_tokens", "thinking.budget_tokens")
 
 
 def thinking_off(

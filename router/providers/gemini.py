@@ -37,6 +37,7 @@ class GeminiAdapter(OpenAICompatAdapter):
         metadata=dropped(_UNKNOWN_THERE, default={}),
     )
     wire_efforts = frozenset({"minimal", "low", "medium", "high"})
+    takes_budget = True
     output_field = "think_tags"
 
     def build(

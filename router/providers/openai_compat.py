@@ -59,6 +59,8 @@ class OpenAICompatAdapter:
     """Rules over `params` for models with a `reasoning` block."""
     wire_efforts: ClassVar[frozenset[Effort] | None] = None
     """Levels the API can express at all (None: the whole ladder)."""
+    takes_budget: ClassVar[bool] = False
+    """The API takes a thinking budget in tokens (`write_effort` sends `plan.budget`)."""
     output_field: ClassVar[str] = "reasoning_content"
     """Where reasoning comes back when the model entry does not say."""
     strip_history_reasoning: ClassVar[bool] = False
@@ -70,7 +72,8 @@ class OpenAICompatAdapter:
         self, body: Mapping[str, Any], model: ModelSpec, intent: ReasoningIntent, strict: bool
     ) -> UpstreamCall:
         report = ParamReport(provider=model.provider.name)
-        plan = plan_effort(intent, model, report, strict, wire_efforts=self.wire_efforts)
+        wire, budget = self.wire_efforts, self.takes_budget
+        plan = plan_effort(intent, model, report, strict, wire_efforts=wire, takes_budget=budget)
         rules = {**self.params, **self.reasoning_params} if model.reasoning else self.params
         out = apply_rules(strip_reasoning_controls(body), rules, report, strict=strict)
         out["model"] = model.upstream_id

@@ -25,6 +25,7 @@ MIN_BUDGET = 1024  # the smallest budget OpenRouter passes to budget-based model
 class OpenRouterAdapter(OpenAICompatAdapter):
     name = "openrouter"
     output_field = "reasoning"
+    takes_budget = True
 
     def write_effort(
         self, out: dict[str, Any], plan: EffortPlan, model: ModelSpec, report: ParamReport

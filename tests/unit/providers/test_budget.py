@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from router.errors import UnsupportedParameter
 from router.providers.base import ParamReport
 from router.providers.effort_plan import budget_on_wire, fit_budget
+from router.providers.registry import adapter_for
 from router.reasoning.effort import EffortChoice
+from router.reasoning.intent import normalize_reasoning
 from tests.unit.providers.catalog import catalog
 
 tokens = st.integers(min_value=1, max_value=300_000)
@@ -100,3 +104,29 @@ def test_no_cap_is_added_unless_required() -> None:
     report = ParamReport("an")
     budget_on_wire(out, 4000, spec, report, minimum=1024, explicit=True, default_cap=8192)
     assert out == {"max_tokens": 8192}
+
+
+def test_a_budget_an_api_cannot_take_is_reported_never_silently_degraded() -> None:
+    """vLLM, SGLang, Groq, Ollama take levels or a switch: a client's token budget goes as the
+    level it maps to (or as thinking on), and the header says the budget was not sent."""
+    body = {"model": "x", "messages": [{"role": "user", "content": "hi"}]}
+    asked = {**body, "reasoning": {"max_tokens": 3000}}
+    for name, wire in [
+        ("gpt-oss-120b@vllm", {"reasoning_effort": "medium"}),
+        ("qwen3@vllm", {"chat_template_kwargs": {"enable_thinking": True}}),
+    ]:
+        model = catalog()[name]
+        call = adapter_for(model.provider.dialect).build(
+            asked, model, normalize_reasoning(asked), False
+        )
+        assert {k: call.body[k] for k in wire} == wire
+        assert call.report.dropped == ["reasoning.max_tokens"], name
+        with pytest.raises(UnsupportedParameter, match="no thinking budget"):
+            adapter_for(model.provider.dialect).build(
+                asked, model, normalize_reasoning(asked), True
+            )
+    gemini = catalog()["gemini-2.5-flash"]
+    call = adapter_for(gemini.provider.dialect).build(
+        asked, gemini, normalize_reasoning(asked), True
+    )
+    assert call.report.dropped == []  # Gemini takes the budget itself
