@@ -66,7 +66,13 @@ def classify_lines(router: Router, policy: str, lines: Iterable[bytes | str], ou
     bad = 0
     for n, line in enumerate(lines, start=1):
         try:
-            item = orjson.loads(line)
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise ValueError(
+                    f"not a JSON object ({exc}): each line must be one, such as "
+                    '{"id": "q1", "prompt": "..."}'
+                ) from None
             body = request_of(item)
             d = decide_body(router, policy, body)
             row: dict[str, Any] = {
@@ -77,7 +83,7 @@ def classify_lines(router: Router, policy: str, lines: Iterable[bytes | str], ou
                 "effort": d.effort,
                 "model": d.model,
             }
-        except (orjson.JSONDecodeError, ValueError) as exc:
+        except ValueError as exc:
             bad += 1
             row = {"line": n, "error": str(exc) or type(exc).__name__}
         out.write(orjson.dumps(row).decode() + "\n")

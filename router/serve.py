@@ -10,9 +10,11 @@ SIGTERM exits 0.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import traceback
 from types import FrameType
@@ -45,7 +47,7 @@ def announce(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.uses_simulator:
         print("tokenwise: upstream is the SIMULATOR (simulated models, no real provider)", file=out)
     print(
-        f"tokenwise: {len(settings.models)} models, serving http://{host}:{port}/v1 "
+        f"tokenwise: {len(settings.models)} models, starting http://{host}:{port}/v1 "
         f"with {workers} worker(s)",
         file=out,
     )
@@ -64,7 +66,11 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
     host = host or server.host
     port = server.port if port is None else port
     workers = workers or server.workers
+    taken = port_taken(host, port)
+    if taken is not None:
+        return _failed(f"server.port: cannot listen on {host}:{port} ({taken})")
     announce(settings, host, port, workers)
+    logging.getLogger("uvicorn.error").addFilter(_no_duplicate_failure)
     options = uvicorn_options()
     common = {
         "host": host,
@@ -105,6 +111,30 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
             raise
         return _failed(problem)
     return 0
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen there (another process has the port, the address is not
+    this host's), or None; checked before start-up, as uvicorn would bind."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"the host does not resolve: {exc.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "another process is listening there: stop it, or choose another port"
+            return exc.strerror or str(exc)
+    return None
+
+
+def _no_duplicate_failure(record: logging.LogRecord) -> bool:
+    """uvicorn's own "Application startup failed" line: `serve` prints the reason instead."""
+    return not record.getMessage().startswith("Application startup failed")
 
 
 def rehearse_apart(settings: Settings) -> str | None:

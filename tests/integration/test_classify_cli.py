@@ -52,7 +52,8 @@ def test_jsonl_one_line_per_input_in_order(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 5
-    assert rows[1] == {"line": 2, "error": rows[1]["error"]} and rows[1]["error"]
+    assert rows[1] == {"line": 2, "error": rows[1]["error"]}
+    assert rows[1]["error"].startswith("not a JSON object") and '"prompt"' in rows[1]["error"]
     assert rows[3]["line"] == 4 and "prompt" in rows[3]["error"]
     good = [rows[0], rows[2], rows[4]]
     assert [r["id"] for r in good] == ["a", "b", 5]

@@ -5,6 +5,7 @@ team, the store), and also with several workers."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,25 @@ def test_what_start_up_finds_is_one_line_naming_file_and_key(
     assert "Traceback" not in done.stderr
     [line] = [x for x in done.stderr.splitlines() if x.startswith("tokenwise: start-up failed")]
     assert f"{config}: {words}" in line, done.stderr
+    assert "Application startup failed" not in done.stderr  # uvicorn's line: ours says why
+
+
+def test_a_port_in_use_is_named_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "tokenwise.yaml"
+    config.write_text(BASE)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWISE_")}
+        env["TOKENWISE_HOME"] = str(tmp_path / "home")
+        command = [sys.executable, "-m", "router", "serve", "--config", str(config)]
+        done = subprocess.run(
+            [*command, "--port", str(port)], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "Errno" not in done.stderr
+    assert (
+        f"tokenwise: start-up failed: server.port: cannot listen on 127.0.0.1:{port}" in done.stderr
+    )
+    assert "another process is listening there" in done.stderr
