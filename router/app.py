@@ -176,7 +176,9 @@ def create_app(settings: Settings) -> FastAPI:
             except STARTUP_ERRORS as exc:
                 app.state.startup_error = str(exc)
                 raise
+            app.state.serving = True
             yield
+        app.state.stopped_cleanly = True  # settled, flushed, closed
 
     app = TokenwiseAPI(
         title="Tokenwise",

@@ -18,6 +18,7 @@ import socket
 import sys
 import traceback
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -110,7 +111,20 @@ def serve(config: str | None, host: str | None, port: int | None, workers: int |
         if problem is None:
             raise
         return _failed(problem)
+    finally:
+        _say_what_was_left(app.state, settings)
     return 0
+
+
+def _say_what_was_left(state: Any, settings: Settings) -> None:
+    """A second signal stops at once, without the shutdown: nothing is lost (the ledger spool
+    and the budget journal are on disk and replayed at the next start), but say so."""
+    if getattr(state, "serving", False) and not getattr(state, "stopped_cleanly", False):
+        print(
+            "tokenwise: stopped before the shutdown finished (a second signal): ledger records "
+            f"and budget reservations left under {settings.home} are replayed at the next start",
+            file=sys.stderr,
+        )
 
 
 def port_taken(host: str, port: int) -> str | None:
@@ -133,8 +147,15 @@ def port_taken(host: str, port: int) -> str | None:
 
 
 def _no_duplicate_failure(record: logging.LogRecord) -> bool:
-    """uvicorn's own "Application startup failed" line: `serve` prints the reason instead."""
-    return not record.getMessage().startswith("Application startup failed")
+    """uvicorn's own "Application startup failed" line (`serve` prints the reason instead), and
+    its traceback of a request task cancelled by a forced stop (a second signal: the request is
+    recorded `cancelled`, and it is not a failure of the application)."""
+    if record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError):
+        return False
+    message = record.getMessage()
+    if message.startswith("Traceback") and message.rstrip().endswith("CancelledError"):
+        return False  # the lifespan's task, cancelled by the same forced stop
+    return not message.startswith("Application startup failed")
 
 
 def rehearse_apart(settings: Settings) -> str | None:

@@ -168,3 +168,30 @@ budgets:
     record, view = stored_after(home, request_id)
     assert record.status == "cancelled"
     assert view.in_flight == 0
+
+
+def test_a_second_signal_stops_at_once_and_says_what_waits_for_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM, then SIGINT while a stream still runs: uvicorn stops at once, without the
+    shutdown. Nothing is lost (the spool and the journal are on disk, replayed at the next
+    start) and the process says so, without tracebacks of the tasks it cancelled."""
+    home = tmp_path / "home"
+    proxy = Proxy(home)
+    endless = {"sim": {"inter_chunk_ms": 500, "completion_tokens": 4000, "tokens_per_chunk": 4}}
+    try:
+        request_id, chunks = open_stream(proxy, "Count to a million.", endless)
+        next(chunks)
+        proxy.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proxy.proc.send_signal(signal.SIGINT)
+        proxy.proc.wait(timeout=60)
+    finally:
+        proxy.stop()
+    output = proxy.output()
+    assert "stopped before the shutdown finished (a second signal)" in output, output[-2000:]
+    assert "Traceback" not in output, output[-3000:]
+    again = Proxy(home)  # the next start replays what waited
+    again.stop()
+    records, _ = asyncio.run(read_store(home))
+    assert [r.status for r in records if r.request_id == request_id] == ["cancelled"]
