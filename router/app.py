@@ -42,6 +42,7 @@ from router.observability import redact
 from router.observability.metrics import Metrics
 from router.observability.multiproc import forget_process, multiprocess_dir
 from router.policy.priors import NAMESPACE as PRIORS
+from router.policy.priors_sync import PriorsSync
 from router.policy.router import Router
 from router.reliability.service import Reliability
 from router.services import Services, build_targets
@@ -119,7 +120,7 @@ async def start(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None
     await ledger.start()
     stack.push_async_callback(ledger.close)
     router.priors.load(await store.get_state(PRIORS))
-    stack.push_async_callback(lambda: store.put_state(PRIORS, router.priors.dump()))
+    stack.push_async_callback(PriorsSync(router.priors, store).stop)
     counter = default_counter()
     # Load the usual encoding off the event loop now, not on the first unmetered stream.
     warming = asyncio.get_running_loop().run_in_executor(None, counter.warm, "o200k_base")

@@ -91,6 +91,7 @@ async def metrics(request: Request) -> Response:
                 code="invalid_api_key",
             )
     await refresh_gauges(services.metrics, services.store, services.ledger.backlog)
+    services.metrics.learned(services.router.priors.learned())
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
 
 

@@ -16,18 +16,17 @@ mode); without it, the app-owned registry is exposed as is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.registry import Collector
 
 from router.observability.multiproc import check_multiprocess_values, collect_dir
+from router.observability.read_gauges import BudgetGauge, LearnedGauge
 
 OUTCOMES = ("ok", "client_error", "upstream_error", "timeout", "cancelled", "internal_error")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -104,8 +103,10 @@ class Metrics:
         self._free_values: dict[str, set[str]] = {}
         self._define(self.registry)
         self.budgets_read = BudgetGauge()  # read from the store at each scrape, never in files
+        self.learned_read = LearnedGauge()  # the router's learned figures, read at each scrape
         self._scraped = CollectorRegistry()
         self._scraped.register(self.budgets_read)
+        self._scraped.register(self.learned_read)
 
     def _define(self, r: CollectorRegistry) -> None:
         self.requests = Counter(
@@ -324,6 +325,13 @@ class Metrics:
         store is gone from the exposition."""
         self.budgets_read.values = {scope: float(usd) for scope, usd in remaining.items()}
 
+    def learned(self, expected: Mapping[tuple[str, str, str], float]) -> None:
+        """The learned expected completion tokens per (model, category, effort)."""
+        self.learned_read.values = {
+            (model, category, bounded_effort(effort)): tokens
+            for (model, category, effort), tokens in expected.items()
+        }
+
     def backlog(self, records: int) -> None:
         self.ledger_backlog.set(records)
 
@@ -354,22 +362,3 @@ class Metrics:
             return OTHER
         seen.add(value)
         return value
-
-
-class BudgetGauge(Collector):
-    """`tokenwise_budget_remaining_usd`: the values of the last read from the store, as they
-    were (a replica's figure is the store's, the same on every replica)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, float] = {}
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "tokenwise_budget_remaining_usd",
-            "USD left in a budget's current window (limit - settled - in flight), by scope; the "
-            "store's figure, the same on every replica.",
-            labels=("scope",),
-        )
-        for scope, usd in sorted(self.values.items()):
-            family.add_metric((scope,), usd)
-        yield family

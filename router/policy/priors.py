@@ -5,8 +5,11 @@ per category at medium effort; figures in the embedded default are the LRM Token
 study's category means). Effort scales the reasoning part (EFFORT_SCALE). Every metered answer
 then moves the estimate for its (model, category, effort): an exponentially weighted mean in
 log space whose step is clipped to a factor of e, so one runaway answer moves it by at most
-ALPHA (robust to outliers). Estimates are kept in the store (`put_state("token_priors", ...)`)
-and read back at start-up.
+ALPHA (robust to outliers). Estimates are kept in the store (`put_state("token_priors", ...)`),
+read back at start-up and synced every `SYNC_SECONDS` and at shutdown (a killed process loses
+at most that much learning). Several processes share the store (workers, replicas): a sync
+reads what the store holds and adds this process's own movement since its last sync to it
+(`merge`), so one process never overwrites what the others learned.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ EFFORT_SCALE: Mapping[str, float] = {
     "max": 4.0,
 }
 ALPHA = 0.1
+SYNC_SECONDS = 30.0
 DEFAULT = "default"
 FALLBACK_ANSWER = 300
 FALLBACK_REASONING = 1500
@@ -52,6 +56,7 @@ class TokenPriors:
     def __init__(self, catalog: Mapping[str, ModelPriors]) -> None:
         self.catalog = catalog
         self._learned: dict[tuple[str, str, str], tuple[float, int]] = {}
+        self._synced: dict[tuple[str, str, str], tuple[float, int]] = {}  # as of the last sync
         self.dirty = False
 
     def expected(self, model: str, category: str, effort: str) -> float:
@@ -70,7 +75,7 @@ class TokenPriors:
         current = self._learned.get(key)
         if current is None:
             start = math.log(max(self.expected(model, category, effort), 1.0))
-            current = (start, 0)
+            current = self._synced.setdefault(key, (start, 0))
         mean, n = current
         step = max(-1.0, min(1.0, x - mean))
         self._learned[key] = (mean + ALPHA * step, n + 1)
@@ -89,16 +94,37 @@ class TokenPriors:
 
     def load(self, state: Mapping[str, str]) -> int:
         """Read estimates kept by `dump` (unreadable entries are skipped); how many were read."""
-        read = 0
-        for key, value in state.items():
-            parts = key.split("|")
-            fields = value.split()
-            if len(parts) != 3 or len(fields) != 2:
-                continue
-            try:
-                mean, n = float(fields[0]), int(fields[1])
-            except ValueError:
-                continue
-            self._learned[(parts[0], parts[1], parts[2])] = (mean, n)
-            read += 1
-        return read
+        found = _parsed(state)
+        self._learned.update(found)
+        self._synced.update(found)
+        return len(found)
+
+    def merge(self, stored: Mapping[str, str]) -> dict[str, str]:
+        """What the store should hold now: what it holds (others' learning included) plus this
+        process's movement since its last sync, key by key; this process takes it as its own."""
+        merged = _parsed(stored)
+        for key, (mean, n) in self._learned.items():
+            base_mean, base_n = self._synced.get(key, (mean, n))
+            if (mean, n) == (base_mean, base_n) and key in merged:
+                continue  # nothing new here: the store's figure stands
+            theirs = merged.get(key, (base_mean, base_n))
+            merged[key] = (theirs[0] + mean - base_mean, theirs[1] + n - base_n)
+        self._learned = dict(merged)
+        self._synced = dict(merged)
+        self.dirty = False
+        return {"|".join(k): f"{m:.6f} {n}" for k, (m, n) in sorted(merged.items())}
+
+
+def _parsed(state: Mapping[str, str]) -> dict[tuple[str, str, str], tuple[float, int]]:
+    found = {}
+    for key, value in state.items():
+        parts = key.split("|")
+        fields = value.split()
+        if len(parts) != 3 or len(fields) != 2:
+            continue
+        try:
+            mean, n = float(fields[0]), int(fields[1])
+        except ValueError:
+            continue
+        found[(parts[0], parts[1], parts[2])] = (mean, n)
+    return found

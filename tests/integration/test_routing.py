@@ -101,6 +101,13 @@ def test_learned_token_figures_move_after_traffic(
     assert router.priors.expected(*key) > router.priors.catalog["sim-small"].expected(
         "knowledge", "none"
     )
+    exported = httpx.get(f"http://127.0.0.1:{proxy.port}/metrics", timeout=10).text
+    wanted = (
+        'tokenwise_expected_completion_tokens{category="knowledge",effort="none",'
+        'model="sim-small"} '
+    )
+    [line] = [x for x in exported.splitlines() if x.startswith(wanted)]
+    assert float(line.removeprefix(wanted)) == pytest.approx(router.priors.expected(*key))
 
 
 def test_route_header_forces_a_tier(client: openai.OpenAI) -> None:
