@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, TextIO
 
 import orjson
@@ -25,6 +26,7 @@ from router.config.load import ConfigError, load_settings
 from router.errors import InvalidRequest
 from router.policy.decide import Decision, decide
 from router.policy.router import Router, prompt_estimate
+from router.reasoning.intent import normalize_reasoning
 
 
 def make_router(config: str | None) -> Router:
@@ -35,11 +37,40 @@ def make_router(config: str | None) -> Router:
 
 
 def decide_body(router: Router, policy_name: str, body: Mapping[str, Any]) -> Decision:
+    """The decision the proxy makes for `body` sent to the policy's virtual model: a body that
+    asks for reasoning itself (`reasoning_effort`, `reasoning`, `thinking`...) goes to a model
+    that reasons, as there."""
     messages = body["messages"]
     c = router.classifier.classify(body)
-    return decide(
-        router.policies[policy_name], c, prompt_estimate(messages), router.models, router.priors
+    try:
+        intent = normalize_reasoning(body)
+    except InvalidRequest as exc:
+        raise ValueError(exc.message) from None
+    decision = decide(
+        router.policies[policy_name],
+        c,
+        prompt_estimate(messages),
+        router.models,
+        router.priors,
+        reasoning=intent.enabled is True,
     )
+    if intent.effort is None or intent.effort == decision.effort:
+        return decision
+    reason = f"{decision.reason}, effort set by the client"
+    return replace(decision, effort=intent.effort, reason=reason)  # as the proxy reports it
+
+
+# What a line may carry besides its messages, read as the proxy reads a request's: what shapes
+# the classification (tools, an output format) and the client's own reasoning asks.
+CARRIED = (
+    "tools",
+    "response_format",
+    "reasoning_effort",
+    "reasoning",
+    "thinking",
+    "include_reasoning",
+    "chat_template_kwargs",
+)
 
 
 def request_of(item: Any) -> dict[str, Any]:
@@ -53,10 +84,10 @@ def request_of(item: Any) -> dict[str, Any]:
             check_message_fields(messages)
         except InvalidRequest as exc:
             raise ValueError(exc.message) from None
-        return {"messages": messages}
+        return {"messages": messages, **_carried(item)}
     prompt = item.get("prompt")
     if isinstance(prompt, str) and prompt.strip():
-        return {"messages": [{"role": "user", "content": prompt}]}
+        return {"messages": [{"role": "user", "content": prompt}], **_carried(item)}
     if isinstance(prompt, str):
         raise ValueError("'prompt' is empty: give the text to classify")
     raise ValueError("missing 'prompt' (a string) or 'messages' (a non-empty array)")
@@ -135,3 +166,7 @@ def run_classify(
         return 2
     describe(router, name, text, sys.stdout)
     return 0
+
+
+def _carried(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: item[key] for key in CARRIED if key in item}

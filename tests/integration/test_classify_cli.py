@@ -85,6 +85,23 @@ def test_a_line_the_proxy_would_refuse_is_a_bad_line(tmp_path: Path) -> None:
         assert row["line"] == n and words in row["error"], row
 
 
+def test_a_lines_own_reasoning_ask_is_decided_as_the_proxy_decides_it(tmp_path: Path) -> None:
+    """A line carries what the proxy reads besides the messages: a client that asks for
+    reasoning itself goes to a model that reasons, at its own effort, as through `auto`."""
+    ask = [{"role": "user", "content": "hi"}]
+    lines = [
+        {"id": "plain", "messages": ask},
+        {"id": "asks", "messages": ask, "reasoning_effort": "high"},
+        {"id": "bad", "prompt": "hi", "reasoning_effort": "bogus"},
+    ]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    result = tokenwise(["classify", "--jsonl", "-"], tmp_path, text)
+    plain, asks, bad = (json.loads(line) for line in result.stdout.splitlines())
+    assert (plain["model"], plain["effort"]) == ("sim-small", "none")
+    assert (asks["model"], asks["effort"]) == ("sim-mini-reasoner", "high")
+    assert bad["line"] == 3 and "reasoning_effort" in bad["error"]
+
+
 def test_jsonl_clean_input_exits_zero(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"id": 1, "prompt": "Translate 'good morning' to French."}) + "\n")
