@@ -66,6 +66,16 @@ class Decision:
         return Pin(self.model, self.effort, self.tier)
 
 
+def _left(pin: Pin, tier: Tier, reasoning: bool, models: Mapping[str, ModelSpec]) -> str:
+    """Why a conversation leaves its pinned model: a harder tier, a client asking for
+    reasoning the model lacks, or the model out of reach (unknown, not allowed, circuit open)."""
+    if TIERS.index(tier) > TIERS.index(pin.tier):
+        return f", escalated from {pin.tier}"
+    if reasoning and pin.model in models and not models[pin.model].efforts:
+        return f", left {pin.model} as reasoning was asked"
+    return f", left {pin.model} (not available to this request)"
+
+
 def expected_cost(model: ModelSpec, prompt_tokens: int, completion_tokens: float) -> Decimal:
     rates = model.price.rates
     completion = Decimal(round(completion_tokens))
@@ -112,6 +122,7 @@ def decide(
             expected_cost(models[pin.model], prompt_tokens, tokens),
             f"session pinned to {pin.model}",
         )
+    left = "" if pin is None or forced_tier is not None else _left(pin, tier, reasoning, models)
     asked = ""
     if reasoning:
         raised = _reasoning_tier(policy, tier, category, models, allowed)
@@ -143,9 +154,7 @@ def decide(
         reason += f", {skipped} skipped (circuit open)"
     if forced_tier is not None:
         reason += f", tier forced to {forced_tier}"
-    if pin is not None and forced_tier is None:
-        reason += f", escalated from {pin.tier}"
-    reason += asked
+    reason += left + asked
     if max_effort is not None and capped:
         reason += f", effort capped at {max_effort}"
     return Decision(

@@ -92,6 +92,25 @@ def test_pinned_conversation_stays_unless_it_escalates() -> None:
     assert up.model == "big" and "escalated from moderate" in up.reason
 
 
+def test_a_pin_left_for_reasoning_says_so_not_escalated() -> None:
+    pin = Pin("small", "none", "trivial")
+    asked = decide(
+        POLICY, verdict("chat", "trivial"), PROMPT, MODELS, priors(), pin=pin, reasoning=True
+    )
+    assert asked.model != "small" and "left small as reasoning was asked" in asked.reason
+    assert "escalated" not in asked.reason
+    gone = decide(
+        POLICY,
+        verdict("chat", "trivial"),
+        PROMPT,
+        MODELS,
+        priors(),
+        pin=pin,
+        unavailable=frozenset({"small"}),
+    )
+    assert "left small (not available to this request)" in gone.reason
+
+
 def test_effort_cap_from_a_soft_budget() -> None:
     d = decide(POLICY, verdict("code", "hard"), PROMPT, MODELS, priors(), max_effort="medium")
     assert d.effort == "medium" and "capped" in d.reason
