@@ -51,6 +51,8 @@ server:
   body_limit_bytes: 65536
   body_timeout_seconds: 0.5
   timeouts: {{connect: 2, first_byte: 0.6, idle: 0.6, total: 5}}
+reliability:  # its tests fail upstreams on purpose, one after another: no breaker opens here
+  breaker: {{min_requests: 100000}}
 providers:
   sim:
     base_url: http://127.0.0.1:{sim.port}/v1
