@@ -42,6 +42,7 @@ from router.reliability.forward import Prepared, forward
 from router.services import Route, Services
 
 ENDPOINT = "completions"
+API_DEFAULT_MAX_TOKENS = 16  # what OpenAI (and vLLM) generate when `max_tokens` is not sent
 
 
 def prompt_messages(prompt: Any) -> list[dict[str, Any]]:
@@ -161,6 +162,7 @@ async def completions(request: Request) -> Response | EventStreamResponse:
             user=end_user(body),
             known_tokens=token_ids,
             answers=answers,
+            allowance=None if body.get("max_tokens") is not None else API_DEFAULT_MAX_TOKENS,
         )
         upstream_body = dict(admission.body)
     upstream_body["model"] = target.model.upstream_id

@@ -230,7 +230,7 @@ RESPONSES_FIELDS: Mapping[str, Check] = {
 COMPLETIONS_FIELDS: Mapping[str, Check] = {
     "prompt": text_or_tokens,
     "suffix": STRING,
-    "max_tokens": integer(1, INT32),
+    "max_tokens": integer(0, INT32),  # 0 with echo and logprobs scores a prompt
     "temperature": number(0, 2),
     "top_p": number(0, 1),
     "n": integer(1, 128),

@@ -39,15 +39,16 @@ class OutputAsk:
 
 
 def output_ask(body: Mapping[str, Any]) -> OutputAsk:
-    """The client's output limit; a non-integer or non-positive one is a 400."""
+    """The client's output limit; a non-integer or negative one is a 400 (each endpoint's field
+    checks hold its own least value: 1 on chat, 0 on legacy completions, to score a prompt)."""
     found: OutputAsk = OutputAsk(None, None)
     for name in OUTPUT_FIELDS:
         value = body.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidRequest(
-                f"Invalid '{name}': expected a positive integer, got {value!r}.",
+                f"Invalid '{name}': expected a whole number >= 0, got {value!r}.",
                 param=name,
                 code="invalid_value",
             )

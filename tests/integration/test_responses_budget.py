@@ -192,3 +192,18 @@ def test_an_array_of_prompts_reserves_for_every_answer(budgeted: ServerThread) -
     assert sum((r.cost_total for r in records), D(0)) <= LIMIT
     view = on_loop(budgeted, store_of(budgeted).spend("team:research", time.time()))
     assert view.in_flight == 0 and view.settled == counted(records)
+
+
+def test_legacy_completions_count_openais_default_output_and_take_zero(
+    budgeted: ServerThread,
+) -> None:
+    """Without `max_tokens` the endpoint generates 16 tokens (OpenAI's default): that is what a
+    hard budget reserves and caps at, not the chat default; `max_tokens: 0` (with `echo`, to
+    score a prompt) is taken, as OpenAI takes it."""
+    with client(budgeted, "research") as sdk:
+        raw = sdk.completions.with_raw_response.create(model="sim-small", prompt="Once upon a time")
+        assert raw.headers["x-tokenwise-budget"] == "capped=max_tokens:16"
+        zero = sdk.completions.with_raw_response.create(
+            model="sim-small", prompt="Score me", max_tokens=0, echo=True
+        )
+        assert zero.http_response.status_code == 200
