@@ -131,7 +131,7 @@ OUT_OF_RANGE: list[tuple[Mapping[str, Check], str, Any]] = [
     (RESPONSES_FIELDS, "temperature", 2.5),
     (RESPONSES_FIELDS, "top_p", 1.01),
     (RESPONSES_FIELDS, "top_logprobs", 21),
-    (COMPLETIONS_FIELDS, "max_tokens", 0),
+    (COMPLETIONS_FIELDS, "max_tokens", -1),
     (COMPLETIONS_FIELDS, "logprobs", 6),
     (COMPLETIONS_FIELDS, "best_of", 21),
     (COMPLETIONS_FIELDS, "prompt", []),
