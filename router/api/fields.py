@@ -73,6 +73,19 @@ def of_type(kind: type, expected: str) -> Check:
     return check
 
 
+def one_of(*allowed: str) -> Check:
+    def check(name: str, value: Any) -> None:
+        if value not in allowed:
+            raise InvalidRequest(
+                f"Invalid value for '{name}': {value!r}; it must be one of "
+                f"{', '.join(repr(a) for a in allowed)}.",
+                param=name,
+                code="invalid_value",
+            )
+
+    return check
+
+
 def string_or_strings(name: str, value: Any) -> None:
     if isinstance(value, str):
         return
@@ -127,13 +140,32 @@ def text_or_tokens(name: str, value: Any) -> None:
             f"Invalid '{name}': the array is empty.", param=name, code="invalid_value"
         )
     for i, item in enumerate(value):
-        if isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)):
+        if isinstance(item, str):
+            continue
+        if _token_id(item):
             continue
         if isinstance(item, list) and all(
             isinstance(t, int) and not isinstance(t, bool) for t in item
         ):
+            for j, token in enumerate(item):
+                if not _token_id(token):
+                    raise _bad_token(f"{name}[{i}][{j}]", token)
             continue
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            raise _bad_token(f"{name}[{i}]", item)
         raise _wrong_type(f"{name}[{i}]", "a string or an array of token ids", item)
+
+
+def _token_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _bad_token(name: str, value: Any) -> InvalidRequest:
+    return InvalidRequest(
+        f"Invalid '{name}': a token id is a whole number >= 0, got {value!r}.",
+        param=name,
+        code="invalid_value",
+    )
 
 
 def token_ids(value: Any) -> int:
@@ -248,7 +280,7 @@ COMPLETIONS_FIELDS: Mapping[str, Check] = {
 }
 
 EMBEDDINGS_FIELDS: Mapping[str, Check] = {
-    "encoding_format": STRING,
+    "encoding_format": one_of("float", "base64"),
     "dimensions": integer(1, INT32),
     "user": STRING,
 }

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from router.api.fields import COMPLETIONS_FIELDS, RESPONSES_FIELDS, Check, check_fields
+from router.api.fields import (
+    COMPLETIONS_FIELDS,
+    EMBEDDINGS_FIELDS,
+    RESPONSES_FIELDS,
+    Check,
+    check_fields,
+)
 from router.errors import InvalidRequest
 
 RESPONSES_WRONG: dict[str, Any] = {
@@ -154,6 +160,10 @@ def test_a_value_out_of_range_is_a_400(checks: Mapping[str, Check], field: str, 
         (RESPONSES_FIELDS, {"tools": [{"type": "function"}, "f"]}, "tools[1]"),
         (COMPLETIONS_FIELDS, {"prompt": ["a", None]}, "prompt[1]"),
         (COMPLETIONS_FIELDS, {"prompt": [[1, "two"]]}, "prompt[0]"),
+        (COMPLETIONS_FIELDS, {"prompt": [[1, -2]]}, "prompt[0][1]"),
+        (COMPLETIONS_FIELDS, {"prompt": [5, -1]}, "prompt[1]"),
+        (COMPLETIONS_FIELDS, {"prompt": [1.5]}, "prompt[0]"),
+        (EMBEDDINGS_FIELDS, {"encoding_format": "hex"}, "encoding_format"),
     ],
 )
 def test_a_wrong_item_is_named_by_its_index(
