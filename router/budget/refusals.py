@@ -98,8 +98,10 @@ def rate_error(refusal: RateRefusal, now: float) -> RateLimited:
         headers["x-should-retry"] = "false"
         return RateLimited(
             f"Request too large for {refusal.scope} on tokens per minute: limit "
-            f"{refusal.limit}, this request needs {refusal.requested} (its prompt plus its "
-            "output limit, times n). Lower max_tokens (or n), or shorten the prompt.",
+            f"{refusal.limit}, this request needs {refusal.requested} (its prompt plus the "
+            "output it may generate: its output limit, or the expected output when it sets "
+            "none; times n). Set a lower max_tokens (or max_completion_tokens, or n), or "
+            "shorten the prompt.",
             headers=headers,
         )
     message = (
