@@ -78,7 +78,7 @@ def test_a_request_no_minute_can_hold_is_told_so_not_to_wait() -> None:
     alone = rate_error(RateRefusal("key:k1", "tpm", 3000, 0, 5010, NOW + 55), NOW)
     assert alone.status == 429 and alone.code == "rate_limit_exceeded"
     assert "Request too large for key:k1" in alone.message and "needs 5010" in alone.message
-    assert "Try again" not in alone.message and "Lower max_tokens" in alone.message
+    assert "Try again" not in alone.message and "Set a lower max_tokens" in alone.message
     assert alone.headers["x-should-retry"] == "false" and "retry-after" not in alone.headers
 
 
