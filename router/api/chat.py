@@ -71,18 +71,23 @@ def routed_effort(route: Route, body: dict[str, Any]) -> str | None:
 
 
 def note_client_effort(
-    headers: dict[str, str], route: Route, body: Mapping[str, Any], report: ParamReport
+    headers: dict[str, str],
+    route: Route,
+    received: Mapping[str, Any],
+    report: ParamReport,
+    admission: Admission | None,
 ) -> None:
-    """When the client set its own reasoning, `x-tokenwise-route` shows the effort sent, not
-    the one the policy would have chosen."""
+    """When the client set its own reasoning (`received`: its body, before a budget changed
+    it), `x-tokenwise-route` shows the effort sent, not the one the policy would have chosen,
+    and says who set it: the client, or a soft budget that capped the client's."""
     decision = route.decision
     if decision is None or report.effort is None:
         return
-    if not any(k in body for k in CLIENT_CONTROLS) or report.effort.sent == decision.effort:
+    if not any(k in received for k in CLIENT_CONTROLS) or report.effort.sent == decision.effort:
         return
-    told = replace(
-        decision, effort=report.effort.sent, reason=f"{decision.reason}, effort set by the client"
-    )
+    capped = admission is not None and admission.effort is not None
+    who = "effort capped by a soft budget" if capped else "effort set by the client"
+    told = replace(decision, effort=report.effort.sent, reason=f"{decision.reason}, {who}")
     headers["x-tokenwise-route"] = told.header()
 
 
@@ -244,7 +249,7 @@ async def chat_completions(request: Request) -> Response | EventStreamResponse:
         raise
     report_client_ask(call.report, asked, admission)
     headers.update(call.report.headers())
-    note_client_effort(headers, route, body, call.report)
+    note_client_effort(headers, route, received, call.report, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent
@@ -317,7 +322,7 @@ async def _prepare(
     call = adapter.build(body, target.model, intent, target.model.provider.strict)
     report_client_ask(call.report, asked, admission)
     headers.update(call.report.headers())
-    note_client_effort(headers, route, body, call.report)
+    note_client_effort(headers, route, received, call.report, admission)
     count_params(services.metrics, call.report)
     if call.report.effort is not None:
         exchange.effort = call.report.effort.sent

@@ -287,9 +287,15 @@ def test_a_soft_budget_switches_policy_caps_effort_and_calls_the_webhook(
                 efforts_shown.append(raw.headers.get("x-tokenwise-effort", ""))
                 time.sleep(0.15)
             records = ledger(proxy, "ops", 6)
+            routed = sdk.chat.completions.with_raw_response.create(
+                model="auto", messages=ASK, reasoning_effort="high"
+            )
             deadline = time.monotonic() + 5
             while not hooks.received and time.monotonic() < deadline:
                 time.sleep(0.05)
+    route = routed.headers["x-tokenwise-route"]  # the budget lowered the client's effort
+    assert "effort=low" in route and "capped" in route, route
+    assert "set by the client" not in route, route
     assert notes[0] is None  # nothing spent yet
     switched = [n for n in notes if n]
     assert switched and all(
