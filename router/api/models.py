@@ -40,17 +40,26 @@ def model_objects(services: Services) -> dict[str, dict[str, Any]]:
     return objects
 
 
-async def list_models(request: Request) -> Response:
+def visible(request: Request) -> dict[str, dict[str, Any]]:
+    """The models the caller's key may use, as OpenAI lists them: a key with an allow-list sees
+    the catalog models on it, and the virtual models (they route among those)."""
     services = services_of(request)
-    services.auth.authenticate(request.headers.get("authorization"))
-    return json_response({"object": "list", "data": list(model_objects(services).values())})
+    principal = services.auth.authenticate(request.headers.get("authorization"))
+    virtual = services.router.virtual_models()
+    return {
+        name: found
+        for name, found in model_objects(services).items()
+        if name in virtual or principal.allows(name)
+    }
+
+
+async def list_models(request: Request) -> Response:
+    return json_response({"object": "list", "data": list(visible(request).values())})
 
 
 async def retrieve_model(request: Request) -> Response:
-    services = services_of(request)
-    services.auth.authenticate(request.headers.get("authorization"))
     name = request.path_params["model"]
-    found = model_objects(services).get(name)
+    found = visible(request).get(name)
     if found is None:
         raise model_not_found(name)
     return json_response(found)

@@ -106,6 +106,14 @@ def test_teams_keys_and_budgets_through_the_admin_api(proxy: ServerThread) -> No
         )
         assert made.status_code == 201
         key = made.json()
+        listed = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{proxy.port}/v1", api_key=key["key"]
+        ).models
+        names = {m.id for m in listed.list()}
+        assert "sim-small" in names and "sim-mini-reasoner" not in names  # its allow-list
+        assert "auto" in names  # a virtual model routes among the models the key may use
+        with pytest.raises(openai.NotFoundError):
+            listed.retrieve("sim-mini-reasoner")
         before = len(http.get("/admin/keys", params={"team": "research"}).json()["keys"])
         for body, param in (
             ({"team": "research", "name": "typo", "colour": "red"}, "colour"),
