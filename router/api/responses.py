@@ -148,6 +148,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         exchange.effort = call.report.effort.sent
     effort = route.decision.effort if route.decision is not None else None
     keep = Keeper(services, principal.team, target.name, body, view, pin, native, effort)
+    shown = body if native else _as_sent(body, chat)
     try:
         sent = UpstreamCall(path, upstream_body, call.headers, call.report)
         served = await forward(  # retries and the breaker; a response stays on its model
@@ -166,7 +167,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
                 answering = as_answered(target.model, exchange.effort)
                 translator = adapter.stream(answering, True, created=int(time.time()))
                 state = ResponseEvents(
-                    body, keep.response_id, summary=view.summary, created=int(time.time())
+                    shown, keep.response_id, summary=view.summary, created=int(time.time())
                 )
                 hooks = TranslatedEvents(exchange, translator, state)
             return await _stream(exchange, resp, headers, hooks, keep)
@@ -175,7 +176,7 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
         if native:
             add_response(exchange.tally, parsed)
         else:
-            parsed, raw = _translate(exchange, adapter, parsed, body, keep.response_id, view), b""
+            parsed, raw = _translate(exchange, adapter, parsed, shown, keep.response_id, view), b""
         await close_served(exchange, headers)
         await keep(parsed)
         answer = redact(raw or orjson.dumps(parsed), target)
@@ -183,6 +184,15 @@ async def create_response(request: Request) -> Response | EventStreamResponse:
     except BaseException as exc:
         await exchange.fail(exc, headers)
         raise
+
+
+def _as_sent(body: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
+    """The request a translated `response` echoes: with the output limit the upstream got when
+    a budget capped or lowered it (as a native upstream's answer shows it)."""
+    limit = chat.get("max_completion_tokens", chat.get("max_tokens"))
+    if isinstance(limit, int) and limit != body.get("max_output_tokens"):
+        return {**body, "max_output_tokens": limit}
+    return body
 
 
 async def _previous(services: Services, body: dict[str, Any], team: str) -> Pin | None:

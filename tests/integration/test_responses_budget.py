@@ -207,3 +207,14 @@ def test_legacy_completions_count_openais_default_output_and_take_zero(
             model="sim-small", prompt="Score me", max_tokens=0, echo=True
         )
         assert zero.http_response.status_code == 200
+
+
+def test_a_translated_response_shows_the_output_limit_a_budget_set(budgeted: ServerThread) -> None:
+    """As a native upstream's answer does: the `response` echoes the limit the upstream got."""
+    with client(budgeted, "research") as sdk:
+        raw = sdk.responses.with_raw_response.create(
+            model="sim-mini-reasoner", input="Name three rivers of Europe."
+        )
+        note = raw.headers["x-tokenwise-budget"]  # capped, or clamped to what is left
+        assert note.split("=")[0] in ("capped", "clamped") and "max_output_tokens:" in note, note
+        assert raw.parse().max_output_tokens == int(note.rsplit(":", 1)[1])
