@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from router.budget.carry import Carry
 from router.budget.flight import Gate, StoreTimeout
 from router.budget.journal import Journal
 from router.budget.metrics import BudgetMetrics
@@ -44,6 +45,7 @@ class Settler:
         self._reconcile: dict[str, tuple[Open, Decimal]] = {}
         self._reconciling: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.carry = Carry()  # sub-micro-dollar remainders (router.budget.carry)
         self.on_spent: Callable[[Sequence[str], Decimal], None] | None = None
         """Told each settlement's scopes and cost as it starts (the budget cache's views)."""
 
@@ -174,6 +176,9 @@ class Hold:
             scopes = self.pending.get("scopes")
             if isinstance(scopes, list):
                 self.settler.on_spent([str(s) for s in scopes], cost)
+        scopes = self.pending.get("scopes")
+        if isinstance(scopes, list):
+            cost = self.settler.carry.counted([str(s) for s in scopes], cost)
         if self.open:
             item = Open(self.pending, cost=cost)
             item.pending["open"] = True

@@ -35,7 +35,7 @@ import pytest
 
 from router.store.base import LedgerRecord
 from router.store.redis import RedisStore
-from router.store.rules import micros_up, usd
+from router.store.rules import micros_down, usd
 from tests.integration.configs import sim_models, write_config
 from tests.processes import free_port, stop_process
 
@@ -205,9 +205,9 @@ async def set_day_limit(store: RedisStore, usd: Decimal) -> None:
 
 
 def counted(records: list[LedgerRecord]) -> Decimal:
-    """What the budget counters hold for these ledger records: each cost rounded up to the
-    micro-dollar (the store's unit), summed."""
-    return sum((usd(micros_up(r.cost_total)) for r in records), D(0))
+    """What the budget counters hold for these ledger records (one key's): their summed cost,
+    rounded down to the micro-dollar, the store's unit (router.budget.carry)."""
+    return usd(micros_down(sum((r.cost_total for r in records), D(0))))
 
 
 @pytest.fixture
@@ -250,7 +250,8 @@ async def test_500_concurrent_requests_on_two_replicas_overspend_at_most_one_req
         assert spent <= budget + one
         assert 80 <= len(served) <= 200  # the budget covered about a hundred
         assert in_flight == 0
-        assert settled == counted(records)
+        # each replica carries its own remainder under a micro-dollar (router.budget.carry)
+        assert 0 <= counted(records) - settled < len(proxies) * D("0.000001")
     finally:
         for proxy in proxies:
             proxy.stop()

@@ -28,7 +28,7 @@ from router.localserver import ServerThread, serving
 from router.sim.app import create_sim_app
 from router.sim.config import build_sim_config
 from router.store.base import LedgerRecord
-from router.store.rules import micros_up, usd
+from router.store.rules import micros_down, usd
 from tests.integration.conftest import closed_port
 from tests.integration.served import on_loop, serve_config, services_of
 
@@ -304,14 +304,14 @@ def test_matrix_leaves_nothing_behind(proxy: ServerThread, faulty_sim: ServerThr
 
 def test_the_budget_counts_what_the_ledger_bills(proxy: ServerThread) -> None:
     """Reservations moved between models on fallback settle at the serving model's cost: the
-    team's settled spend is the sum of its ledger records (each rounded up to a micro-dollar)."""
+    team's settled spend is the sum of its ledger records (rounded down to a micro-dollar)."""
     services = services_of(proxy)
     deadline = time.monotonic() + 10
     while True:
         on_loop(proxy, services.ledger.flush(2))
         view = on_loop(proxy, services.store.spend("team:rel", time.time()))
         records = on_loop(proxy, services.store.query_ledger(team="rel"))
-        billed = sum((usd(micros_up(r.cost_total)) for r in records if r.cost_total), Decimal(0))
+        billed = usd(micros_down(sum((r.cost_total for r in records), Decimal(0))))
         if (view.in_flight == 0 and view.settled == billed) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
