@@ -34,6 +34,7 @@ class ProxyError(Exception):
     status: int = 500
     type: str = "server_error"
     code: str | None = "internal_error"
+    counted_try: bool = False  # already counted as a failed upstream try (Exchange.try_failed)
 
     def __init__(
         self,

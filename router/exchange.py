@@ -78,7 +78,6 @@ class Exchange:
     body: Mapping[str, Any] | None = None  # the request, for a local count of its tools
     _bill: Bill | None = None
     _billed: tuple[object, int, int] | None = None
-    _counted: list[ProxyError] = field(default_factory=list)  # failed tries, counted
     closed: bool = False
 
     def __post_init__(self) -> None:
@@ -135,10 +134,18 @@ class Exchange:
         """Count one failed try of the current upstream, the ones a retry or a fallback
         covered too (`tokenwise_upstream_errors_total`); a refusal that blames the request is
         not the upstream's failure."""
-        self._counted.append(exc)
+        exc.counted_try = True
         if not clients_fault(exc):
             kind = "timeout" if exc.status == 504 else "upstream_error"
             self.services.metrics.upstream_error(self.route.target.provider, kind)
+
+    def stream_ended(self, outcome: str, error: ProxyError | None) -> None:
+        """Count how a relayed stream ended: a failure against the provider, and the error event
+        the client got after the stream started."""
+        if outcome not in ("ok", "cancelled"):
+            self.services.metrics.upstream_error(self.route.target.provider, outcome)
+        if error is not None:
+            self.services.metrics.error_event(self.endpoint, error.status, error.code)
 
     async def fail(self, exc: BaseException, headers: Mapping[str, str]) -> None:
         """Close a request that ends without an answer: a `ProxyError` is an upstream failure
@@ -153,7 +160,7 @@ class Exchange:
             outcome = "client_error"
         else:
             outcome = "timeout" if exc.status == 504 else "upstream_error"
-            if not any(exc is tried for tried in self._counted):  # a circuit open: no try
+            if not exc.counted_try:  # a circuit open: no try failed so
                 self.services.metrics.upstream_error(target.provider, outcome)
         await self.close(outcome, upstream_answered=False)
         exc.headers = {**headers, **exc.headers}  # the error's own: what was tried last

@@ -350,16 +350,11 @@ async def relay_stream(
 ) -> EventStreamResponse:
     """The client's event stream, relayed from a checked upstream stream; closed (metered,
     settled, recorded) when it ends however it ends."""
-    provider = exchange.route.target.provider  # `forward` checked how the stream began
     end = StreamEnd()
 
     async def finished() -> None:
         exchange.first_chunk_at = end.first_chunk_at
-        if end.outcome not in ("ok", "cancelled"):
-            exchange.services.metrics.upstream_error(provider, end.outcome)
-        if end.error is not None:
-            error = end.error
-            exchange.services.metrics.error_event(exchange.endpoint, error.status, error.code)
+        exchange.stream_ended(end.outcome, end.error)
         await exchange.close(end.outcome)
 
     secret = secret_of(exchange.route.target)

@@ -290,7 +290,6 @@ async def _stream(
     hooks: NativeEvents | TranslatedEvents,
     keep: Keeper,
 ) -> EventStreamResponse:
-    provider = exchange.route.target.provider
     end = StreamEnd()  # `forward` checked how the stream began
     relay = cast(
         AsyncGenerator[bytes, None],
@@ -317,11 +316,7 @@ async def _stream(
         if hooks.failed and end.outcome == "ok":
             end.outcome = "upstream_error"
         exchange.first_chunk_at = end.first_chunk_at
-        if end.outcome not in ("ok", "cancelled"):
-            exchange.services.metrics.upstream_error(provider, end.outcome)
-        if end.error is not None:
-            error = end.error
-            exchange.services.metrics.error_event(exchange.endpoint, error.status, error.code)
+        exchange.stream_ended(end.outcome, end.error)
         await exchange.close(end.outcome)
 
     return EventStreamResponse(

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from router.observability.multiproc import check_multiprocess_values, collect_dir
-from router.observability.read_gauges import BudgetGauge, LearnedGauge
+from router.observability.read_gauges import budget_gauge, learned_gauge
 
 OUTCOMES = ("ok", "client_error", "upstream_error", "timeout", "cancelled", "internal_error")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -102,8 +102,8 @@ class Metrics:
         self._children: dict[tuple[str, ...], Any] = {}
         self._free_values: dict[str, set[str]] = {}
         self._define(self.registry)
-        self.budgets_read = BudgetGauge()  # read from the store at each scrape, never in files
-        self.learned_read = LearnedGauge()  # the router's learned figures, read at each scrape
+        self.budgets_read = budget_gauge()  # read from the store at each scrape, never in files
+        self.learned_read = learned_gauge()  # the router's learned figures, read at each scrape
         self._scraped = CollectorRegistry()
         self._scraped.register(self.budgets_read)
         self._scraped.register(self.learned_read)
@@ -323,7 +323,7 @@ class Metrics:
     def budgets(self, remaining: Mapping[str, Decimal]) -> None:
         """The budgets the store holds now, each with what is left: a budget gone from the
         store is gone from the exposition."""
-        self.budgets_read.values = {scope: float(usd) for scope, usd in remaining.items()}
+        self.budgets_read.values = {(scope,): float(usd) for scope, usd in remaining.items()}
 
     def learned(self, expected: Mapping[tuple[str, str, str], float]) -> None:
         """The learned expected completion tokens per (model, category, effort)."""

@@ -10,41 +10,39 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 
-class BudgetGauge(Collector):
-    """`tokenwise_budget_remaining_usd`: the values of the last read from the store, as they
-    were (a replica's figure is the store's, the same on every replica)."""
+class ReadGauge(Collector):
+    """One gauge family whose samples are `values` as last read, and nothing else (a label set
+    gone from `values` is gone from the exposition)."""
 
-    def __init__(self) -> None:
-        self.values: dict[str, float] = {}
+    def __init__(self, name: str, documentation: str, labels: tuple[str, ...]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = labels
+        self.values: dict[tuple[str, ...], float] = {}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "tokenwise_budget_remaining_usd",
-            "USD left in a budget's current window (limit - settled - in flight), by scope; the "
-            "store's figure, the same on every replica.",
-            labels=("scope",),
-        )
-        for scope, usd in sorted(self.values.items()):
-            family.add_metric((scope,), usd)
+        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labels)
+        for labels, value in sorted(self.values.items()):
+            family.add_metric(labels, value)
         yield family
 
 
-class LearnedGauge(Collector):
-    """`tokenwise_expected_completion_tokens`: what routing expects a model to generate (answer
-    and reasoning) per category and effort, as learned from metered traffic (the catalog's
+def budget_gauge() -> ReadGauge:
+    return ReadGauge(
+        "tokenwise_budget_remaining_usd",
+        "USD left in a budget's current window (limit - settled - in flight), by scope; the "
+        "store's figure, the same on every replica.",
+        ("scope",),
+    )
+
+
+def learned_gauge() -> ReadGauge:
+    """What routing expects a model to generate, as learned from metered traffic (the catalog's
     priors until a first answer); the process that answers the scrape, synced with the others
     through the store."""
-
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str, str], float] = {}
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "tokenwise_expected_completion_tokens",
-            "Completion tokens (reasoning included) routing expects, learned from metered "
-            "traffic, by routed model, category and effort.",
-            labels=("model", "category", "effort"),
-        )
-        for (model, category, effort), tokens in sorted(self.values.items()):
-            family.add_metric((model, category, effort), tokens)
-        yield family
+    return ReadGauge(
+        "tokenwise_expected_completion_tokens",
+        "Completion tokens (reasoning included) routing expects, learned from metered "
+        "traffic, by routed model, category and effort.",
+        ("model", "category", "effort"),
+    )

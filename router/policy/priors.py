@@ -90,7 +90,7 @@ class TokenPriors:
 
     def dump(self) -> dict[str, str]:
         self.dirty = False
-        return {"|".join(k): f"{m:.6f} {n}" for k, (m, n) in sorted(self._learned.items())}
+        return _dumped(self._learned)
 
     def load(self, state: Mapping[str, str]) -> int:
         """Read estimates kept by `dump` (unreadable entries are skipped); how many were read."""
@@ -112,7 +112,11 @@ class TokenPriors:
         self._learned = dict(merged)
         self._synced = dict(merged)
         self.dirty = False
-        return {"|".join(k): f"{m:.6f} {n}" for k, (m, n) in sorted(merged.items())}
+        return _dumped(merged)
+
+
+def _dumped(learned: Mapping[tuple[str, str, str], tuple[float, int]]) -> dict[str, str]:
+    return {"|".join(k): f"{m:.6f} {n}" for k, (m, n) in sorted(learned.items())}
 
 
 def _parsed(state: Mapping[str, str]) -> dict[tuple[str, str, str], tuple[float, int]]:
